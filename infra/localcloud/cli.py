@@ -1,0 +1,302 @@
+"""The `edu` command: the local cloud (up/down/status), the local runtime, database tasks."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from localcloud.config import CloudConfig
+from localcloud.procs import PortInUse, pid_running, port_open
+from localcloud.template import TemplateError, load_template
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except (PortInUse, TemplateError) as exc:
+        print(f"edu: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="edu", description="EduPlatform developer CLI")
+    sub = p.add_subparsers(metavar="COMMAND")
+
+    up = sub.add_parser("up", help="start the whole local stack (Ctrl-C stops it)")
+    up.add_argument("--no-demo", action="store_true", help="do not load demo data")
+    up.set_defaults(run=cmd_up)
+    sub.add_parser("down", help="stop a running `edu up`").set_defaults(run=cmd_down)
+    sub.add_parser("status", help="what runs where, healthy or not").set_defaults(run=cmd_status)
+
+    db = sub.add_parser("db", help="database tasks").add_subparsers(metavar="TASK")
+    db.add_parser("migrate", help="apply pending SQL migrations").set_defaults(run=cmd_migrate)
+
+    local = sub.add_parser("local", help="the local Lambda runtime").add_subparsers(
+        metavar="TASK")
+    inv = local.add_parser("invoke", help="invoke one function, like `sam local invoke`")
+    inv.add_argument("function", help="logical id of the function in template.yaml")
+    inv.add_argument("-e", "--event", help="event JSON file ('-' or omitted: stdin)")
+    inv.add_argument("-n", "--env-vars", help="JSON file of environment overrides "
+                     '({"FunctionId": {"VAR": "value"}} or {"Parameters": {...}})')
+    inv.add_argument("--no-event", action="store_true", help="invoke with an empty event {}")
+    _template_args(inv)
+    inv.set_defaults(run=cmd_invoke)
+    api = local.add_parser("start-api", help="serve the HTTP API, like `sam local start-api`")
+    api.add_argument("-p", "--port", type=int, default=None)
+    api.add_argument("--host", default="127.0.0.1")
+    _template_args(api)
+    api.set_defaults(run=cmd_start_api)
+    return p
+
+
+def _template_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-t", "--template", default=None,
+                   help="template file (default: ./template.yaml)")
+    p.add_argument("--parameter-overrides", default="",
+                   help="space-separated Key=Value template parameters")
+
+
+def _overrides(text: str) -> dict[str, str]:
+    out = {}
+    for item in text.split():
+        if "=" not in item:
+            raise SystemExit(f"--parameter-overrides: {item!r} is not Key=Value")
+        k, v = item.split("=", 1)
+        out[k.removeprefix("ParameterKey=")] = v
+    return out
+
+
+# --- up / down / status ----------------------------------------------------------------
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from localcloud.runtime.gateway import Gateway
+    from localcloud.runtime.pool import Runtime
+    from localcloud.stack import LocalCloud
+
+    cfg = CloudConfig.from_env()
+    if port_open(cfg.api_port):
+        raise PortInUse("HTTP API", cfg.api_port, "EDU_API_PORT")
+    cloud = LocalCloud(cfg)
+    t0 = time.monotonic()
+    # `edu down` sends SIGTERM: leave through the finally below, like Ctrl-C does.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    print("edu: starting AWS (moto), PostgreSQL and Redis ...", flush=True)
+    cloud.start()
+    try:
+        for line in cloud.provision():
+            print(f"  created {line}")
+        template = cloud.template()
+        for warning in template.warnings:
+            print(f"  warning: {warning}")
+        if not args.no_demo:
+            _load_demo(cloud)
+        runtime = Runtime(template, cloud.function_env())
+        api_url = f"http://127.0.0.1:{cfg.api_port}"
+        cloud.write_state({"api": api_url})
+        print(f"""
+EduPlatform is up in {time.monotonic() - t0:.1f}s
+  HTTP API        {api_url}        (try: curl {api_url}/health)
+  AWS (moto)      {cloud.aws_url}   (AWS_ENDPOINT_URL; dashboard {cloud.aws_url}/moto-api/)
+  PostgreSQL      {cloud.database_url}
+  Redis           {cloud.redis_url}
+  logs            {cfg.home / 'logs'}
+Ctrl-C stops everything.
+""", flush=True)
+        server = uvicorn.Server(uvicorn.Config(Gateway(template, runtime), host="127.0.0.1",
+                                               port=cfg.api_port, log_level="warning",
+                                               access_log=False, lifespan="on"))
+        server.run()
+    finally:
+        print("edu: stopping ...", flush=True)
+        cloud.stop()
+        cloud.clear_state()
+        print("edu: stopped", flush=True)
+    return 0
+
+
+def _exit_cleanly(signum: int, frame: Any) -> None:
+    raise SystemExit(0)
+
+
+def _load_demo(cloud: Any) -> None:
+    """Demo data arrives with the domain issues (users, courses); nothing to load yet."""
+    print("  demo data: none defined yet (arrives with identity and courses)")
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    from localcloud.stack import read_state
+
+    cfg = CloudConfig.from_env()
+    state = read_state(cfg)
+    if not state:
+        print("edu: nothing is running (no state file)")
+        return 0
+    pid = int(str(state["pid"]))
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        cfg.state_file.unlink(missing_ok=True)
+        print("edu: not running (stale state removed)")
+        return 0
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if not pid_running(pid):
+            print("edu: stopped")
+            return 0
+        time.sleep(0.1)
+    print(f"edu: process {pid} did not stop within 30s", file=sys.stderr)
+    return 1
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from localcloud.services import aws_endpoint_healthy, pg_ready, redis_ready
+    from localcloud.stack import read_state
+
+    cfg = CloudConfig.from_env()
+    state = read_state(cfg) or {}
+    services: dict[str, Any] = dict(state.get("services") or {})  # type: ignore[call-overload]
+    urls = {
+        "aws": (services.get("aws") or {}).get("url") or cfg.aws_endpoint_url
+        or f"http://127.0.0.1:{cfg.aws_port}",
+        "postgres": (services.get("postgres") or {}).get("url") or cfg.database_url
+        or f"postgresql://postgres@127.0.0.1:{cfg.pg_port}/edu",
+        "redis": (services.get("redis") or {}).get("url") or cfg.redis_url
+        or f"redis://127.0.0.1:{cfg.redis_port}/0",
+        "api": str(state.get("api") or f"http://127.0.0.1:{cfg.api_port}"),
+    }
+    checks = {"aws": aws_endpoint_healthy, "postgres": pg_ready, "redis": redis_ready,
+              "api": _api_healthy}
+    print(f"edu up: {'running, pid ' + str(state['pid']) if state else 'not running'}")
+    all_ok = True
+    for name, url in urls.items():
+        ok = checks[name](url)
+        all_ok &= ok
+        print(f"  {name:<9} {'healthy' if ok else 'DOWN':<8} {url}")
+    return 0 if all_ok else 1
+
+
+def _api_healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/health", timeout=2) as resp:
+            return bool(resp.status == 200)
+    except OSError:
+        return False
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from localcloud.migrate import migrate
+
+    cfg = CloudConfig.from_env()
+    url = cfg.database_url or f"postgresql://postgres@127.0.0.1:{cfg.pg_port}/edu"
+    applied = migrate(url)
+    print("\n".join(f"applied {name}" for name in applied) or "up to date")
+    return 0
+
+
+# --- local runtime --------------------------------------------------------------------
+
+
+def _load(args: argparse.Namespace) -> Any:
+    cfg = CloudConfig.from_env()
+    path = Path(args.template) if args.template else cfg.template_path
+    endpoint = cfg.aws_endpoint_url or f"http://127.0.0.1:{cfg.aws_port}"
+    overrides = _overrides(args.parameter_overrides)
+    if cfg.database_url:
+        overrides.setdefault("DatabaseUrl", cfg.database_url)
+    if cfg.redis_url:
+        overrides.setdefault("RedisUrl", cfg.redis_url)
+    template = load_template(path, endpoint=endpoint, parameter_overrides=overrides)
+    for warning in template.warnings:
+        print(f"edu: warning: {warning}", file=sys.stderr)
+    base_env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_ENDPOINT_URL": endpoint}
+    return template, base_env
+
+
+def cmd_invoke(args: argparse.Namespace) -> int:
+    from localcloud.runtime.pool import FunctionPool
+
+    template, base_env = _load(args)
+    fn = template.functions.get(args.function)
+    if fn is None:
+        names = ", ".join(sorted(template.functions)) or "none"
+        print(f"edu: no function {args.function!r} in the template (functions: {names})",
+              file=sys.stderr)
+        return 2
+    if args.no_event:
+        event: Any = {}
+    else:
+        source = sys.stdin.read() if args.event in (None, "-") else Path(args.event).read_text()
+        try:
+            event = json.loads(source or "{}")
+        except ValueError as exc:
+            print(f"edu: the event is not valid JSON: {exc}", file=sys.stderr)
+            return 2
+    if args.env_vars:
+        overrides = json.loads(Path(args.env_vars).read_text())
+        fn.environment.update({k: str(v) for k, v in (overrides.get("Parameters") or {}).items()})
+        fn.environment.update({k: str(v) for k, v in (overrides.get(fn.name) or {}).items()})
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    async def run() -> Any:
+        pool = FunctionPool(fn, template, base_env, log)
+        try:
+            return await pool.invoke(event)
+        finally:
+            await pool.close()
+
+    result = asyncio.run(run())
+    if result.ok:
+        print(json.dumps(result.payload))
+        return 0
+    print(json.dumps(result.error))
+    return 1
+
+
+def cmd_start_api(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from localcloud.runtime.gateway import Gateway
+    from localcloud.runtime.pool import Runtime
+
+    template, base_env = _load(args)
+    cfg = CloudConfig.from_env()
+    port = args.port or cfg.api_port
+    if port_open(port, args.host):
+        raise PortInUse("HTTP API", port, "--port")
+    runtime = Runtime(template, base_env)
+    routes = sorted({f"{e.properties.get('Method', 'ANY').upper():>6} "
+                     f"{e.properties.get('Path', '$default')}  -> {fn.name}"
+                     for fn in template.functions.values() for e in fn.events
+                     if e.type in ("HttpApi", "Api")})
+    print(f"edu: serving {len(routes)} routes on http://{args.host}:{port}", flush=True)
+    for line in routes:
+        print(f"  {line}")
+    uvicorn.Server(uvicorn.Config(Gateway(template, runtime), host=args.host, port=port,
+                                  log_level="warning", access_log=False,
+                                  lifespan="on")).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Where the local cloud runs: ports, data directory, and given URLs (read from env once)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from localcloud.template import find_template
+
+
+def _port(name: str, default: int) -> int:
+    raw = os.environ.get(name, str(default))
+    try:
+        port = int(raw)
+    except ValueError:
+        raise SystemExit(f"{name}={raw!r} is not a port number") from None
+    if not 0 < port < 65536:
+        raise SystemExit(f"{name}={port} is out of range 1..65535")
+    return port
+
+
+@dataclass(frozen=True)
+class CloudConfig:
+    root: Path
+    home: Path
+    aws_port: int
+    pg_port: int
+    redis_port: int
+    api_port: int
+    lambda_port: int
+    aws_endpoint_url: str | None
+    database_url: str | None
+    redis_url: str | None
+
+    @property
+    def template_path(self) -> Path:
+        return self.root / "template.yaml"
+
+    @property
+    def state_file(self) -> Path:
+        return self.home / "state.json"
+
+    @classmethod
+    def from_env(cls, root: Path | None = None) -> CloudConfig:
+        root = root or find_template().parent
+        home = Path(os.environ.get("EDU_HOME", root / ".edu")).resolve()
+        return cls(
+            root=root,
+            home=home,
+            aws_port=_port("EDU_AWS_PORT", 4566),
+            pg_port=_port("EDU_PG_PORT", 5433),
+            redis_port=_port("EDU_REDIS_PORT", 6380),
+            api_port=_port("EDU_API_PORT", 3000),
+            lambda_port=_port("EDU_LAMBDA_PORT", 3001),
+            aws_endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
+            database_url=os.environ.get("DATABASE_URL") or None,
+            redis_url=os.environ.get("REDIS_URL") or None,
+        )

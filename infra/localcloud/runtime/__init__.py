@@ -1,0 +1,1 @@
+"""The Docker-free local Lambda runtime: worker processes, pools, the HTTP gateway."""

@@ -1,0 +1,146 @@
+"""Lambda worker process: imports one handler and serves invocations over a socket.
+
+Run as a script by the pool (stdlib only, so it adds nothing to the function's imports):
+    python -I bootstrap.py FD HANDLER PATHS_JSON
+Frames are a 4-byte big-endian length followed by a JSON object.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import resource
+import socket
+import struct
+import sys
+import time
+import traceback
+from typing import Any
+
+_HEADER = struct.Struct(">I")
+
+
+def send(sock: socket.socket, message: dict[str, Any]) -> None:
+    data = json.dumps(message, separators=(",", ":")).encode()
+    sock.sendall(_HEADER.pack(len(data)) + data)
+
+
+def recv(sock: socket.socket) -> dict[str, Any] | None:
+    header = _recv_exact(sock, _HEADER.size)
+    if header is None:
+        return None
+    (size,) = _HEADER.unpack(header)
+    body = _recv_exact(sock, size)
+    return None if body is None else json.loads(body)
+
+
+def _recv_exact(sock: socket.socket, size: int) -> bytes | None:
+    chunks = bytearray()
+    while len(chunks) < size:
+        chunk = sock.recv(size - len(chunks))
+        if not chunk:
+            return None
+        chunks += chunk
+    return bytes(chunks)
+
+
+def max_rss_mb() -> float:
+    """Peak resident memory of this process image (VmHWM resets at exec; ru_maxrss would
+    carry the forking parent's peak)."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+class LambdaContext:
+    """The attributes and method AWS's Python runtime gives handlers."""
+
+    def __init__(self, request_id: str, deadline_epoch_ms: int) -> None:
+        name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "function")
+        region = os.environ.get("AWS_REGION", "us-east-1")
+        self.aws_request_id = request_id
+        self.function_name = name
+        self.function_version = "$LATEST"
+        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        self.invoked_function_arn = f"arn:aws:lambda:{region}:123456789012:function:{name}"
+        self.log_group_name = f"/aws/lambda/{name}"
+        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", "local")
+        self.identity = None
+        self.client_context = None
+        self._deadline_ms = deadline_epoch_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, self._deadline_ms - int(time.time() * 1000))
+
+
+def _error(exc: BaseException) -> dict[str, Any]:
+    return {
+        "errorMessage": str(exc),
+        "errorType": type(exc).__name__,
+        "stackTrace": traceback.format_exception(type(exc), exc, exc.__traceback__)[1:],
+    }
+
+
+def main() -> None:
+    fd, handler_spec, paths_json = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    sock = socket.socket(fileno=fd)
+    started = time.perf_counter()
+    # Only the function's CodeUri and layers, ahead of the interpreter's site-packages;
+    # project folders an editable install put on sys.path are not the function's code.
+    hidden = set(json.loads(os.environ.pop("EDU_HIDE_PATHS", "[]")))
+    sys.path[:] = [*json.loads(paths_json), *(p for p in sys.path if p not in hidden
+                                               and p not in ("", "."))]
+    code_dir = json.loads(paths_json)[0]
+    os.chdir(code_dir)
+    try:
+        module_name, func_name = handler_spec.rsplit(".", 1)
+        handler = getattr(importlib.import_module(module_name.replace("/", ".")), func_name)
+        if not callable(handler):
+            raise TypeError(f"handler {handler_spec} is not callable")
+    except Exception as exc:
+        err = _error(exc)
+        err["errorType"] = f"Runtime.ImportModuleError: {err['errorType']}"
+        send(sock, {"type": "init_error", "error": err,
+                    "init_ms": (time.perf_counter() - started) * 1000})
+        sys.exit(1)
+    send(sock, {"type": "ready", "init_ms": (time.perf_counter() - started) * 1000,
+                "max_rss_mb": max_rss_mb()})
+    while True:
+        message = recv(sock)
+        if message is None:
+            return
+        context = LambdaContext(message["request_id"], message["deadline_ms"])
+        t0 = time.perf_counter()
+        try:
+            result = handler(message["event"], context)
+            try:
+                reply: dict[str, Any] = {"type": "result", "ok": True, "payload": result}
+                data = json.dumps(reply, separators=(",", ":"), default=None).encode()
+            except (TypeError, ValueError) as exc:
+                reply = {"type": "result", "ok": False, "error": {
+                    "errorMessage": f"Unable to marshal response: {exc}",
+                    "errorType": "Runtime.MarshalError", "stackTrace": []}}
+                data = b""
+        except Exception as exc:
+            reply, data = {"type": "result", "ok": False, "error": _error(exc)}, b""
+        sys.stdout.flush()
+        sys.stderr.flush()
+        duration = (time.perf_counter() - t0) * 1000
+        if data:
+            # Payload already encoded: splice the timing fields in without re-encoding.
+            extra = json.dumps({"duration_ms": duration, "max_rss_mb": max_rss_mb()})[1:-1]
+            data = data[:-1] + b"," + extra.encode() + b"}"
+            sock.sendall(_HEADER.pack(len(data)) + data)
+        else:
+            reply.update(duration_ms=duration, max_rss_mb=max_rss_mb())
+            send(sock, reply)
+
+
+if __name__ == "__main__":
+    main()

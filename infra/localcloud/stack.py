@@ -1,0 +1,135 @@
+"""The whole local stack: AWS (moto), PostgreSQL, Redis, resources, migrations, the runtime.
+
+`edu up` and the test fixtures both use `LocalCloud`; each part can also start alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from localcloud.aws import bootstrap
+from localcloud.config import CloudConfig
+from localcloud.migrate import migrate
+from localcloud.services import (
+    Service,
+    aws_endpoint_healthy,
+    ensure_database,
+    pg_ready,
+    redis_ready,
+    start_moto,
+    start_postgres,
+    start_redis,
+)
+from localcloud.template import Template, load_template
+
+LOCAL_AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+@dataclass
+class LocalCloud:
+    config: CloudConfig
+    durable: bool = True
+    services: dict[str, Service] = field(default_factory=dict)
+
+    @property
+    def aws_url(self) -> str:
+        return self.services["aws"].url
+
+    @property
+    def database_url(self) -> str:
+        return self.services["postgres"].url
+
+    @property
+    def redis_url(self) -> str:
+        return self.services["redis"].url
+
+    def start(self, log: bool = True) -> None:
+        cfg = self.config
+        logs = cfg.home / "logs"
+        try:
+            if cfg.aws_endpoint_url:
+                self.services["aws"] = _given("aws", cfg.aws_endpoint_url, aws_endpoint_healthy,
+                                              "AWS_ENDPOINT_URL")
+            else:
+                self.services["aws"] = start_moto(cfg.aws_port, logs / "moto.log")
+            if cfg.database_url:
+                ensure_database(cfg.database_url)
+                self.services["postgres"] = _given("postgres", cfg.database_url, pg_ready,
+                                                   "DATABASE_URL")
+            else:
+                self.services["postgres"] = start_postgres(
+                    cfg.home / "pg", cfg.pg_port, logs / "postgres.log", durable=self.durable)
+            if cfg.redis_url:
+                self.services["redis"] = _given("redis", cfg.redis_url, redis_ready,
+                                                "REDIS_URL")
+            else:
+                self.services["redis"] = start_redis(cfg.home / "redis", cfg.redis_port,
+                                                     logs / "redis.log")
+        except BaseException:
+            self.stop()
+            raise
+
+    def template(self) -> Template:
+        return load_template(self.config.template_path, endpoint=self.aws_url,
+                             parameter_overrides=self.parameter_overrides())
+
+    def parameter_overrides(self) -> dict[str, str]:
+        """Template parameters that point functions at this stack's services."""
+        return {"DatabaseUrl": self.database_url, "RedisUrl": self.redis_url,
+                "Stage": "local"}
+
+    def provision(self) -> list[str]:
+        """Creates the template's AWS resources and applies SQL migrations."""
+        report = bootstrap(self.template(), self.aws_url)
+        applied = migrate(self.database_url)
+        return report.created + [f"migration {name}" for name in applied]
+
+    def function_env(self) -> dict[str, str]:
+        """What every local function sees besides its template variables."""
+        return {**LOCAL_AWS_ENV, "AWS_ENDPOINT_URL": self.aws_url}
+
+    def stop(self) -> None:
+        for name in reversed(list(self.services)):
+            self.services[name].stop()
+
+    def write_state(self, extra: dict[str, str]) -> None:
+        self.config.home.mkdir(parents=True, exist_ok=True)
+        state = {"pid": os.getpid(),
+                 "services": {n: {"url": s.url, "pid": s.pid, "embedded": s.embedded}
+                              for n, s in self.services.items()},
+                 **extra}
+        self.config.state_file.write_text(json.dumps(state, indent=2))
+
+    def clear_state(self) -> None:
+        self.config.state_file.unlink(missing_ok=True)
+
+
+def _given(name: str, url: str, healthy: object, setting: str) -> Service:
+    check = healthy if callable(healthy) else None
+    if check is not None and not check(url):
+        raise RuntimeError(f"{setting}={_redact(url)} does not answer; start it or unset "
+                           f"{setting} to use an embedded {name}")
+    return Service(name, url, note=f"given by {setting}")
+
+
+def _redact(url: str) -> str:
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    if parsed.password:
+        return url.replace(f":{parsed.password}@", ":***@")
+    return url
+
+
+def read_state(config: CloudConfig) -> dict[str, object] | None:
+    path: Path = config.state_file
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None

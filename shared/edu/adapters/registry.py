@@ -1,0 +1,65 @@
+"""Builds adapter clients from settings, lazily and once per process (Lambda container).
+
+SDK modules are imported only when a client is first asked for, to keep cold starts low.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from edu.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from psycopg_pool import ConnectionPool
+    from redis import Redis
+
+
+class Adapters:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._clients: dict[str, Any] = {}
+        self._pg_pool: ConnectionPool | None = None
+        self._redis: Redis | None = None
+
+    def aws_client(self, service: str) -> Any:
+        if service not in self._clients:
+            import boto3
+
+            self._clients[service] = boto3.client(
+                service,  # type: ignore[call-overload]
+                region_name=self.settings.region,
+                endpoint_url=self.settings.aws_endpoint_url,
+            )
+        return self._clients[service]
+
+    def pg_pool(self) -> ConnectionPool:
+        """One small pool per worker: Lambda runs one request at a time per container."""
+        if self._pg_pool is None:
+            from psycopg_pool import ConnectionPool
+
+            self._pg_pool = ConnectionPool(
+                self.settings.database_url, min_size=0, max_size=self.settings.pg_pool_max,
+                open=True, timeout=5.0, kwargs={"autocommit": False})
+        return self._pg_pool
+
+    def redis(self) -> Redis:
+        if self._redis is None:
+            from redis import Redis
+
+            self._redis = Redis.from_url(self.settings.redis_url, socket_timeout=1.0,
+                                         socket_connect_timeout=1.0)
+        return self._redis
+
+    def close(self) -> None:
+        if self._pg_pool is not None:
+            self._pg_pool.close()
+            self._pg_pool = None
+        if self._redis is not None:
+            self._redis.close()
+            self._redis = None
+
+
+@lru_cache(maxsize=1)
+def get_adapters() -> Adapters:
+    return Adapters(get_settings())

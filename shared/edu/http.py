@@ -1,0 +1,139 @@
+"""API Gateway HTTP API (payload v2) in and out: typed requests, JSON and problem responses.
+
+Handlers stay small: `@endpoint` parses the event into a `Request`, calls the handler, and
+renders any `EduError` (or an unexpected exception, as a logged 500) as problem JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from edu.config import get_settings
+from edu.errors import (
+    BadRequest,
+    EduError,
+    FieldError,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from edu.problems import PROBLEM_CONTENT_TYPE, internal_error_body, problem_body
+
+M = TypeVar("M", bound=BaseModel)
+LambdaResponse = dict[str, Any]
+
+
+def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None,
+                  *, content_type: str = "application/json") -> LambdaResponse:
+    payload = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
+    return {
+        "statusCode": status,
+        "headers": {"content-type": content_type, **(headers or {})},
+        "body": json.dumps(payload, separators=(",", ":"), default=str),
+        "isBase64Encoded": False,
+    }
+
+
+def problem_response(error: EduError, *, instance: str | None = None) -> LambdaResponse:
+    return json_response(error.status, problem_body(error, instance=instance), error.headers,
+                         content_type=PROBLEM_CONTENT_TYPE)
+
+
+def validation_errors(exc: ValidationError, *, prefix: str = "") -> list[FieldError]:
+    errors = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"] if p != "__root__")
+        errors.append(FieldError(prefix + loc if loc else prefix.rstrip(".") or "body",
+                                 err["msg"]))
+    return errors
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    path_params: dict[str, str]
+    query: dict[str, str]
+    headers: dict[str, str]
+    raw_body: bytes
+    request_id: str
+    claims: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> Request:
+        ctx = event.get("requestContext") or {}
+        http = ctx.get("http") or {}
+        body = event.get("body") or ""
+        raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
+        authorizer = ctx.get("authorizer") or {}
+        claims = (authorizer.get("jwt") or {}).get("claims") or authorizer.get("lambda") or {}
+        return cls(
+            method=str(http.get("method") or event.get("httpMethod") or "GET").upper(),
+            path=str(http.get("path") or event.get("rawPath") or event.get("path") or "/"),
+            path_params={k: str(v) for k, v in (event.get("pathParameters") or {}).items()},
+            query={k: str(v) for k, v in (event.get("queryStringParameters") or {}).items()},
+            headers={k.lower(): str(v) for k, v in (event.get("headers") or {}).items()},
+            raw_body=raw,
+            request_id=str(ctx.get("requestId") or ""),
+            claims=dict(claims),
+        )
+
+    def json_body(self, model: type[M]) -> M:
+        """The body validated into `model`; 413/415/400/422 problems on bad input."""
+        if len(self.raw_body) > get_settings().max_body_bytes:
+            raise PayloadTooLarge(
+                f"The body is {len(self.raw_body)} bytes; the limit is "
+                f"{get_settings().max_body_bytes}.")
+        ctype = self.headers.get("content-type", "application/json").split(";")[0].strip()
+        if ctype and not (ctype == "application/json" or ctype.endswith("+json")):
+            raise UnsupportedMediaType(f"Send JSON (application/json), not {ctype}.")
+        try:
+            data = json.loads(self.raw_body or b"null")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BadRequest(f"The body is not valid JSON: {exc}.") from exc
+        if not isinstance(data, dict):
+            raise ValidationFailed("The body must be a JSON object.",
+                                   [FieldError("body", "expected a JSON object")])
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise ValidationFailed("The body has invalid fields.",
+                                   validation_errors(exc)) from exc
+
+    def query_params(self, model: type[M]) -> M:
+        try:
+            return model.model_validate(self.query)
+        except ValidationError as exc:
+            raise ValidationFailed("The query string has invalid parameters.",
+                                   validation_errors(exc)) from exc
+
+
+Handler = Callable[[Request], LambdaResponse]
+
+
+def endpoint(fn: Handler) -> Callable[[Mapping[str, Any], Any], LambdaResponse]:
+    """Turns `fn(Request) -> response` into a Lambda handler with problem-JSON errors."""
+
+    @functools.wraps(fn)
+    def handler(event: Mapping[str, Any], context: Any) -> LambdaResponse:
+        request_id = getattr(context, "aws_request_id", "") or ""
+        try:
+            request = Request.from_event(event)
+            return fn(request)
+        except EduError as exc:
+            return problem_response(exc, instance=str(event.get("rawPath") or "") or None)
+        except Exception:
+            from edu.observability import get_logger
+
+            get_logger().exception("unhandled error", extra={"request_id": request_id})
+            return json_response(500, internal_error_body(request_id),
+                                 content_type=PROBLEM_CONTENT_TYPE)
+
+    return handler

@@ -1,0 +1,74 @@
+"""Session fixtures that start the real local cloud once: moto, PostgreSQL, Redis.
+
+Given DATABASE_URL / REDIS_URL / AWS_ENDPOINT_URL are used (PostgreSQL gets a throwaway
+database on that server); otherwise embedded servers start on free ports under a temp dir.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from localcloud.config import CloudConfig
+from localcloud.procs import free_port
+from localcloud.stack import LocalCloud
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Markers follow the folder: tests/unit -> unit, tests/integration -> integration, ...
+    for item in items:
+        for kind in ("unit", "integration", "e2e"):
+            if f"{os.sep}tests{os.sep}{kind}{os.sep}" in str(item.fspath):
+                item.add_marker(getattr(pytest.mark, kind))
+
+
+@pytest.fixture(scope="session")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
+    home = tmp_path_factory.mktemp("edu-home")
+    given_db = os.environ.get("DATABASE_URL")
+    test_db = None
+    if given_db:
+        test_db = urlparse(given_db)._replace(
+            path=f"/edu_test_{uuid.uuid4().hex[:8]}").geturl()
+    cfg = CloudConfig(
+        root=ROOT, home=home, aws_port=free_port(), pg_port=free_port(),
+        redis_port=free_port(), api_port=free_port(), lambda_port=free_port(),
+        aws_endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
+        database_url=test_db, redis_url=os.environ.get("REDIS_URL") or None)
+    stack = LocalCloud(cfg, durable=False)
+    stack.start()
+    try:
+        stack.provision()
+        yield stack
+    finally:
+        stack.stop()
+        if test_db:
+            _drop_database(test_db)
+
+
+def _drop_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    name = urlparse(url).path.lstrip("/")
+    admin = urlparse(url)._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(
+            sql.Identifier(name)))
+
+
+@pytest.fixture
+def aws_env(cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Environment that points SDKs in this process at the local AWS endpoint."""
+    env = cloud.function_env()
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    return env

@@ -1,0 +1,78 @@
+"""`edu up` from nothing: moto, PostgreSQL, Redis and the API start; status; down cleans up."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from localcloud.procs import free_port, pid_running, port_open
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def edu(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "localcloud.cli", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_up_status_down(tmp_path: Path) -> None:
+    ports = {name: free_port() for name in
+             ("EDU_AWS_PORT", "EDU_PG_PORT", "EDU_REDIS_PORT", "EDU_API_PORT", "EDU_LAMBDA_PORT")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "REDIS_URL", "AWS_ENDPOINT_URL")}
+    env.update({k: str(v) for k, v in ports.items()})
+    env["EDU_HOME"] = str(tmp_path / "home")
+    log = tmp_path / "up.log"
+    with open(log, "wb") as out:
+        up = subprocess.Popen([sys.executable, "-m", "localcloud.cli", "up"], env=env, cwd=ROOT,
+                              stdout=out, stderr=subprocess.STDOUT)
+    api = f"http://127.0.0.1:{ports['EDU_API_PORT']}"
+    try:
+        deadline = time.monotonic() + 90
+        while not (tmp_path / "home/state.json").exists() or not port_open(
+                ports["EDU_API_PORT"]):
+            assert up.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        health = httpx.get(f"{api}/health")
+        assert health.status_code == 200 and health.json() == {"status": "ok"}
+        status = edu("status", env=env)
+        assert status.returncode == 0, status.stdout + status.stderr
+        assert status.stdout.count("healthy") == 4
+        state = json.loads((tmp_path / "home/state.json").read_text())
+        child_pids = [s["pid"] for s in state["services"].values() if s["pid"]]
+        assert len(child_pids) == 3  # moto, postgres, redis all embedded
+        assert "created table edu-platform-users" in log.read_text()
+
+        down = edu("down", env=env)
+        assert down.returncode == 0, down.stderr
+        up.wait(timeout=30)
+        assert up.returncode == 0, log.read_text()
+        for port in ports.values():
+            assert not port_open(port), f"port {port} still open after edu down"
+        assert not [pid for pid in child_pids if pid_running(pid)]
+        assert not (tmp_path / "home/state.json").exists()
+        after = edu("status", env=env)
+        assert after.returncode == 1 and "not running" in after.stdout
+    finally:
+        if up.poll() is None:
+            up.send_signal(signal.SIGTERM)
+            up.wait(timeout=30)
+
+
+def test_up_refuses_a_busy_api_port_with_a_clear_message(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        env = dict(os.environ, EDU_API_PORT=str(busy.getsockname()[1]),
+                   EDU_HOME=str(tmp_path / "home"))
+        result = edu("up", env=env)
+    assert result.returncode == 2
+    assert "EDU_API_PORT" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,115 @@
+"""`edu local start-api` over real HTTP: routing, payload v2, errors, CORS, throttling."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from localcloud.procs import free_port, port_open
+
+ROOT = Path(__file__).resolve().parents[3]
+FIXTURE = ROOT / "tests/fixtures/runtime/template.yaml"
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    log = tmp_path_factory.mktemp("gw") / "gateway.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "localcloud.cli", "local", "start-api", "-t", str(FIXTURE),
+             "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+    deadline = time.monotonic() + 20
+    while not port_open(port):
+        assert proc.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, "start-api did not listen"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=15)
+    assert not port_open(port)
+
+
+def test_path_params_query_headers_and_cookies_reach_the_handler(api: str) -> None:
+    resp = httpx.get(f"{api}/items/a%20b?x=1&x=2&y=", headers={"X-Thing": "v"},
+                     cookies={"sid": "abc"})
+    assert resp.status_code == 200
+    event = resp.json()["event"]
+    assert event["version"] == "2.0"
+    assert event["routeKey"] == "GET /items/{id}"
+    assert event["pathParameters"] == {"id": "a b"}
+    assert event["queryStringParameters"] == {"x": "1,2", "y": ""}
+    assert event["rawQueryString"] == "x=1&x=2&y="
+    assert event["headers"]["x-thing"] == "v"
+    assert event["cookies"] == ["sid=abc"]
+    assert event["requestContext"]["http"]["method"] == "GET"
+    assert resp.headers["x-request-id"] == event["requestContext"]["requestId"]
+    assert resp.headers["set-cookie"] == "seen=1; Path=/"
+    assert resp.json()["greeting"] == "hello"
+
+
+def test_literal_route_beats_parameter_route(api: str) -> None:
+    resp = httpx.get(f"{api}/items/new")
+    assert resp.status_code == 200
+    assert resp.json() == {"route": "GET /items/new"}  # bare return inferred as 200 JSON
+
+
+def test_greedy_proxy_route(api: str) -> None:
+    resp = httpx.delete(f"{api}/files/a/b/c.txt")
+    assert resp.json()["event"]["pathParameters"] == {"proxy": "a/b/c.txt"}
+
+
+def test_json_body_is_passed_as_text(api: str) -> None:
+    resp = httpx.post(f"{api}/items", json={"n": 1})
+    event = resp.json()["event"]
+    assert event["isBase64Encoded"] is False and json.loads(event["body"]) == {"n": 1}
+
+
+def test_binary_body_round_trips_base64(api: str) -> None:
+    resp = httpx.post(f"{api}/binary", content=bytes([0, 1, 2, 255]),
+                      headers={"content-type": "application/octet-stream"})
+    assert resp.status_code == 200 and resp.content == bytes([255, 2, 1, 0])
+
+
+def test_unmatched_route_and_method_are_404(api: str) -> None:
+    assert httpx.get(f"{api}/nope").json() == {"message": "Not Found"}
+    assert httpx.put(f"{api}/items").status_code == 404
+
+
+def test_handler_exception_is_502(api: str) -> None:
+    resp = httpx.get(f"{api}/fail")
+    assert resp.status_code == 502 and resp.json() == {"message": "Internal Server Error"}
+
+
+def test_timeout_is_504(api: str) -> None:
+    resp = httpx.get(f"{api}/sleep", timeout=10)
+    assert resp.status_code == 504
+
+
+def test_reserved_concurrency_excess_is_429(api: str) -> None:
+    with ThreadPoolExecutor(4) as pool:
+        codes = sorted(pool.map(lambda _: httpx.get(f"{api}/slow", timeout=10).status_code,
+                                range(4)))
+    assert codes[0] == 200 and 429 in codes
+
+
+def test_cors_preflight_and_simple_request(api: str) -> None:
+    pre = httpx.options(f"{api}/items", headers={
+        "Origin": "https://app.example", "Access-Control-Request-Method": "POST"})
+    assert pre.status_code == 204
+    assert pre.headers["access-control-allow-origin"] == "https://app.example"
+    assert "POST" in pre.headers["access-control-allow-methods"]
+    assert pre.headers["access-control-max-age"] == "300"
+    simple = httpx.get(f"{api}/items/1", headers={"Origin": "https://app.example"})
+    assert simple.headers["access-control-allow-origin"] == "https://app.example"
+    other = httpx.get(f"{api}/items/1", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in other.headers
+
+

@@ -1,0 +1,120 @@
+"""The local cloud's parts against the real servers the session fixture started."""
+
+import json
+import socket
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import unquote_plus, urlparse
+
+import boto3
+import psycopg
+import pytest
+import redis
+
+from localcloud.aws import bootstrap
+from localcloud.migrate import MigrationError, discover, migrate
+from localcloud.procs import PortInUse
+from localcloud.services import ensure_database, start_redis
+from localcloud.stack import LocalCloud
+
+
+def client(cloud: LocalCloud, service: str):  # type: ignore[no-untyped-def]
+    return boto3.client(service, endpoint_url=cloud.aws_url, region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def test_every_template_resource_exists(cloud: LocalCloud) -> None:
+    tpl = cloud.template()
+    tables = set(client(cloud, "dynamodb").list_tables()["TableNames"])
+    buckets = {b["Name"] for b in client(cloud, "s3").list_buckets()["Buckets"]}
+    queues = {u.rsplit("/", 1)[-1] for u in client(cloud, "sqs").list_queues()["QueueUrls"]}
+    buses = {b["Name"] for b in client(cloud, "events").list_event_buses()["EventBuses"]}
+    for res in tpl.of_type("AWS::DynamoDB::Table"):
+        assert res.physical_name in tables
+    for res in tpl.of_type("AWS::S3::Bucket"):
+        assert res.physical_name in buckets
+    for res in tpl.of_type("AWS::SQS::Queue"):
+        assert res.physical_name in queues
+    for res in tpl.of_type("AWS::Events::EventBus"):
+        assert res.physical_name in buses
+    assert tpl.of_type("AWS::DynamoDB::Table") and tpl.of_type("AWS::SQS::Queue")
+
+
+def test_queue_redrive_policy_comes_from_the_template(cloud: LocalCloud) -> None:
+    sqs = client(cloud, "sqs")
+    url = sqs.get_queue_url(QueueName="edu-platform-transcode")["QueueUrl"]
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    policy = json.loads(attrs["RedrivePolicy"])
+    assert policy["deadLetterTargetArn"].endswith(":edu-platform-transcode-dlq")
+    assert int(policy["maxReceiveCount"]) == 3
+    assert attrs["VisibilityTimeout"] == "960"
+
+
+def test_upload_to_raw_bucket_notifies_the_transcode_queue(cloud: LocalCloud) -> None:
+    s3, sqs = client(cloud, "s3"), client(cloud, "sqs")
+    url = sqs.get_queue_url(QueueName="edu-platform-transcode")["QueueUrl"]
+    s3.put_object(Bucket="edu-platform-raw-video-123456789012", Key="uploads/c1/l1/u1.mp4",
+                  Body=b"not really a video")
+    s3.put_object(Bucket="edu-platform-raw-video-123456789012", Key="elsewhere/x.mp4",
+                  Body=b"filtered out by the prefix rule")
+    keys = []
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and "uploads/c1/l1/u1.mp4" not in keys:
+        for msg in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                       WaitTimeSeconds=1).get("Messages", []):
+            body = json.loads(msg["Body"])
+            # Event keys are URL-encoded (as S3 does): consumers must unquote_plus them.
+            keys += [unquote_plus(r["s3"]["object"]["key"]) for r in body.get("Records", [])]
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=msg["ReceiptHandle"])
+    assert "uploads/c1/l1/u1.mp4" in keys
+    assert "elsewhere/x.mp4" not in keys
+
+
+def test_bootstrap_is_idempotent(cloud: LocalCloud) -> None:
+    report = bootstrap(cloud.template(), cloud.aws_url)
+    assert report.existing
+    assert not [c for c in report.created if not c.startswith("rule ")]
+
+
+def test_migrations_apply_once_and_record_themselves(cloud: LocalCloud) -> None:
+    assert migrate(cloud.database_url) == []  # the fixture already applied them
+    with psycopg.connect(cloud.database_url) as conn:
+        versions = [r[0] for r in conn.execute("select version from schema_migrations "
+                                               "order by version")]
+        assert versions == [m.version for m in discover()]
+        assert conn.execute("select to_regclass('outbox')").fetchone() == ("outbox",)
+
+
+def test_edited_applied_migration_is_refused(cloud: LocalCloud, tmp_path: Path) -> None:
+    url = urlparse(cloud.database_url)._replace(path=f"/mig_{uuid.uuid4().hex[:8]}").geturl()
+    ensure_database(url)
+    migration = tmp_path / "0001_thing.sql"
+    migration.write_text("create table mig_probe (id int);")
+    assert migrate(url, tmp_path) == ["0001_thing"]
+    migration.write_text("create table mig_probe (id bigint);")
+    with pytest.raises(MigrationError, match="changed after it was applied"):
+        migrate(url, tmp_path)
+
+
+def test_pg_trgm_is_available(cloud: LocalCloud) -> None:
+    with psycopg.connect(cloud.database_url, autocommit=True) as conn:
+        conn.execute("create extension if not exists pg_trgm")
+        (sim,) = conn.execute("select similarity('python', 'pyhton')").fetchone()  # type: ignore[misc]
+        assert 0 < sim < 1
+
+
+def test_redis_answers(cloud: LocalCloud) -> None:
+    r = redis.Redis.from_url(cloud.redis_url)
+    r.set("probe", "1", ex=5)
+    assert r.get("probe") == b"1"
+
+
+def test_port_in_use_gives_a_clear_message(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        with pytest.raises(PortInUse) as err:
+            start_redis(tmp_path, port, tmp_path / "r.log")
+    assert f"port {port}" in str(err.value) and "EDU_REDIS_PORT" in str(err.value)

@@ -1,0 +1,110 @@
+"""Worker pools: warm/cold, context, isolation, and every failure mode, with real processes."""
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from localcloud.runtime.pool import FunctionPool, InvokeResult
+from localcloud.template import load_template
+
+ROOT = Path(__file__).resolve().parents[3]
+FIXTURE = ROOT / "tests/fixtures/runtime/template.yaml"
+BASE_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_ENDPOINT_URL": "http://127.0.0.1:1"}
+
+
+def run_pool(name: str, events: list[Any], lines: list[str] | None = None,
+             concurrent: bool = False) -> list[InvokeResult]:
+    tpl = load_template(FIXTURE)
+    sink = lines if lines is not None else []
+
+    async def go() -> list[InvokeResult]:
+        pool = FunctionPool(tpl.functions[name], tpl, BASE_ENV, sink.append)
+        try:
+            if concurrent:
+                return list(await asyncio.gather(*(pool.invoke(e) for e in events)))
+            return [await pool.invoke(e) for e in events]
+        finally:
+            await pool.close()
+
+    return asyncio.run(go())
+
+
+def test_second_invocation_is_warm_and_reports_lambda_lines() -> None:
+    lines: list[str] = []
+    first, second = run_pool("ContextFunction", [{}, {}], lines)
+    assert first.ok and first.cold and first.init_ms is not None and first.init_ms > 0
+    assert second.ok and not second.cold and second.init_ms is None
+    assert first.payload["cold_mark"] == second.payload["cold_mark"]  # same process
+    reports = [line for line in lines if line.startswith("REPORT")]
+    assert len(reports) == 2
+    assert "Init Duration" in reports[0] and "Init Duration" not in reports[1]
+    assert "Memory Size: 256 MB" in reports[0] and "Billed Duration" in reports[0]
+    assert any(line.startswith(f"START RequestId: {first.request_id}") for line in lines)
+
+
+def test_context_and_environment_are_lambda_like_and_isolated(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDU_TEST_PARENT_SECRET", "must-not-leak")
+    (result,) = run_pool("ContextFunction", [{}])
+    info = result.payload
+    assert info["request_id"] == result.request_id
+    assert info["function_name"] == "ContextFunction"
+    assert str(info["memory"]) == "256"
+    assert 0 < info["remaining"] <= 7000
+    assert info["arn"].endswith(":function:ContextFunction")
+    assert info["log_group"] == "/aws/lambda/ContextFunction"
+    assert info["only_here"] == "yes"
+    assert info["leaked"] is None
+    assert info["queue_url"].endswith("/123456789012/edu-platform-WorkQueue")
+    assert os.path.realpath(info["cwd"]) == str(FIXTURE.parent / "functions")
+
+
+def test_handler_exception_is_an_error_result_and_the_worker_survives() -> None:
+    lines: list[str] = []
+    first, second = run_pool("FailFunction", [{}, {}], lines)
+    assert first.status == "error"
+    assert first.error and first.error["errorType"] == "ValueError"
+    assert first.error["errorMessage"] == "boom"
+    assert not second.cold  # an exception does not kill the worker
+
+
+def test_timeout_kills_the_worker_with_lambdas_message() -> None:
+    first, second = run_pool("SleepFunction", [{}, {}])
+    assert first.status == "timeout"
+    assert first.error and first.error["errorMessage"] == "Task timed out after 1.00 seconds"
+    assert second.cold  # the timed-out worker was replaced
+
+
+def test_crash_kills_only_that_worker() -> None:
+    first, second = run_pool("CrashFunction", [{}, {}])
+    assert first.status == "crash" and second.status == "crash"
+    assert first.error and "exit status 3" in first.error["errorMessage"]
+    assert second.cold
+
+
+def test_memory_above_memory_size_kills_the_worker() -> None:
+    (result,) = run_pool("HogFunction", [{}])
+    assert result.status == "oom"
+    assert result.error and "MemorySize 128 MB" in result.error["errorMessage"]
+
+
+def test_reserved_concurrency_throttles_the_excess() -> None:
+    results = run_pool("OneAtATimeFunction", [{}, {}, {}], concurrent=True)
+    statuses = sorted(r.status for r in results)
+    assert statuses == ["ok", "throttled", "throttled"]
+
+
+def test_import_error_is_reported_as_init_error() -> None:
+    (result,) = run_pool("BrokenImportFunction", [{}])
+    assert result.status == "init_error"
+    assert result.error and "ImportModuleError" in result.error["errorType"]
+
+
+def test_handler_output_is_attributed_to_its_request() -> None:
+    lines: list[str] = []
+    (result,) = run_pool("EchoFunction", [{"x": 1}], lines)
+    assert f"[EchoFunction] {result.request_id} echo called" in lines

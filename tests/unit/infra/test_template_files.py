@@ -1,0 +1,48 @@
+"""The template deploys (cfn-lint runs the SAM transform) and every handler resolves."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from localcloud.runtime.pool import PROJECT_PATHS
+from localcloud.template import load_template
+
+ROOT = Path(__file__).resolve().parents[3]
+TEMPLATE = load_template(ROOT / "template.yaml")
+
+
+def test_cfn_lint_reports_no_errors() -> None:
+    proc = subprocess.run([sys.executable, "-m", "cfnlint", str(ROOT / "template.yaml")],
+                          capture_output=True, text=True, check=False)
+    # cfn-lint exit codes are bit flags: 2 = errors, 4 = warnings, 8 = informational.
+    assert proc.returncode & 2 == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATE.functions))
+def test_handler_imports_from_code_uri_and_layers_only(name: str) -> None:
+    fn = TEMPLATE.functions[name]
+    paths = [str(fn.code_uri), *(str(p) for p in TEMPLATE.layer_paths(fn))]
+    module, attr = fn.handler.rsplit(".", 1)
+    probe = (
+        "import sys, json, importlib\n"
+        f"hidden = set(json.loads({json.dumps(json.dumps(PROJECT_PATHS))}))\n"
+        f"sys.path[:] = {paths!r} + [p for p in sys.path if p not in hidden and p != '']\n"
+        f"obj = getattr(importlib.import_module({module!r}), {attr!r})\n"
+        "assert callable(obj), 'handler is not callable'\n"
+    )
+    proc = subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, text=True,
+                          cwd=fn.code_uri, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "events").rglob("*.json")),
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_event_files_parse(path: Path) -> None:
+    assert isinstance(json.loads(path.read_text()), dict)
+
+
+def test_there_are_event_files() -> None:
+    assert list((ROOT / "events").rglob("*.json"))

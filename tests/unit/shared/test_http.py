@@ -1,0 +1,131 @@
+import base64
+import json
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, Field
+
+from edu.errors import Conflict, RateLimited, Unauthorized
+from edu.http import LambdaResponse, Request, endpoint, json_response
+
+
+class Body(BaseModel):
+    name: str = Field(min_length=1)
+    count: int
+
+
+def event(body: Any = None, *, raw: str | None = None, headers: dict[str, str] | None = None,
+          b64: bool = False) -> dict[str, Any]:
+    text = raw if raw is not None else (json.dumps(body) if body is not None else None)
+    ev: dict[str, Any] = {
+        "version": "2.0", "rawPath": "/things",
+        "headers": {"content-type": "application/json", **(headers or {})},
+        "requestContext": {"requestId": "req-1", "http": {"method": "POST", "path": "/things"}},
+        "isBase64Encoded": b64,
+    }
+    if text is not None:
+        ev["body"] = base64.b64encode(text.encode()).decode() if b64 else text
+    return ev
+
+
+@endpoint
+def create(request: Request) -> LambdaResponse:
+    body = request.json_body(Body)
+    return json_response(201, {"name": body.name, "count": body.count})
+
+
+def problem(resp: LambdaResponse) -> dict[str, Any]:
+    assert resp["headers"]["content-type"] == "application/problem+json"
+    data: dict[str, Any] = json.loads(resp["body"])
+    assert {"type", "title", "status", "detail"} <= data.keys()
+    assert data["status"] == resp["statusCode"]
+    return data
+
+
+def test_valid_body_reaches_the_handler() -> None:
+    resp = create(event({"name": "x", "count": 2}), None)
+    assert resp["statusCode"] == 201
+    assert json.loads(resp["body"]) == {"name": "x", "count": 2}
+
+
+def test_base64_body_is_decoded() -> None:
+    resp = create(event({"name": "y", "count": 1}, b64=True), None)
+    assert resp["statusCode"] == 201
+
+
+def test_malformed_json_is_400() -> None:
+    resp = create(event(raw="{not json"), None)
+    assert resp["statusCode"] == 400
+    assert "not valid JSON" in problem(resp)["detail"]
+
+
+def test_wrong_fields_are_422_with_field_errors() -> None:
+    resp = create(event({"name": "", "count": "many"}), None)
+    data = problem(resp)
+    assert resp["statusCode"] == 422
+    assert {e["field"] for e in data["errors"]} == {"name", "count"}
+
+
+def test_missing_body_and_non_object_are_422() -> None:
+    assert create(event(None), None)["statusCode"] == 422
+    assert create(event([1, 2]), None)["statusCode"] == 422
+
+
+def test_oversize_body_is_413() -> None:
+    resp = create(event({"name": "x" * 70_000, "count": 1}), None)
+    assert resp["statusCode"] == 413
+    problem(resp)
+
+
+def test_non_json_content_type_is_415() -> None:
+    resp = create(event(raw="a=b", headers={"content-type": "application/x-www-form-urlencoded"}),
+                  None)
+    assert resp["statusCode"] == 415
+
+
+def test_domain_errors_keep_their_status_and_headers() -> None:
+    @endpoint
+    def limited(request: Request) -> LambdaResponse:
+        raise RateLimited(retry_after=7)
+
+    @endpoint
+    def needs_login(request: Request) -> LambdaResponse:
+        raise Unauthorized(error="invalid_token")
+
+    @endpoint
+    def clash(request: Request) -> LambdaResponse:
+        raise Conflict("email already registered")
+
+    resp = limited(event({}), None)
+    assert resp["statusCode"] == 429 and resp["headers"]["Retry-After"] == "7"
+    resp = needs_login(event({}), None)
+    assert resp["headers"]["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+    resp = clash(event({}), None)
+    assert problem(resp)["detail"] == "email already registered"
+
+
+def test_unexpected_exception_is_a_500_problem_without_internals() -> None:
+    class Ctx:
+        aws_request_id = "abc-123"
+
+    @endpoint
+    def broken(request: Request) -> LambdaResponse:
+        raise RuntimeError("secret connection string postgres://u:p@h")
+
+    resp = broken(event({}), Ctx())
+    data = problem(resp)
+    assert resp["statusCode"] == 500
+    assert data["request_id"] == "abc-123"
+    assert "secret" not in resp["body"]
+
+
+def test_query_params_are_validated() -> None:
+    class Page(BaseModel):
+        limit: int = Field(20, ge=1, le=100)
+
+    ev = event(None)
+    ev["queryStringParameters"] = {"limit": "500"}
+    req = Request.from_event(ev)
+    with pytest.raises(Exception) as err:
+        req.query_params(Page)
+    assert getattr(err.value, "status", None) == 422
