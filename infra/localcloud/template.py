@@ -83,6 +83,7 @@ class Function:
     reserved_concurrency: int | None
     snapstart: bool
     events: list[EventSource]
+    arn: str = ""
 
     @property
     def name(self) -> str:
@@ -379,6 +380,7 @@ def _function(lid: str, props: dict[str, Any], globals_fn: dict[str, Any], resol
         reserved_concurrency=int(reserved) if reserved is not None else None,
         snapstart=snap.get("ApplyOn") == "PublishedVersions",
         events=events,
+        arn=resolver.get_att(lid, "Arn"),
     )
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from localcloud.runtime.auth import Authorizers
 from localcloud.runtime.pool import InvokeResult, Runtime
 from localcloud.template import Function, Template
 
@@ -34,6 +35,8 @@ class Route:
     payload_version: str
     regex: re.Pattern[str]
     specificity: tuple[int, int, int]
+    api_id: str = ""
+    auth: dict[str, Any] | None = None
 
     @property
     def route_key(self) -> str:
@@ -72,7 +75,9 @@ def build_routes(template: Template) -> list[Route]:
             version = "2.0" if ev.type == "HttpApi" else "1.0"
             version = str(ev.properties.get("PayloadFormatVersion", version))
             regex, spec = _compile(path)
-            routes.append(Route(method, path, fn, version, regex, spec))
+            routes.append(Route(method, path, fn, version, regex, spec,
+                                api_id=str(ev.properties.get("ApiId", "")),
+                                auth=ev.properties.get("Auth")))
     routes.sort(key=lambda r: (r.specificity, r.method != "ANY"), reverse=True)
     return routes
 
@@ -233,6 +238,11 @@ class Gateway:
         self.routes = build_routes(template)
         self.cors = cors_config(template)
         self.max_body = max_body  # API Gateway's payload limit is 10 MB
+        by_arn = {fn.arn: fn.name for fn in template.functions.values()}
+        self.authorizers = {
+            api.physical_name: Authorizers(api.properties.get("Auth") or {}, runtime, by_arn)
+            for api in template.apis.values()}
+        self._no_auth = Authorizers({}, runtime, by_arn)
 
     async def __call__(self, scope: ASGIScope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -260,6 +270,18 @@ class Gateway:
         request_id = str(uuid.uuid4())
         build = build_event_v2 if route.payload_version == "2.0" else build_event_v1
         event = build(route, scope, headers, body, params, request_id)
+        authorizers = self.authorizers.get(route.api_id, self._no_auth)
+        auth_name, scopes = authorizers.for_route(route.auth)
+        if auth_name is not None:
+            decision = await authorizers.authorize(
+                auth_name, scopes, {k.lower(): v for k, v in (event.get("headers") or {}).items()},
+                event.get("queryStringParameters") or {}, event)
+            if not decision.allowed:
+                status, hdrs, payload = _message(decision.status, decision.message)
+                await self._respond(send, status, hdrs + decision.headers
+                                    + self._cors_headers(origin), payload)
+                return
+            event["requestContext"]["authorizer"] = decision.context
         result = await self.runtime.invoke(route.function.name, event, request_id)
         status, hdrs, payload = shape_response(result, route.payload_version)
         hdrs.append((b"apigw-requestid", request_id.encode()))

@@ -1,40 +1,9 @@
 """`edu local start-api` over real HTTP: routing, payload v2, errors, CORS, throttling."""
 
 import json
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
-import pytest
-
-from localcloud.procs import free_port, port_open
-
-ROOT = Path(__file__).resolve().parents[3]
-FIXTURE = ROOT / "tests/fixtures/runtime/template.yaml"
-
-
-@pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    log = tmp_path_factory.mktemp("gw") / "gateway.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "localcloud.cli", "local", "start-api", "-t", str(FIXTURE),
-             "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
-    deadline = time.monotonic() + 20
-    while not port_open(port):
-        assert proc.poll() is None, log.read_text()
-        assert time.monotonic() < deadline, "start-api did not listen"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    proc.send_signal(signal.SIGINT)
-    proc.wait(timeout=15)
-    assert not port_open(port)
 
 
 def test_path_params_query_headers_and_cookies_reach_the_handler(api: str) -> None:

@@ -1,0 +1,208 @@
+"""HTTP API authorizers, as API Gateway runs them: JWT (issuer's JWKS) and Lambda REQUEST.
+
+JWT: the token from the identity source is verified (signature by `kid` from the issuer's
+JWKS found through /.well-known/openid-configuration, iss, aud, exp, nbf); claims land in
+requestContext.authorizer.jwt.claims as strings. Lambda: the authorizer function is invoked
+with the 2.0 (or 1.0) authorizer event; its simple or IAM-policy answer decides.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import jwt
+
+if TYPE_CHECKING:
+    from localcloud.runtime.pool import Runtime
+
+JWKS_TTL_S = 300.0
+_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]
+
+
+@dataclass
+class AuthDecision:
+    allowed: bool
+    status: int = 200                 # 401 / 403 / 500 when not allowed
+    message: str = ""
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    context: dict[str, Any] = field(default_factory=dict)  # goes to requestContext.authorizer
+
+
+def _deny(status: int, message: str, www: str | None = None) -> AuthDecision:
+    headers = [(b"www-authenticate", www.encode())] if www else []
+    return AuthDecision(False, status, message, headers)
+
+
+def identity_values(sources: list[str], headers: dict[str, str], query: dict[str, str]
+                    ) -> list[str] | None:
+    """Values of `$request.header.X` / `$request.querystring.Y`; None if any is missing."""
+    values = []
+    for src in sources:
+        src = src.strip()
+        if src.startswith("$request.header."):
+            value = headers.get(src.removeprefix("$request.header.").lower())
+        elif src.startswith("$request.querystring."):
+            value = query.get(src.removeprefix("$request.querystring."))
+        else:
+            value = None
+        if not value:
+            return None
+        values.append(value)
+    return values
+
+
+class JwksCache:
+    def __init__(self) -> None:
+        self._keys: dict[str, tuple[float, dict[str, jwt.PyJWK]]] = {}
+
+    async def key(self, issuer: str, kid: str | None) -> jwt.PyJWK | None:
+        cached = self._keys.get(issuer)
+        if cached is None or time.monotonic() - cached[0] > JWKS_TTL_S or (
+                kid and kid not in cached[1]):
+            cached = (time.monotonic(), await self._fetch(issuer))
+            self._keys[issuer] = cached
+        keys = cached[1]
+        if kid:
+            return keys.get(kid)
+        return next(iter(keys.values()), None) if len(keys) == 1 else None
+
+    async def _fetch(self, issuer: str) -> dict[str, jwt.PyJWK]:
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            conf = (await client.get(issuer.rstrip("/") + "/.well-known/openid-configuration"))
+            conf.raise_for_status()
+            jwks = (await client.get(conf.json()["jwks_uri"])).json()
+        out = {}
+        for k in jwks.get("keys", []):
+            try:
+                out[str(k.get("kid", ""))] = jwt.PyJWK(k)
+            except jwt.PyJWTError:
+                continue
+        return out
+
+
+def _stringify(value: Any) -> str:
+    # API Gateway hands claims to the integration as strings; arrays as "[a b]".
+    if isinstance(value, list):
+        return "[" + " ".join(str(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return str(value)
+
+
+class Authorizers:
+    def __init__(self, config: dict[str, Any], runtime: Runtime, function_by_arn: dict[str, str]
+                 ) -> None:
+        self.config = config.get("Authorizers") or {}
+        self.default = config.get("DefaultAuthorizer")
+        self.runtime = runtime
+        self.function_by_arn = function_by_arn
+        self.jwks = JwksCache()
+        self._cache: dict[tuple[str, tuple[str, ...]], tuple[float, AuthDecision]] = {}
+
+    def for_route(self, event_auth: dict[str, Any] | None) -> tuple[str | None, list[str]]:
+        name = (event_auth or {}).get("Authorizer", self.default)
+        scopes = list((event_auth or {}).get("AuthorizationScopes") or [])
+        if name in (None, "NONE"):
+            return None, []
+        return str(name), scopes
+
+    async def authorize(self, name: str, scopes: list[str], headers: dict[str, str],
+                        query: dict[str, str], event: dict[str, Any]) -> AuthDecision:
+        spec = self.config.get(name)
+        if spec is None:
+            return _deny(500, "Internal Server Error")
+        if "JwtConfiguration" in spec:
+            return await self._jwt(spec, scopes, headers, query)
+        return await self._lambda(name, spec, headers, query, event)
+
+    async def _jwt(self, spec: dict[str, Any], scopes: list[str], headers: dict[str, str],
+                   query: dict[str, str]) -> AuthDecision:
+        source = spec.get("IdentitySource", "$request.header.Authorization")
+        values = identity_values([source], headers, query)
+        if values is None:
+            return _deny(401, "Unauthorized", "Bearer")
+        token = values[0]
+        if token.lower().startswith("bearer "):
+            token = token[7:].strip()
+        cfg = spec["JwtConfiguration"]
+        issuer = str(cfg.get("issuer") or cfg.get("Issuer") or "")
+        audience = [str(a) for a in (cfg.get("audience") or cfg.get("Audience") or [])]
+        invalid = 'Bearer error="invalid_token"'
+        try:
+            header = jwt.get_unverified_header(token)
+            if header.get("alg") not in _ALGORITHMS:
+                raise jwt.InvalidAlgorithmError(f"algorithm {header.get('alg')} not allowed")
+            key = await self.jwks.key(issuer, header.get("kid"))
+            if key is None:
+                raise jwt.InvalidKeyError("no matching key in the issuer's JWKS")
+            claims = jwt.decode(token, key=key, algorithms=_ALGORITHMS, audience=audience or None,
+                                issuer=issuer, options={"require": ["exp", "iss"]})
+        except (jwt.PyJWTError, httpx.HTTPError, ValueError, KeyError) as exc:
+            return _deny(401, "Unauthorized",
+                         f'{invalid}, error_description="{_quote(str(exc))}"')
+        granted = set(str(claims.get("scope", "")).split()) | set(claims.get("scp", []) or [])
+        if scopes and not set(scopes) & granted:
+            return _deny(403, "Forbidden",
+                         'Bearer error="insufficient_scope"')
+        context: dict[str, Any] = {"jwt": {"claims": {k: _stringify(v) for k, v in
+                                                      claims.items()},
+                                           "scopes": sorted(granted) or None}}
+        return AuthDecision(True, context=context)
+
+    async def _lambda(self, name: str, spec: dict[str, Any], headers: dict[str, str],
+                      query: dict[str, str], event: dict[str, Any]) -> AuthDecision:
+        identity = spec.get("Identity") or {}
+        sources = [f"$request.header.{h}" for h in identity.get("Headers") or []] + [
+            f"$request.querystring.{q}" for q in identity.get("QueryStrings") or []]
+        values = identity_values(sources, headers, query) if sources else []
+        if values is None:
+            return _deny(401, "Unauthorized")
+        ttl = float(identity.get("ReauthorizeEvery", 0) or 0)
+        cache_key = (name, tuple(values))
+        if ttl and sources:
+            hit = self._cache.get(cache_key)
+            if hit and time.monotonic() - hit[0] < ttl:
+                return hit[1]
+        arn = str(spec.get("FunctionArn", ""))
+        function = self.function_by_arn.get(arn)
+        if function is None:
+            return _deny(500, "Internal Server Error")
+        version = str(spec.get("AuthorizerPayloadFormatVersion", "2.0"))
+        auth_event = dict(event)
+        auth_event["type"] = "REQUEST"
+        auth_event["routeArn"] = (f"arn:aws:execute-api:us-east-1:123456789012:local/$default/"
+                                  f"{event['requestContext']['http']['method']}"
+                                  f"{event['rawPath']}")
+        auth_event["identitySource"] = values
+        result = await self.runtime.invoke(function, auth_event)
+        decision = self._read_answer(result.payload if result.ok else None, version,
+                                     bool(spec.get("EnableSimpleResponses")))
+        if ttl and sources and decision.status != 500:
+            self._cache[cache_key] = (time.monotonic(), decision)
+        return decision
+
+    @staticmethod
+    def _read_answer(payload: Any, version: str, simple: bool) -> AuthDecision:
+        if not isinstance(payload, dict):
+            return _deny(500, "Internal Server Error")
+        if simple and version == "2.0":
+            if payload.get("isAuthorized") is True:
+                return AuthDecision(True, context={"lambda": payload.get("context") or {}})
+            return _deny(403, "Forbidden")
+        statements = (payload.get("policyDocument") or {}).get("Statement") or []
+        effects = {str(s.get("Effect", "")).lower() for s in statements}
+        if "allow" in effects and "deny" not in effects:
+            ctx = {"lambda": payload.get("context") or {},
+                   "principalId": payload.get("principalId")}
+            return AuthDecision(True, context=ctx)
+        return _deny(403, "Forbidden")
+
+
+def _quote(text: str) -> str:
+    return text.replace('"', "'")[:200]

@@ -1,0 +1,89 @@
+"""A test token issuer (RSA key + OIDC discovery + JWKS over HTTP) and `edu local start-api`
+serving the runtime fixture template with its authorizers pointed at that issuer."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from localcloud.procs import free_port, port_open
+
+ROOT = Path(__file__).resolve().parents[3]
+FIXTURE = ROOT / "tests/fixtures/runtime/template.yaml"
+
+
+@dataclass
+class Issuer:
+    url: str
+    key: rsa.RSAPrivateKey
+    kid: str = "test-key-1"
+
+    def token(self, **overrides: Any) -> str:
+        now = int(time.time())
+        claims = {"sub": "user-1", "iss": self.url, "aud": "edu-test", "iat": now,
+                  "exp": now + 300, "role": "student", "is_verified": False}
+        claims.update(overrides)
+        claims = {k: v for k, v in claims.items() if v is not None}
+        return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": self.kid})
+
+
+@pytest.fixture(scope="session")
+def issuer() -> Iterator[Issuer]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    jwk.update({"kid": "test-key-1", "use": "sig", "alg": "RS256"})
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            docs = {"/.well-known/openid-configuration": {"issuer": url,
+                                                          "jwks_uri": f"{url}/jwks.json"},
+                    "/jwks.json": {"keys": [jwk]}}
+            body = json.dumps(docs.get(self.path, {})).encode()
+            self.send_response(200 if self.path in docs else 404)
+            self.send_header("content-type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Issuer(url, key)
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def api(issuer: Issuer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    log = tmp_path_factory.mktemp("gw") / "gateway.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "localcloud.cli", "local", "start-api", "-t", str(FIXTURE),
+             "--port", str(port), "--parameter-overrides", f"Issuer={issuer.url}"],
+            stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+    deadline = time.monotonic() + 20
+    while not port_open(port):
+        assert proc.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, "start-api did not listen"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=15)
+    assert not port_open(port)
