@@ -56,11 +56,21 @@ def _parser() -> argparse.ArgumentParser:
     inv.add_argument("--no-event", action="store_true", help="invoke with an empty event {}")
     _template_args(inv)
     inv.set_defaults(run=cmd_invoke)
-    api = local.add_parser("start-api", help="serve the HTTP API, like `sam local start-api`")
-    api.add_argument("-p", "--port", type=int, default=None)
-    api.add_argument("--host", default="127.0.0.1")
-    _template_args(api)
-    api.set_defaults(run=cmd_start_api)
+    for name, text in (("start-api", "serve the HTTP API, like `sam local start-api`"),
+                       ("start-lambda", "serve the Lambda Invoke API, like `sam local "
+                        "start-lambda`")):
+        api = local.add_parser(name, help=text + "; both APIs, triggers and /metrics run")
+        api.add_argument("-p", "--port", type=int, default=None, help="HTTP API port")
+        api.add_argument("--lambda-port", type=int, default=None, help="Lambda API port")
+        api.add_argument("--host", default="127.0.0.1")
+        api.add_argument("--no-triggers", action="store_true",
+                         help="do not poll queues or wire S3/SNS/EventBridge/schedules")
+        api.add_argument("--no-watch", action="store_true", help="no hot reload")
+        _template_args(api)
+        api.set_defaults(run=cmd_start_api)
+    rep = local.add_parser("report", help="per-function invocations, errors, cold starts")
+    rep.add_argument("--url", default=None, help="Lambda API URL of the running runtime")
+    rep.set_defaults(run=cmd_report)
     return p
 
 
@@ -85,15 +95,14 @@ def _overrides(text: str) -> dict[str, str]:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from localcloud.runtime.gateway import Gateway
-    from localcloud.runtime.pool import Runtime
+    from localcloud.runtime.server import LocalRuntime, serve
     from localcloud.stack import LocalCloud
 
     cfg = CloudConfig.from_env()
     if port_open(cfg.api_port):
         raise PortInUse("HTTP API", cfg.api_port, "EDU_API_PORT")
+    if port_open(cfg.lambda_port):
+        raise PortInUse("Lambda Invoke API", cfg.lambda_port, "EDU_LAMBDA_PORT")
     cloud = LocalCloud(cfg)
     t0 = time.monotonic()
     # `edu down` sends SIGTERM: leave through the finally below, like Ctrl-C does.
@@ -108,22 +117,22 @@ def cmd_up(args: argparse.Namespace) -> int:
             print(f"  warning: {warning}")
         if not args.no_demo:
             _load_demo(cloud)
-        runtime = Runtime(template, cloud.function_env())
+        app = LocalRuntime(template, cloud.function_env(), api_port=cfg.api_port,
+                           lambda_port=cfg.lambda_port, endpoint=cloud.aws_url)
         api_url = f"http://127.0.0.1:{cfg.api_port}"
-        cloud.write_state({"api": api_url})
+        lambda_url = f"http://127.0.0.1:{cfg.lambda_port}"
+        cloud.write_state({"api": api_url, "lambda": lambda_url})
         print(f"""
 EduPlatform is up in {time.monotonic() - t0:.1f}s
   HTTP API        {api_url}        (try: curl {api_url}/health)
+  Lambda API      {lambda_url}        (boto3 lambda endpoint_url; metrics {lambda_url}/metrics)
   AWS (moto)      {cloud.aws_url}   (AWS_ENDPOINT_URL; dashboard {cloud.aws_url}/moto-api/)
   PostgreSQL      {cloud.database_url}
   Redis           {cloud.redis_url}
   logs            {cfg.home / 'logs'}
 Ctrl-C stops everything.
 """, flush=True)
-        server = uvicorn.Server(uvicorn.Config(Gateway(template, runtime), host="127.0.0.1",
-                                               port=cfg.api_port, log_level="warning",
-                                               access_log=False, lifespan="on"))
-        server.run()
+        serve(app)
     finally:
         print("edu: stopping ...", flush=True)
         cloud.stop()
@@ -274,27 +283,39 @@ def cmd_invoke(args: argparse.Namespace) -> int:
 
 
 def cmd_start_api(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from localcloud.runtime.gateway import Gateway
-    from localcloud.runtime.pool import Runtime
+    from localcloud.runtime.server import LocalRuntime, serve
 
     template, base_env = _load(args)
     cfg = CloudConfig.from_env()
     port = args.port or cfg.api_port
-    if port_open(port, args.host):
-        raise PortInUse("HTTP API", port, "--port")
-    runtime = Runtime(template, base_env)
+    lambda_port = args.lambda_port or cfg.lambda_port
+    app = LocalRuntime(template, base_env, api_port=port, lambda_port=lambda_port,
+                       endpoint=base_env["AWS_ENDPOINT_URL"], triggers=not args.no_triggers,
+                       watch=not args.no_watch)
     routes = sorted({f"{e.properties.get('Method', 'ANY').upper():>6} "
                      f"{e.properties.get('Path', '$default')}  -> {fn.name}"
                      for fn in template.functions.values() for e in fn.events
                      if e.type in ("HttpApi", "Api")})
-    print(f"edu: serving {len(routes)} routes on http://{args.host}:{port}", flush=True)
+    print(f"edu: HTTP API on http://{args.host}:{port} ({len(routes)} routes), Lambda API "
+          f"and /metrics on http://{args.host}:{lambda_port}", flush=True)
     for line in routes:
         print(f"  {line}")
-    uvicorn.Server(uvicorn.Config(Gateway(template, runtime), host=args.host, port=port,
-                                  log_level="warning", access_log=False,
-                                  lifespan="on")).run()
+    serve(app, args.host)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from localcloud.runtime.observe import format_report
+
+    cfg = CloudConfig.from_env()
+    url = args.url or f"http://127.0.0.1:{cfg.lambda_port}"
+    try:
+        with urllib.request.urlopen(url + "/_edu/report", timeout=5) as resp:
+            report = json.loads(resp.read())
+    except OSError as exc:
+        print(f"edu: no local runtime answers at {url} ({exc})", file=sys.stderr)
+        return 1
+    print(format_report(report))
     return 0
 
 

@@ -4,6 +4,7 @@ serving the runtime fixture template with its authorizers pointed at that issuer
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -19,7 +20,10 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from localcloud.aws import bootstrap
 from localcloud.procs import free_port, port_open
+from localcloud.stack import LocalCloud
+from localcloud.template import load_template
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURE = ROOT / "tests/fixtures/runtime/template.yaml"
@@ -69,21 +73,40 @@ def issuer() -> Iterator[Issuer]:
     server.shutdown()
 
 
+@dataclass
+class RunningRuntime:
+    api: str
+    lambda_api: str
+    log: Path
+    aws_url: str
+
+
 @pytest.fixture(scope="session")
-def api(issuer: Issuer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    log = tmp_path_factory.mktemp("gw") / "gateway.log"
+def runtime(issuer: Issuer, cloud: LocalCloud, tmp_path_factory: pytest.TempPathFactory
+            ) -> Iterator[RunningRuntime]:
+    """`edu local start-api` on the fixture template, its resources in the session's moto."""
+    bootstrap(load_template(FIXTURE, endpoint=cloud.aws_url), cloud.aws_url)
+    port, lambda_port = free_port(), free_port()
+    log = tmp_path_factory.mktemp("gw") / "runtime.log"
+    env = dict(os.environ, AWS_ENDPOINT_URL=cloud.aws_url)
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "localcloud.cli", "local", "start-api", "-t", str(FIXTURE),
-             "--port", str(port), "--parameter-overrides", f"Issuer={issuer.url}"],
-            stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
-    deadline = time.monotonic() + 20
-    while not port_open(port):
+             "--port", str(port), "--lambda-port", str(lambda_port),
+             "--parameter-overrides", f"Issuer={issuer.url}"],
+            stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+    deadline = time.monotonic() + 30
+    while not (port_open(port) and port_open(lambda_port)):
         assert proc.poll() is None, log.read_text()
         assert time.monotonic() < deadline, "start-api did not listen"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
+    yield RunningRuntime(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{lambda_port}", log,
+                         cloud.aws_url)
     proc.send_signal(signal.SIGINT)
-    proc.wait(timeout=15)
-    assert not port_open(port)
+    proc.wait(timeout=20)
+    assert not port_open(port) and not port_open(lambda_port)
+
+
+@pytest.fixture(scope="session")
+def api(runtime: RunningRuntime) -> str:
+    return runtime.api

@@ -1,0 +1,218 @@
+"""The running local runtime: HTTP API, Lambda Invoke API + metrics, triggers, hot reload.
+
+One uvicorn server listens on two sockets: the API port serves the template's HTTP API;
+the Lambda port serves the Invoke API (like `sam local start-lambda`), `/metrics`
+(Prometheus) and `/_edu/report` (the `edu local report` table).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import socket
+import uuid
+from pathlib import Path
+from typing import Any
+
+from localcloud.procs import PortInUse
+from localcloud.runtime.gateway import Gateway
+from localcloud.runtime.observe import Metrics
+from localcloud.runtime.pool import LogSink, Runtime, _print_sink
+from localcloud.runtime.triggers import Triggers
+from localcloud.template import Template
+
+_INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
+
+
+class LocalRuntime:
+    def __init__(self, template: Template, base_env: dict[str, str], *, api_port: int,
+                 lambda_port: int, endpoint: str, triggers: bool = True, watch: bool = True,
+                 log: LogSink = _print_sink) -> None:
+        self.template = template
+        self.log = log
+        self.runtime = Runtime(template, base_env, log)
+        self.gateway = Gateway(template, self.runtime)
+        self.metrics = Metrics(self.runtime)
+        self.triggers = Triggers(template, self.runtime, endpoint, log) if triggers else None
+        self.watch = watch
+        self.api_port = api_port
+        self.lambda_port = lambda_port
+        self._background: set[asyncio.Task[Any]] = set()
+        self._watcher: asyncio.Task[None] | None = None
+        self._by_name = {fn.name: fn.name for fn in template.functions.values()}
+        for fn in template.functions.values():
+            self._by_name[fn.arn] = fn.name
+            self._by_name[fn.arn.rsplit(":", 1)[-1]] = fn.name
+
+    # --- ASGI -------------------------------------------------------------------------
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        port = (scope.get("server") or ("", 0))[1]
+        if port == self.lambda_port:
+            await self._lambda_api(scope, receive, send)
+        else:
+            await self.gateway(scope, receive, send)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    if self.triggers:
+                        await self.triggers.start()
+                    if self.watch:
+                        self._watcher = asyncio.create_task(self._watch())
+                except Exception as exc:
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def close(self) -> None:
+        if self._watcher:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+        if self.triggers:
+            await self.triggers.stop()
+        await self.runtime.close()
+
+    # --- Lambda Invoke API ------------------------------------------------------------
+
+    async def _lambda_api(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        path, method = scope["path"], scope["method"]
+        if path == "/metrics" and method == "GET":
+            await _respond(send, 200, self.metrics.exposition(),
+                           "text/plain; version=0.0.4; charset=utf-8")
+            return
+        if path == "/_edu/report" and method == "GET":
+            await _respond(send, 200, json.dumps(self.metrics.report()).encode())
+            return
+        m = _INVOKE_PATH.match(path)
+        if not m or method != "POST":
+            await _respond(send, 404, json.dumps({"Type": "User", "message": "Not Found"})
+                           .encode())
+            return
+        name = self._by_name.get(m.group("name"))
+        if name is None:
+            await _respond(send, 404, json.dumps({
+                "Type": "User", "Message": f"Function not found: {m.group('name')}"}).encode(),
+                extra=[(b"x-amzn-errortype", b"ResourceNotFoundException")])
+            return
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        try:
+            event = json.loads(body or b"{}")
+        except ValueError:
+            problem = {"Type": "User", "message": "Could not parse request body into json"}
+            await _respond(send, 400, json.dumps(problem).encode(),
+                           extra=[(b"x-amzn-errortype", b"InvalidRequestContentException")])
+            return
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        kind = headers.get("x-amz-invocation-type", "RequestResponse")
+        request_id = str(uuid.uuid4())
+        if kind == "DryRun":
+            await _respond(send, 204, b"", extra=[(b"x-amzn-requestid", request_id.encode())])
+            return
+        if kind == "Event":
+            task = asyncio.create_task(self.runtime.invoke(name, event, request_id))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+            await _respond(send, 202, b"", extra=[(b"x-amzn-requestid", request_id.encode())])
+            return
+        result = await self.runtime.invoke(name, event, request_id)
+        extra = [(b"x-amzn-requestid", request_id.encode()),
+                 (b"x-amz-executed-version", b"$LATEST")]
+        if result.status == "throttled":
+            await _respond(send, 429, json.dumps({"Type": "User", "message": "Rate Exceeded.",
+                                                  "Reason": "ReservedFunctionConcurrentInvocation"
+                                                  "LimitExceeded"}).encode(),
+                           extra=[*extra, (b"x-amzn-errortype", b"TooManyRequestsException")])
+            return
+        if result.ok:
+            await _respond(send, 200, json.dumps(result.payload).encode(), extra=extra)
+            return
+        await _respond(send, 200, json.dumps(result.error).encode(),
+                       extra=[*extra, (b"x-amz-function-error", b"Unhandled")])
+
+    # --- hot reload -------------------------------------------------------------------
+
+    async def _watch(self) -> None:
+        try:
+            await self._watch_forever()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # hot reload is a convenience: report, keep serving
+            self.log(f"edu: hot reload stopped: {type(exc).__name__}: {exc}")
+
+    async def _watch_forever(self) -> None:
+        from watchfiles import awatch
+
+        roots: dict[Path, set[str]] = {}
+        for fn in self.template.functions.values():
+            for path in (fn.code_uri, *self.template.layer_paths(fn)):
+                roots.setdefault(path, set()).add(fn.name)
+        existing = [p for p in roots if p.exists()]
+        if not existing:
+            return
+        async for changes in awatch(*existing, recursive=True, debounce=200,
+                                    watch_filter=lambda _c, p: p.endswith(".py")):
+            touched: set[str] = set()
+            for _change, changed in changes:
+                for root, names in roots.items():
+                    if Path(changed).is_relative_to(root):
+                        touched |= names
+            for name in sorted(touched):
+                await self.runtime.pools[name].recycle()
+            if touched:
+                self.log(f"edu: code changed; recycled workers of {', '.join(sorted(touched))}")
+
+
+async def _respond(send: Any, status: int, body: bytes, content_type: str = "application/json",
+                   extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    headers = [(b"content-type", content_type.encode()),
+               (b"content-length", str(len(body)).encode()), *(extra or [])]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def bind(host: str, port: int, what: str, setting: str) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise PortInUse(what, port, setting) from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(app: LocalRuntime, host: str = "127.0.0.1") -> None:
+    """Blocks until SIGINT/SIGTERM; then stops triggers and workers."""
+    import uvicorn
+
+    sockets = [bind(host, app.api_port, "HTTP API", "EDU_API_PORT"),
+               bind(host, app.lambda_port, "Lambda Invoke API", "EDU_LAMBDA_PORT")]
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
+                            timeout_graceful_shutdown=5)
+    try:
+        uvicorn.Server(config).run(sockets=sockets)
+    finally:
+        for sock in sockets:
+            sock.close()

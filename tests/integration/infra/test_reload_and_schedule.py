@@ -1,0 +1,97 @@
+"""Hot reload: a saved change recycles the function's workers. Schedules fire on time."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from localcloud.procs import free_port, port_open
+
+ROOT = Path(__file__).resolve().parents[3]
+
+TEMPLATE = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  VersionFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: code/
+      Handler: app.handler
+      Runtime: python3.12
+      Events:
+        Get:
+          Type: HttpApi
+          Properties: {Path: /version, Method: GET}
+  TickFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: code/
+      Handler: app.tick
+      Runtime: python3.12
+      Environment:
+        Variables:
+          TICKS_FILE: TICKS_PATH
+      Events:
+        Every:
+          Type: Schedule
+          Properties:
+            Schedule: rate(1 second)
+"""
+
+CODE = """
+import os
+VERSION = "{version}"
+
+def handler(event, context):
+    return {{"version": VERSION, "pid": os.getpid()}}
+
+def tick(event, context):
+    with open(os.environ["TICKS_FILE"], "a") as f:
+        f.write(event["detail-type"] + "\\n")
+"""
+
+
+def test_code_change_recycles_workers_and_schedules_fire(tmp_path: Path) -> None:
+    ticks = tmp_path / "ticks.txt"
+    (tmp_path / "template.yaml").write_text(TEMPLATE.replace("TICKS_PATH", str(ticks)))
+    (tmp_path / "code").mkdir()
+    app = tmp_path / "code/app.py"
+    app.write_text(CODE.format(version="v1"))
+    port, lambda_port = free_port(), free_port()
+    log = tmp_path / "runtime.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "localcloud.cli", "local", "start-api", "-t",
+             str(tmp_path / "template.yaml"), "--port", str(port), "--lambda-port",
+             str(lambda_port)], stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
+            env=dict(os.environ))
+    try:
+        deadline = time.monotonic() + 20
+        while not port_open(port):
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        first = httpx.get(f"http://127.0.0.1:{port}/version").json()
+        assert first["version"] == "v1"
+        deadline = time.monotonic() + 10
+        latest = first
+        while latest["version"] != "v2" and time.monotonic() < deadline:
+            # Saved again each round: the watcher starts shortly after the port opens.
+            app.write_text(CODE.format(version="v2"))
+            time.sleep(0.5)
+            latest = httpx.get(f"http://127.0.0.1:{port}/version").json()
+        assert latest["version"] == "v2", log.read_text()
+        assert latest["pid"] != first["pid"]  # a new worker, not a module reload
+        assert "recycled workers of" in log.read_text()
+
+        deadline = time.monotonic() + 10
+        while (not ticks.exists() or len(ticks.read_text().splitlines()) < 2) and \
+                time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert ticks.read_text().splitlines()[:2] == ["Scheduled Event"] * 2
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)
