@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
 
     up = sub.add_parser("up", help="start the whole local stack (Ctrl-C stops it)")
     up.add_argument("--no-demo", action="store_true", help="do not load demo data")
+    up.add_argument("--snapstart", action="store_true",
+                    help="fork every function's cold starts from an initialised process")
     up.set_defaults(run=cmd_up)
     sub.add_parser("down", help="stop a running `edu up`").set_defaults(run=cmd_down)
     sub.add_parser("status", help="what runs where, healthy or not").set_defaults(run=cmd_status)
@@ -66,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
         api.add_argument("--no-triggers", action="store_true",
                          help="do not poll queues or wire S3/SNS/EventBridge/schedules")
         api.add_argument("--no-watch", action="store_true", help="no hot reload")
+        api.add_argument("--snapstart", action="store_true",
+                         help="fork cold starts from an initialised process for every "
+                         "function (default: only functions with SnapStart in the template)")
         _template_args(api)
         api.set_defaults(run=cmd_start_api)
     rep = local.add_parser("report", help="per-function invocations, errors, cold starts")
@@ -118,7 +123,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         if not args.no_demo:
             _load_demo(cloud)
         app = LocalRuntime(template, cloud.function_env(), api_port=cfg.api_port,
-                           lambda_port=cfg.lambda_port, endpoint=cloud.aws_url)
+                           lambda_port=cfg.lambda_port, endpoint=cloud.aws_url,
+                           snapstart=True if args.snapstart else None)
         api_url = f"http://127.0.0.1:{cfg.api_port}"
         lambda_url = f"http://127.0.0.1:{cfg.lambda_port}"
         cloud.write_state({"api": api_url, "lambda": lambda_url})
@@ -291,7 +297,7 @@ def cmd_start_api(args: argparse.Namespace) -> int:
     lambda_port = args.lambda_port or cfg.lambda_port
     app = LocalRuntime(template, base_env, api_port=port, lambda_port=lambda_port,
                        endpoint=base_env["AWS_ENDPOINT_URL"], triggers=not args.no_triggers,
-                       watch=not args.no_watch)
+                       watch=not args.no_watch, snapstart=True if args.snapstart else None)
     routes = sorted({f"{e.properties.get('Method', 'ANY').upper():>6} "
                      f"{e.properties.get('Path', '$default')}  -> {fn.name}"
                      for fn in template.functions.values() for e in fn.events

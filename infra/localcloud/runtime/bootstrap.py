@@ -11,6 +11,8 @@ import importlib
 import json
 import os
 import resource
+import select
+import signal
 import socket
 import struct
 import sys
@@ -87,30 +89,21 @@ def _error(exc: BaseException) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    fd, handler_spec, paths_json = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-    sock = socket.socket(fileno=fd)
-    started = time.perf_counter()
+def load_handler(handler_spec: str, paths: list[str]) -> Any:
     # Only the function's CodeUri and layers, ahead of the interpreter's site-packages;
     # project folders an editable install put on sys.path are not the function's code.
     hidden = set(json.loads(os.environ.pop("EDU_HIDE_PATHS", "[]")))
-    sys.path[:] = [*json.loads(paths_json), *(p for p in sys.path if p not in hidden
-                                               and p not in ("", "."))]
-    code_dir = json.loads(paths_json)[0]
-    os.chdir(code_dir)
-    try:
-        module_name, func_name = handler_spec.rsplit(".", 1)
-        handler = getattr(importlib.import_module(module_name.replace("/", ".")), func_name)
-        if not callable(handler):
-            raise TypeError(f"handler {handler_spec} is not callable")
-    except Exception as exc:
-        err = _error(exc)
-        err["errorType"] = f"Runtime.ImportModuleError: {err['errorType']}"
-        send(sock, {"type": "init_error", "error": err,
-                    "init_ms": (time.perf_counter() - started) * 1000})
-        sys.exit(1)
-    send(sock, {"type": "ready", "init_ms": (time.perf_counter() - started) * 1000,
-                "max_rss_mb": max_rss_mb()})
+    sys.path[:] = [*paths, *(p for p in sys.path if p not in hidden and p not in ("", "."))]
+    os.chdir(paths[0])
+    module_name, func_name = handler_spec.rsplit(".", 1)
+    handler = getattr(importlib.import_module(module_name.replace("/", ".")), func_name)
+    if not callable(handler):
+        raise TypeError(f"handler {handler_spec} is not callable")
+    return handler
+
+
+def serve(sock: socket.socket, handler: Any) -> None:
+    """The invocation loop of a warm worker."""
     while True:
         message = recv(sock)
         if message is None:
@@ -140,6 +133,79 @@ def main() -> None:
         else:
             reply.update(duration_ms=duration, max_rss_mb=max_rss_mb())
             send(sock, reply)
+
+
+def zygote(control: socket.socket, handler: Any) -> None:
+    """Fork "SnapStart": this initialised process forks a worker per cold start.
+
+    A fork request carries three fds (the worker's protocol socket, stdout, stderr). The
+    zygote reaps its children and reports their exit codes, so crashes keep their status.
+    """
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    while True:
+        watched: list[Any] = [control, wake_r]
+        ready, _, _ = select.select(watched, [], [])
+        if wake_r in ready:
+            os.read(wake_r, 4096)
+            while True:
+                try:
+                    pid, status = os.waitpid(-1, os.WNOHANG)
+                except ChildProcessError:
+                    break
+                if pid == 0:
+                    break
+                send(control, {"type": "exit", "pid": pid,
+                               "code": os.waitstatus_to_exitcode(status)})
+        if control not in ready:
+            continue
+        msg, fds, _flags, _addr = socket.recv_fds(control, 16, 3)
+        if not msg:
+            return  # the runtime went away
+        forked_at = time.perf_counter()
+        pid = os.fork()
+        if pid == 0:
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            os.close(wake_r)
+            os.close(wake_w)
+            control.close()
+            os.setsid()
+            os.dup2(fds[1], 1)
+            os.dup2(fds[2], 2)
+            os.close(fds[1])
+            os.close(fds[2])
+            worker = socket.socket(fileno=fds[0])
+            send(worker, {"type": "ready", "init_ms": (time.perf_counter() - forked_at) * 1000,
+                          "max_rss_mb": max_rss_mb(), "restored": True})
+            serve(worker, handler)
+            os._exit(0)
+        for fd in fds:
+            os.close(fd)
+        send(control, {"type": "forked", "pid": pid})
+
+
+def main() -> None:
+    fd, handler_spec, paths_json = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    as_zygote = "--zygote" in sys.argv[4:]
+    sock = socket.socket(fileno=fd)
+    started = time.perf_counter()
+    try:
+        handler = load_handler(handler_spec, json.loads(paths_json))
+    except Exception as exc:
+        err = _error(exc)
+        err["errorType"] = f"Runtime.ImportModuleError: {err['errorType']}"
+        send(sock, {"type": "init_error", "error": err,
+                    "init_ms": (time.perf_counter() - started) * 1000})
+        sys.exit(1)
+    send(sock, {"type": "ready", "init_ms": (time.perf_counter() - started) * 1000,
+                "max_rss_mb": max_rss_mb()})
+    if as_zygote:
+        zygote(sock, handler)
+    else:
+        serve(sock, handler)
 
 
 if __name__ == "__main__":

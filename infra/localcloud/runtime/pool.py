@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import math
 import os
@@ -19,7 +20,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ class InvokeResult:
     init_ms: float | None = None
     max_memory_mb: float = 0.0
     cold: bool = False
+    restored: bool = False  # the cold start was a fork of an initialised zygote
 
     @property
     def ok(self) -> bool:
@@ -58,19 +60,50 @@ class Throttled(Exception):
     pass
 
 
-@dataclass
+class MemoryExceeded(Exception):
+    def __init__(self, rss_mb: float) -> None:
+        super().__init__(f"{rss_mb:.0f} MB")
+        self.rss_mb = rss_mb
+
+
+MEMORY_CHECK_S = 0.1  # how often a running invocation's memory is checked
+
+
+def resident_mb(pid: int) -> float:
+    """Current resident memory of a process (VmRSS), 0 when it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return 0.0
+
+
 class Worker:
-    proc: asyncio.subprocess.Process
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
-    init_ms: float = 0.0
-    invocations: int = 0
-    current_request: str = ""
-    generation: int = 0
-    log_tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    """One warm worker: a protocol stream plus a way to stop its process."""
+
+    def __init__(self, pid: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                 generation: int) -> None:
+        self.pid = pid
+        self.reader = reader
+        self.writer = writer
+        self.generation = generation
+        self.init_ms = 0.0
+        self.invocations = 0
+        self.current_request = ""
+        self.log_tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def returncode(self) -> int | None:
+        raise NotImplementedError
 
     def alive(self) -> bool:
-        return self.proc.returncode is None
+        return self.returncode is None
+
+    async def wait(self) -> None:
+        raise NotImplementedError
 
     async def send(self, message: dict[str, Any]) -> None:
         data = json.dumps(message, separators=(",", ":")).encode()
@@ -86,24 +119,113 @@ class Worker:
     async def kill(self, grace: float = 0.0) -> None:
         """Stops the worker and anything it started (its own process group)."""
         if self.alive() and grace:
-            # It may be exiting already (crash): let the child watcher reap it first;
-            # Popen.kill() would poll() and steal the exit status from the watcher.
+            # It may be exiting already (crash): let its exit status arrive first.
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.proc.wait(), grace)
+                await asyncio.wait_for(self.wait(), grace)
         if self.alive():
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
+                os.killpg(self.pid, signal.SIGKILL)
         with contextlib.suppress(Exception):
-            await self.proc.wait()
+            await asyncio.wait_for(self.wait(), 5)
         self.writer.close()
         for task in self.log_tasks:
             task.cancel()
 
 
+class ProcessWorker(Worker):
+    """A worker process started from scratch (a full cold start)."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, reader: asyncio.StreamReader,
+                 writer: asyncio.StreamWriter, generation: int) -> None:
+        super().__init__(proc.pid, reader, writer, generation)
+        self.proc = proc
+
+    @property
+    def returncode(self) -> int | None:
+        return self.proc.returncode
+
+    async def wait(self) -> None:
+        # Never Popen.kill()/poll() here: they would steal the exit status from the watcher.
+        await self.proc.wait()
+
+
+class ForkedWorker(Worker):
+    """A worker forked from its function's initialised zygote ("SnapStart")."""
+
+    def __init__(self, pid: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                 generation: int, exit_code: asyncio.Future[int]) -> None:
+        super().__init__(pid, reader, writer, generation)
+        self.exit_code = exit_code
+
+    @property
+    def returncode(self) -> int | None:
+        return self.exit_code.result() if self.exit_code.done() else None
+
+    async def wait(self) -> None:
+        await asyncio.shield(self.exit_code)
+
+
+class Zygote:
+    """An initialised process of one function that forks workers on demand."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, control: socket.socket,
+                 reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.proc = proc
+        self.control = control
+        self.reader = reader
+        self.writer = writer
+        self.exits: dict[int, asyncio.Future[int]] = {}
+        self.forked: asyncio.Queue[int] = asyncio.Queue()
+        self.lock = asyncio.Lock()
+        self.init_ms = 0.0
+        self.log_tasks: list[asyncio.Task[None]] = []
+        self.task = asyncio.create_task(self._dispatch())
+
+    def exit_future(self, pid: int) -> asyncio.Future[int]:
+        return self.exits.setdefault(pid, asyncio.get_running_loop().create_future())
+
+    async def _dispatch(self) -> None:
+        try:
+            while True:
+                header = await self.reader.readexactly(_HEADER.size)
+                (size,) = _HEADER.unpack(header)
+                message = json.loads(await self.reader.readexactly(size))
+                if message["type"] == "forked":
+                    self.forked.put_nowait(int(message["pid"]))
+                elif message["type"] == "exit":
+                    future = self.exit_future(int(message["pid"]))
+                    if not future.done():
+                        future.set_result(int(message["code"]))
+        except (asyncio.IncompleteReadError, ConnectionError):
+            # Zygote gone: its orphans are reaped elsewhere; report them as killed.
+            for future in self.exits.values():
+                if not future.done():
+                    future.set_result(-signal.SIGKILL)
+
+    async def fork(self, fds: list[int]) -> int:
+        async with self.lock:
+            socket.send_fds(self.control, [b"F"], fds)
+            return await self.forked.get()
+
+    async def close(self) -> None:
+        self.task.cancel()
+        for task in self.log_tasks:
+            task.cancel()
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.kill()
+        with contextlib.suppress(Exception):
+            await self.proc.wait()
+        self.writer.close()
+
+
 class FunctionPool:
     def __init__(self, fn: Function, template: Template, base_env: dict[str, str],
-                 log: LogSink = _print_sink, max_concurrency: int | None = None) -> None:
+                 log: LogSink = _print_sink, max_concurrency: int | None = None,
+                 snapstart: bool | None = None) -> None:
         self.fn = fn
+        self.snapstart = fn.snapstart if snapstart is None else snapstart
+        self.zygote: Zygote | None = None
+        self._zygote_lock = asyncio.Lock()
         self.template = template
         self.base_env = base_env
         self.log = log
@@ -150,31 +272,93 @@ class FunctionPool:
             paths.append(str(layer / "python") if (layer / "python").is_dir() else str(layer))
         return paths
 
-    async def _spawn(self) -> Worker:
+    async def _start_process(self, zygote: bool = False
+                             ) -> tuple[asyncio.subprocess.Process, socket.socket]:
         parent_sock, child_sock = socket.socketpair()
         try:
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-I", str(BOOTSTRAP), str(child_sock.fileno()), self.fn.handler,
-                json.dumps(self.code_paths()), pass_fds=(child_sock.fileno(),),
-                env=self.worker_env(), stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-                start_new_session=True)
+                json.dumps(self.code_paths()), *(["--zygote"] if zygote else []),
+                pass_fds=(child_sock.fileno(),), env=self.worker_env(),
+                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE, start_new_session=True)
         finally:
             child_sock.close()
+        return proc, parent_sock
+
+    async def _spawn(self) -> Worker:
+        if self.snapstart:
+            forked = await self._fork()
+            if forked is not None:
+                return forked
+        proc, parent_sock = await self._start_process()
         reader, writer = await asyncio.open_unix_connection(sock=parent_sock)
-        worker = Worker(proc, reader, writer, generation=self.generation)
+        worker = ProcessWorker(proc, reader, writer, self.generation)
         for stream in (proc.stdout, proc.stderr):
             assert stream is not None
             worker.log_tasks.append(asyncio.create_task(self._pump(worker, stream)))
         return worker
 
-    async def _pump(self, worker: Worker, stream: asyncio.StreamReader) -> None:
+    async def ensure_zygote(self) -> Zygote | None:
+        """Starts (once per code generation) the initialised process workers fork from."""
+        async with self._zygote_lock:
+            if self.zygote is not None and self.zygote.proc.returncode is None:
+                return self.zygote
+            proc, control = await self._start_process(zygote=True)
+            reader, writer = await asyncio.open_unix_connection(sock=control)
+            log_tasks = []
+            for stream in (proc.stdout, proc.stderr):
+                assert stream is not None
+                log_tasks.append(asyncio.create_task(self._pump(None, stream)))
+            try:
+                header = await asyncio.wait_for(reader.readexactly(_HEADER.size),
+                                                timeout=max(30, self.fn.timeout_s))
+                ready = json.loads(await reader.readexactly(_HEADER.unpack(header)[0]))
+            except (TimeoutError, asyncio.IncompleteReadError):
+                ready = {"type": "init_error"}
+            if ready.get("type") != "ready":
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                await proc.wait()
+                writer.close()
+                return None  # an import error shows on the normal cold path
+            self.zygote = Zygote(proc, control, reader, writer)
+            self.zygote.log_tasks = log_tasks
+            self.zygote.init_ms = float(ready.get("init_ms", 0.0))
+            self.log(f"[{self.fn.name}] snapshot ready (init {self.zygote.init_ms:.1f} ms)")
+            return self.zygote
+
+    async def _fork(self) -> Worker | None:
+        zygote = await self.ensure_zygote()
+        if zygote is None:
+            return None
+        parent_sock, child_sock = socket.socketpair()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        try:
+            pid = await zygote.fork([child_sock.fileno(), out_w, err_w])
+        finally:
+            child_sock.close()
+            os.close(out_w)
+            os.close(err_w)
+        reader, writer = await asyncio.open_unix_connection(sock=parent_sock)
+        worker = ForkedWorker(pid, reader, writer, self.generation, zygote.exit_future(pid))
+        loop = asyncio.get_running_loop()
+        for fd in (out_r, err_r):
+            stream = asyncio.StreamReader()
+            await loop.connect_read_pipe(functools.partial(asyncio.StreamReaderProtocol, stream),
+                                         os.fdopen(fd, "rb", buffering=0))
+            worker.log_tasks.append(asyncio.create_task(self._pump(worker, stream)))
+        return worker
+
+    async def _pump(self, worker: Worker | None, stream: asyncio.StreamReader) -> None:
         while True:
             line = await stream.readline()
             if not line:
                 return
             text = line.decode(errors="replace").rstrip("\n")
-            self.log(f"[{self.fn.name}] {worker.current_request or '-'} {text}")
+            request = worker.current_request if worker is not None else ""
+            self.log(f"[{self.fn.name}] {request or '-'} {text}")
 
     # --- invocation -------------------------------------------------------------------
 
@@ -231,6 +415,7 @@ class FunctionPool:
         started = time.monotonic()
         deadline = started + fn.timeout_s
         init_ms: float | None = None
+        restored = False
         self.log(f"START RequestId: {request_id} Version: $LATEST")
         if worker is None:
             worker = await self._spawn()
@@ -240,12 +425,13 @@ class FunctionPool:
                                                timeout=max(0.1, deadline - time.monotonic()))
             except (TimeoutError, asyncio.IncompleteReadError):
                 await worker.kill(grace=0.5)
-                status = "timeout" if worker.proc.returncode in (None, -9) and \
+                status = "timeout" if worker.returncode in (None, -9) and \
                     time.monotonic() >= deadline else "crash"
                 return self._finish(InvokeResult(request_id, status, error=self._crash_error(
                     worker, status), duration_ms=(time.monotonic() - started) * 1000,
                     cold=True)), None
             init_ms = float(ready.get("init_ms", 0.0))
+            restored = bool(ready.get("restored"))
             worker.init_ms = init_ms
             if ready.get("type") == "init_error":
                 await worker.kill()
@@ -258,8 +444,13 @@ class FunctionPool:
             await worker.send({"request_id": request_id, "event": event,
                                "deadline_ms": int((time.time() + (deadline - time.monotonic()))
                                                   * 1000)})
-            reply = await asyncio.wait_for(worker.recv(),
-                                           timeout=max(0.001, deadline - time.monotonic()))
+            reply = await self._await_reply(worker, deadline)
+        except MemoryExceeded as exc:
+            await worker.kill()
+            return self._finish(InvokeResult(
+                request_id, "oom", init_ms=init_ms, cold=cold, max_memory_mb=exc.rss_mb,
+                duration_ms=(time.monotonic() - started) * 1000,
+                error=self._oom_error(exc.rss_mb))), None
         except TimeoutError:
             await worker.kill()
             return self._finish(InvokeResult(
@@ -279,18 +470,40 @@ class FunctionPool:
         result = InvokeResult(
             request_id, "ok" if reply.get("ok") else "error", payload=reply.get("payload"),
             error=reply.get("error"), duration_ms=float(reply.get("duration_ms", 0.0)),
-            init_ms=init_ms, max_memory_mb=max_mem, cold=cold)
+            init_ms=init_ms, max_memory_mb=max_mem, cold=cold, restored=restored)
         if max_mem > fn.memory_mb:
             await worker.kill()
             result.status = "oom"
-            result.error = {"errorType": "Runtime.OutOfMemory",
-                            "errorMessage": f"Runtime exited: memory used {max_mem:.0f} MB "
-                                            f"exceeds MemorySize {fn.memory_mb} MB"}
+            result.error = self._oom_error(max_mem)
             return self._finish(result), None
         return self._finish(result), worker
 
+    async def _await_reply(self, worker: Worker, deadline: float) -> dict[str, Any]:
+        """The worker's reply; checks its memory while it runs longer than a moment."""
+        receiving = asyncio.ensure_future(worker.recv())
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError
+                done, _ = await asyncio.wait({receiving}, timeout=min(remaining,
+                                                                      MEMORY_CHECK_S))
+                if done:
+                    return receiving.result()
+                rss = resident_mb(worker.pid)
+                if rss > self.fn.memory_mb:
+                    raise MemoryExceeded(rss)
+        finally:
+            if not receiving.done():
+                receiving.cancel()
+
+    def _oom_error(self, used_mb: float) -> dict[str, Any]:
+        return {"errorType": "Runtime.OutOfMemory",
+                "errorMessage": f"Runtime exited: memory used {used_mb:.0f} MB exceeds "
+                                f"MemorySize {self.fn.memory_mb} MB"}
+
     def _crash_error(self, worker: Worker, status: str) -> dict[str, Any]:
-        code = worker.proc.returncode
+        code = worker.returncode
         if status == "timeout":
             return {"errorType": "Sandbox.Timedout",
                     "errorMessage": f"Task timed out after {self.fn.timeout_s:.2f} seconds"}
@@ -306,7 +519,8 @@ class FunctionPool:
                   f"\tBilled Duration: {billed} ms\tMemory Size: {self.fn.memory_mb} MB"
                   f"\tMax Memory Used: {math.ceil(result.max_memory_mb)} MB")
         if result.init_ms is not None:
-            report += f"\tInit Duration: {result.init_ms:.2f} ms"
+            kind = "Restore Duration" if result.restored else "Init Duration"
+            report += f"\t{kind}: {result.init_ms:.2f} ms"
         if result.status not in ("ok", "error"):
             report += f"\tStatus: {result.status}"
         self.log(report)
@@ -316,12 +530,17 @@ class FunctionPool:
         return result
 
     async def recycle(self) -> None:
-        """Code changed: idle workers go now, busy ones after their current invocation."""
+        """Code changed: idle workers go now, busy ones after their current invocation;
+        the snapshot is retaken from the new code."""
         async with self._slot:
             self.generation += 1
             idle, self.idle = self.idle, []
         for worker in idle:
             await worker.kill()
+        async with self._zygote_lock:
+            zygote, self.zygote = self.zygote, None
+        if zygote is not None:
+            await zygote.close()
 
     async def close(self) -> None:
         await self.recycle()
@@ -331,10 +550,15 @@ class Runtime:
     """All function pools of a template."""
 
     def __init__(self, template: Template, base_env: dict[str, str],
-                 log: LogSink = _print_sink) -> None:
+                 log: LogSink = _print_sink, snapstart: bool | None = None) -> None:
         self.template = template
-        self.pools = {name: FunctionPool(fn, template, base_env, log)
+        self.pools = {name: FunctionPool(fn, template, base_env, log, snapstart=snapstart)
                       for name, fn in template.functions.items()}
+
+    async def prepare_snapshots(self) -> None:
+        """Like publishing a SnapStart version: initialise each snapshot ahead of traffic."""
+        await asyncio.gather(*(pool.ensure_zygote() for pool in self.pools.values()
+                               if pool.snapstart))
 
     def pool(self, name: str) -> FunctionPool:
         return self.pools[name]

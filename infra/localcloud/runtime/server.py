@@ -29,10 +29,10 @@ _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?
 class LocalRuntime:
     def __init__(self, template: Template, base_env: dict[str, str], *, api_port: int,
                  lambda_port: int, endpoint: str, triggers: bool = True, watch: bool = True,
-                 log: LogSink = _print_sink) -> None:
+                 snapstart: bool | None = None, log: LogSink = _print_sink) -> None:
         self.template = template
         self.log = log
-        self.runtime = Runtime(template, base_env, log)
+        self.runtime = Runtime(template, base_env, log, snapstart=snapstart)
         self.gateway = Gateway(template, self.runtime)
         self.metrics = Metrics(self.runtime)
         self.triggers = Triggers(template, self.runtime, endpoint, log) if triggers else None
@@ -69,6 +69,9 @@ class LocalRuntime:
                         await self.triggers.start()
                     if self.watch:
                         self._watcher = asyncio.create_task(self._watch())
+                    snapshots = asyncio.create_task(self.runtime.prepare_snapshots())
+                    self._background.add(snapshots)
+                    snapshots.add_done_callback(self._background.discard)
                 except Exception as exc:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return

@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,13 @@ BASE_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
 
 
 def run_pool(name: str, events: list[Any], lines: list[str] | None = None,
-             concurrent: bool = False) -> list[InvokeResult]:
+             concurrent: bool = False, snapstart: bool = False) -> list[InvokeResult]:
     tpl = load_template(FIXTURE)
     sink = lines if lines is not None else []
 
     async def go() -> list[InvokeResult]:
-        pool = FunctionPool(tpl.functions[name], tpl, BASE_ENV, sink.append)
+        pool = FunctionPool(tpl.functions[name], tpl, BASE_ENV, sink.append,
+                            snapstart=snapstart)
         try:
             if concurrent:
                 return list(await asyncio.gather(*(pool.invoke(e) for e in events)))
@@ -92,6 +94,13 @@ def test_memory_above_memory_size_kills_the_worker() -> None:
     assert result.error and "MemorySize 128 MB" in result.error["errorMessage"]
 
 
+def test_memory_is_enforced_while_the_handler_runs() -> None:
+    t0 = time.monotonic()
+    (result,) = run_pool("HogAndWaitFunction", [{}])
+    assert result.status == "oom" and result.max_memory_mb > 128
+    assert time.monotonic() - t0 < 20  # stopped for memory, not by its 60 s timeout
+
+
 def test_reserved_concurrency_throttles_the_excess() -> None:
     results = run_pool("OneAtATimeFunction", [{}, {}, {}], concurrent=True)
     statuses = sorted(r.status for r in results)
@@ -108,3 +117,42 @@ def test_handler_output_is_attributed_to_its_request() -> None:
     lines: list[str] = []
     (result,) = run_pool("EchoFunction", [{"x": 1}], lines)
     assert f"[EchoFunction] {result.request_id} echo called" in lines
+
+
+# --- fork "SnapStart" ---------------------------------------------------------------------
+
+
+def test_snapstart_cold_start_is_a_fork_of_the_initialised_process() -> None:
+    lines: list[str] = []
+    first, second, third = run_pool("ContextFunction", [{}, {}, {}], lines, snapstart=True)
+    assert first.ok and first.cold and first.restored
+    assert not second.cold
+    # Module state comes from the snapshot: the import ran once, in the zygote.
+    assert first.payload["cold_mark"] == third.payload["cold_mark"]
+    assert any("Restore Duration" in line for line in lines if line.startswith("REPORT"))
+    assert any("snapshot ready" in line for line in lines)
+
+
+def test_snapstart_concurrent_cold_starts_fork_separate_workers() -> None:
+    results = run_pool("OneAtATimeFunction", [{}], snapstart=True)
+    assert results[0].ok and results[0].restored
+    results = run_pool("EchoFunction", [{"n": i} for i in range(3)], concurrent=True,
+                       snapstart=True)
+    assert all(r.ok and r.cold and r.restored for r in results)
+    assert len({r.payload["headers"]["x-request-id"] for r in results}) == 3
+
+
+def test_snapstart_worker_failures_keep_their_status() -> None:
+    crash, again = run_pool("CrashFunction", [{}, {}], snapstart=True)
+    assert crash.status == "crash" and again.status == "crash"
+    assert crash.error and "exit status 3" in crash.error["errorMessage"]
+    (timeout,) = run_pool("SleepFunction", [{}], snapstart=True)
+    assert timeout.status == "timeout"
+    lines: list[str] = []
+    (echo,) = run_pool("EchoFunction", [{}], lines, snapstart=True)
+    assert f"[EchoFunction] {echo.request_id} echo called" in lines
+
+
+def test_snapstart_import_error_falls_back_to_a_normal_cold_start_error() -> None:
+    (result,) = run_pool("BrokenImportFunction", [{}], snapstart=True)
+    assert result.status == "init_error"
