@@ -28,28 +28,51 @@ def send(sock: socket.socket, message: dict[str, Any]) -> None:
     sock.sendall(_HEADER.pack(len(data)) + data)
 
 
-def recv(sock: socket.socket) -> dict[str, Any] | None:
-    header = _recv_exact(sock, _HEADER.size)
-    if header is None:
-        return None
-    (size,) = _HEADER.unpack(header)
-    body = _recv_exact(sock, size)
-    return None if body is None else json.loads(body)
+class FrameReader:
+    """Reads length-prefixed frames with as few recv() calls as the data allows (usually
+    one per invocation, instead of one for the header and one for the body)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buffer = bytearray()
+
+    def read(self) -> dict[str, Any] | None:
+        while True:
+            if len(self.buffer) >= _HEADER.size:
+                (size,) = _HEADER.unpack_from(self.buffer)
+                end = _HEADER.size + size
+                if len(self.buffer) >= end:
+                    frame = bytes(self.buffer[_HEADER.size:end])
+                    del self.buffer[:end]
+                    message: dict[str, Any] = json.loads(frame)
+                    return message
+            chunk = self.sock.recv(262144)
+            if not chunk:
+                return None
+            self.buffer += chunk
 
 
-def _recv_exact(sock: socket.socket, size: int) -> bytes | None:
-    chunks = bytearray()
-    while len(chunks) < size:
-        chunk = sock.recv(size - len(chunks))
-        if not chunk:
-            return None
-        chunks += chunk
-    return bytes(chunks)
+class PeakMemory:
+    """Peak resident memory (MB) of this process image, cheaply per invocation.
+
+    VmHWM is exact (it resets at exec, while ru_maxrss carries the forking parent's peak)
+    but costs three syscalls; getrusage costs one. The peak only grows, so VmHWM is
+    re-read only when ru_maxrss moved."""
+
+    def __init__(self) -> None:
+        self.last_ru = -1
+        self.peak = 0.0
+
+    def __call__(self) -> float:
+        ru = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        if ru != self.last_ru:
+            self.last_ru = ru
+            self.peak = max_rss_mb()
+        return self.peak
 
 
 def max_rss_mb() -> float:
-    """Peak resident memory of this process image (VmHWM resets at exec; ru_maxrss would
-    carry the forking parent's peak)."""
+    """Peak resident memory of this process image (VmHWM)."""
     try:
         with open("/proc/self/status", "rb") as status:
             for line in status:
@@ -104,8 +127,10 @@ def load_handler(handler_spec: str, paths: list[str]) -> Any:
 
 def serve(sock: socket.socket, handler: Any) -> None:
     """The invocation loop of a warm worker."""
+    frames = FrameReader(sock)
+    peak = PeakMemory()
     while True:
-        message = recv(sock)
+        message = frames.read()
         if message is None:
             return
         context = LambdaContext(message["request_id"], message["deadline_ms"])
@@ -127,11 +152,11 @@ def serve(sock: socket.socket, handler: Any) -> None:
         duration = (time.perf_counter() - t0) * 1000
         if data:
             # Payload already encoded: splice the timing fields in without re-encoding.
-            extra = json.dumps({"duration_ms": duration, "max_rss_mb": max_rss_mb()})[1:-1]
+            extra = json.dumps({"duration_ms": duration, "max_rss_mb": peak()})[1:-1]
             data = data[:-1] + b"," + extra.encode() + b"}"
             sock.sendall(_HEADER.pack(len(data)) + data)
         else:
-            reply.update(duration_ms=duration, max_rss_mb=max_rss_mb())
+            reply.update(duration_ms=duration, max_rss_mb=peak())
             send(sock, reply)
 
 

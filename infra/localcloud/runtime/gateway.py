@@ -9,20 +9,21 @@ from __future__ import annotations
 import base64
 import json
 import re
-import uuid
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from localcloud.runtime.auth import Authorizers
-from localcloud.runtime.pool import InvokeResult, Runtime
+from localcloud.runtime.pool import InvokeResult, Runtime, new_request_id
 from localcloud.template import Function, Template
 
 ASGIScope = dict[str, Any]
 Receive = Any
 Send = Any
 
+_HOP_HEADERS = {b"content-length", b"transfer-encoding", b"connection"}
 _TEXT_TYPES = ("text/", "application/json", "application/problem+json", "application/xml",
                "application/javascript", "application/x-www-form-urlencoded")
 
@@ -100,9 +101,17 @@ def cors_config(template: Template) -> dict[str, Any] | None:
     return None
 
 
+_time_cache: list[Any] = [0, ""]
+
+
 def _now() -> tuple[str, int]:
-    now = datetime.now(UTC)
-    return now.strftime("%d/%b/%Y:%H:%M:%S +0000"), int(now.timestamp() * 1000)
+    epoch_ms = int(time.time() * 1000)
+    second = epoch_ms // 1000
+    if _time_cache[0] != second:  # formatting once per second, not per request
+        _time_cache[0] = second
+        _time_cache[1] = datetime.fromtimestamp(second, UTC).strftime(
+            "%d/%b/%Y:%H:%M:%S +0000")
+    return str(_time_cache[1]), epoch_ms
 
 
 def build_event_v2(route: Route, scope: ASGIScope, headers: list[tuple[bytes, bytes]],
@@ -209,6 +218,9 @@ def shape_response(result: InvokeResult, version: str
     for k, values in (payload.get("multiValueHeaders") or {}).items():
         for v in values:
             headers.append((str(k).lower().encode("latin-1"), str(v).encode("latin-1")))
+    # Framing is the gateway's job (as on API Gateway): a handler's own length would
+    # duplicate ours and break clients.
+    headers = [h for h in headers if h[0] not in _HOP_HEADERS]
     for cookie in payload.get("cookies") or []:
         headers.append((b"set-cookie", str(cookie).encode("latin-1")))
     raw = payload.get("body")
@@ -267,7 +279,7 @@ class Gateway:
             status, hdrs, payload = _message(413, "Request Entity Too Large")
             await self._respond(send, status, hdrs, payload)
             return
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         build = build_event_v2 if route.payload_version == "2.0" else build_event_v1
         event = build(route, scope, headers, body, params, request_id)
         authorizers = self.authorizers.get(route.api_id, self._no_auth)

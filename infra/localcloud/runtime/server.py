@@ -12,14 +12,13 @@ import contextlib
 import json
 import re
 import socket
-import uuid
 from pathlib import Path
 from typing import Any
 
 from localcloud.procs import PortInUse
 from localcloud.runtime.gateway import Gateway
 from localcloud.runtime.observe import Metrics
-from localcloud.runtime.pool import LogSink, Runtime, _print_sink
+from localcloud.runtime.pool import LogSink, Runtime, _print_sink, new_request_id
 from localcloud.runtime.triggers import Triggers
 from localcloud.template import Template
 
@@ -127,7 +126,7 @@ class LocalRuntime:
             return
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         kind = headers.get("x-amz-invocation-type", "RequestResponse")
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         if kind == "DryRun":
             await _respond(send, 204, b"", extra=[(b"x-amzn-requestid", request_id.encode())])
             return
@@ -213,7 +212,7 @@ def serve(app: LocalRuntime, host: str = "127.0.0.1") -> None:
     sockets = [bind(host, app.api_port, "HTTP API", "EDU_API_PORT"),
                bind(host, app.lambda_port, "Lambda Invoke API", "EDU_LAMBDA_PORT")]
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
-                            timeout_graceful_shutdown=5)
+                            timeout_graceful_shutdown=5, proxy_headers=False)
     try:
         uvicorn.Server(config).run(sockets=sockets)
     finally:

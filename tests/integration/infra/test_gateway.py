@@ -82,3 +82,10 @@ def test_cors_preflight_and_simple_request(api: str) -> None:
     assert "access-control-allow-origin" not in other.headers
 
 
+
+
+def test_handler_content_length_is_not_duplicated(api: str) -> None:
+    with httpx.Client() as client:
+        resp = client.get(f"{api}/length")
+        assert resp.status_code == 200 and resp.text == "ok"
+        assert resp.headers.get_list("content-length") == ["2"]

@@ -100,9 +100,15 @@ def test_failing_async_invocation_is_retried_then_parked_in_the_dlq(
                                    ).get("Messages", [])
         parked = [m for m in msgs if key.split("/")[1] in m["Body"]]
     assert parked, runtime.log.read_text()[-3000:]
-    attempts = runtime.log.read_text().count("[AsyncFailFunction/Upload (S3)] async invoke "
+
+    def attempts() -> int:
+        return runtime.log.read_text().count("[AsyncFailFunction/Upload (S3)] async invoke "
                                              "failed")
-    assert attempts >= 3
+
+    deadline = time.monotonic() + 5  # the runtime writes its log in small batches
+    while attempts() < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert attempts() == 3
 
 
 def test_eventbridge_rule_pattern_selects_events(runtime: RunningRuntime) -> None:
