@@ -22,6 +22,10 @@ from typing import Any
 
 _HEADER = struct.Struct(">I")
 
+# orjson decodes events (the runtime's virtualenv has it); replies keep the stdlib
+# encoder, so what fails to serialise here fails as it does in AWS's Python runtime.
+from orjson import loads as _loads  # noqa: E402
+
 
 def send(sock: socket.socket, message: dict[str, Any]) -> None:
     data = json.dumps(message, separators=(",", ":")).encode()
@@ -44,7 +48,7 @@ class FrameReader:
                 if len(self.buffer) >= end:
                     frame = bytes(self.buffer[_HEADER.size:end])
                     del self.buffer[:end]
-                    message: dict[str, Any] = json.loads(frame)
+                    message: dict[str, Any] = _loads(frame)
                     return message
             chunk = self.sock.recv(262144)
             if not chunk:

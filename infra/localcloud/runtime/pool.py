@@ -20,6 +20,7 @@ import struct
 import sys
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,14 +124,78 @@ def resident_mb(pid: int) -> float:
     return 0.0
 
 
-class Worker:
-    """One warm worker: a protocol stream plus a way to stop its process."""
+class FrameChannel(asyncio.Protocol):
+    """The runtime's end of a worker socket: length-prefixed JSON frames.
 
-    def __init__(self, pid: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                 generation: int) -> None:
+    A plain Protocol rather than asyncio streams: one future per awaited frame and no
+    readexactly() round trips, which is measurable at thousands of invocations a second."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.frames: deque[bytes] = deque()
+        self.waiter: asyncio.Future[None] | None = None
+        self.closed = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports implement the Transport interface without subclassing it.
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer
+        buffer += data
+        while len(buffer) >= _HEADER.size:
+            (size,) = _HEADER.unpack_from(buffer)
+            end = _HEADER.size + size
+            if len(buffer) < end:
+                break
+            self.frames.append(bytes(buffer[_HEADER.size:end]))
+            del buffer[:end]
+        self._wake()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self._wake()
+
+    def _wake(self) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+    async def recv(self) -> dict[str, Any]:
+        while not self.frames:
+            if self.closed:
+                raise asyncio.IncompleteReadError(b"", None)
+            self.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+        message: dict[str, Any] = orjson.loads(self.frames.popleft())
+        return message
+
+    def send(self, message: dict[str, Any]) -> None:
+        if self.transport is None or self.closed:
+            raise ConnectionError("worker connection is closed")
+        data = orjson.dumps(message)
+        self.transport.write(_HEADER.pack(len(data)) + data)
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
+async def open_channel(sock: socket.socket) -> FrameChannel:
+    _transport, channel = await asyncio.get_running_loop().create_unix_connection(
+        FrameChannel, sock=sock)
+    return channel
+
+
+class Worker:
+    """One warm worker: a frame channel plus a way to stop its process."""
+
+    def __init__(self, pid: int, channel: FrameChannel, generation: int) -> None:
         self.pid = pid
-        self.reader = reader
-        self.writer = writer
+        self.channel = channel
         self.generation = generation
         self.init_ms = 0.0
         self.invocations = 0
@@ -148,16 +213,10 @@ class Worker:
         raise NotImplementedError
 
     async def send(self, message: dict[str, Any]) -> None:
-        data = orjson.dumps(message)
-        self.writer.write(_HEADER.pack(len(data)) + data)
-        if self.writer.transport.get_write_buffer_size() > 65536:
-            await self.writer.drain()  # only a large event can fill the socket buffer
+        self.channel.send(message)
 
     async def recv(self) -> dict[str, Any]:
-        header = await self.reader.readexactly(_HEADER.size)
-        (size,) = _HEADER.unpack(header)
-        message: dict[str, Any] = orjson.loads(await self.reader.readexactly(size))
-        return message
+        return await self.channel.recv()
 
     async def kill(self, grace: float = 0.0) -> None:
         """Stops the worker and anything it started (its own process group)."""
@@ -170,7 +229,7 @@ class Worker:
                 os.killpg(self.pid, signal.SIGKILL)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.wait(), 5)
-        self.writer.close()
+        self.channel.close()
         for task in self.log_tasks:
             task.cancel()
 
@@ -178,9 +237,9 @@ class Worker:
 class ProcessWorker(Worker):
     """A worker process started from scratch (a full cold start)."""
 
-    def __init__(self, proc: asyncio.subprocess.Process, reader: asyncio.StreamReader,
-                 writer: asyncio.StreamWriter, generation: int) -> None:
-        super().__init__(proc.pid, reader, writer, generation)
+    def __init__(self, proc: asyncio.subprocess.Process, channel: FrameChannel,
+                 generation: int) -> None:
+        super().__init__(proc.pid, channel, generation)
         self.proc = proc
 
     @property
@@ -195,9 +254,9 @@ class ProcessWorker(Worker):
 class ForkedWorker(Worker):
     """A worker forked from its function's initialised zygote ("SnapStart")."""
 
-    def __init__(self, pid: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                 generation: int, exit_code: asyncio.Future[int]) -> None:
-        super().__init__(pid, reader, writer, generation)
+    def __init__(self, pid: int, channel: FrameChannel, generation: int,
+                 exit_code: asyncio.Future[int]) -> None:
+        super().__init__(pid, channel, generation)
         self.exit_code = exit_code
 
     @property
@@ -336,8 +395,7 @@ class FunctionPool:
             if forked is not None:
                 return forked
         proc, parent_sock = await self._start_process()
-        reader, writer = await asyncio.open_unix_connection(sock=parent_sock)
-        worker = ProcessWorker(proc, reader, writer, self.generation)
+        worker = ProcessWorker(proc, await open_channel(parent_sock), self.generation)
         for stream in (proc.stdout, proc.stderr):
             assert stream is not None
             worker.log_tasks.append(asyncio.create_task(self._pump(worker, stream)))
@@ -385,8 +443,8 @@ class FunctionPool:
             child_sock.close()
             os.close(out_w)
             os.close(err_w)
-        reader, writer = await asyncio.open_unix_connection(sock=parent_sock)
-        worker = ForkedWorker(pid, reader, writer, self.generation, zygote.exit_future(pid))
+        worker = ForkedWorker(pid, await open_channel(parent_sock), self.generation,
+                              zygote.exit_future(pid))
         loop = asyncio.get_running_loop()
         for fd in (out_r, err_r):
             stream = asyncio.StreamReader()
