@@ -89,3 +89,15 @@ def test_handler_content_length_is_not_duplicated(api: str) -> None:
         resp = client.get(f"{api}/length")
         assert resp.status_code == 200 and resp.text == "ok"
         assert resp.headers.get_list("content-length") == ["2"]
+
+
+def test_rest_api_event_gets_payload_v1(api: str) -> None:
+    resp = httpx.post(f"{api}/v1/things/t1?a=1&a=2", json={"k": "v"}, headers={"X-Multi": "x"})
+    assert resp.status_code == 200
+    event = resp.json()["event"]
+    assert event["httpMethod"] == "POST" and event["resource"] == "/v1/things/{thing}"
+    assert event["pathParameters"] == {"thing": "t1"}
+    assert event["multiValueQueryStringParameters"] == {"a": ["1", "2"]}
+    assert event["queryStringParameters"] == {"a": "2"}
+    assert event["multiValueHeaders"]["x-multi"] == ["x"]
+    assert json.loads(event["body"]) == {"k": "v"}

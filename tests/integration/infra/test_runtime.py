@@ -88,6 +88,14 @@ def test_crash_kills_only_that_worker() -> None:
     assert second.cold
 
 
+def test_segfault_kills_only_that_worker() -> None:
+    (crash,) = run_pool("SegfaultFunction", [{}])
+    assert crash.status == "crash"
+    assert crash.error and "signal: 11" in crash.error["errorMessage"]
+    (echo,) = run_pool("EchoFunction", [{}])  # other functions are unaffected
+    assert echo.ok
+
+
 def test_memory_above_memory_size_kills_the_worker() -> None:
     (result,) = run_pool("HogFunction", [{}])
     assert result.status == "oom"
