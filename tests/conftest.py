@@ -15,8 +15,10 @@ from urllib.parse import urlparse
 import pytest
 
 from localcloud.config import CloudConfig
+from localcloud.domain import ensure_jwt_keys
 from localcloud.procs import free_port
 from localcloud.stack import LocalCloud
+from tests.support.platform import RunningPlatform, start_platform, stop_platform
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,6 +48,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     stack.start()
     try:
         stack.provision()
+        ensure_jwt_keys(stack)
         yield stack
     finally:
         stack.stop()
@@ -72,3 +75,15 @@ def aws_env(cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> dict[str, str
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     return env
+
+
+@pytest.fixture(scope="session")
+def platform(cloud: LocalCloud, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[RunningPlatform]:
+    """The project's functions behind the local API gateway (rate limits raised: the suite
+    signs in many times from 127.0.0.1; the limits have their own tests)."""
+    running = start_platform(cloud, tmp_path_factory.mktemp("platform") / "runtime.log",
+                             LoginLimitPerIp="100000", LoginLimitPerEmail="100000",
+                             RegisterLimitPerIp="100000")
+    yield running
+    stop_platform(running)

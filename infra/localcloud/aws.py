@@ -40,7 +40,36 @@ def bootstrap(template: Template, endpoint: str) -> BootstrapReport:
     _tables(template, local_client("dynamodb", endpoint, region), report)
     _buckets(template, local_client("s3", endpoint, region), report)
     _events(template, local_client("events", endpoint, region), report)
+    _secrets(template, local_client("secretsmanager", endpoint, region), report)
     return report
+
+
+# --- Secrets Manager -------------------------------------------------------------------
+
+
+def _secrets(template: Template, sm: Any, report: BootstrapReport) -> None:
+    """Creates missing secrets with the template's initial value; never overwrites one
+    (values set later, e.g. rotated keys, survive a re-run)."""
+    import secrets as random_secrets
+
+    existing = {s["Name"] for s in sm.list_secrets().get("SecretList", [])}
+    for sec in template.of_type("AWS::SecretsManager::Secret"):
+        if sec.physical_name in existing:
+            report.add("secret", sec.physical_name, False)
+            continue
+        value = sec.properties.get("SecretString")
+        generate = sec.properties.get("GenerateSecretString")
+        if value is None and generate is not None:
+            length = int(generate.get("PasswordLength", 32))
+            generated = random_secrets.token_urlsafe(length)[:length]
+            if generate.get("SecretStringTemplate") and generate.get("GenerateStringKey"):
+                doc = json.loads(generate["SecretStringTemplate"])
+                doc[generate["GenerateStringKey"]] = generated
+                value = json.dumps(doc)
+            else:
+                value = generated
+        sm.create_secret(Name=sec.physical_name, SecretString=str(value or ""))
+        report.add("secret", sec.physical_name, True)
 
 
 # --- SQS -------------------------------------------------------------------------------

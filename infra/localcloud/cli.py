@@ -45,6 +45,20 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("down", help="stop a running `edu up`").set_defaults(run=cmd_down)
     sub.add_parser("status", help="what runs where, healthy or not").set_defaults(run=cmd_status)
 
+    admin = sub.add_parser("admin", help="administrators").add_subparsers(metavar="TASK")
+    create = admin.add_parser("create", help="create an admin in the running local stack")
+    create.add_argument("--email", required=True)
+    create.add_argument("--password", help="prompted for when omitted")
+    create.add_argument("--name", default="Administrator")
+    create.set_defaults(run=cmd_admin_create)
+
+    keys = sub.add_parser("keys", help="JWT signing keys").add_subparsers(metavar="TASK")
+    rotate = keys.add_parser("rotate", help="add a new signing key (the previous stays valid)")
+    rotate.add_argument("--aws", action="store_true",
+                        help="rotate the deployed stack's secret (real AWS credentials)")
+    rotate.add_argument("--secret-id", default=None, help="with --aws: the secret's name")
+    rotate.set_defaults(run=cmd_keys_rotate)
+
     db = sub.add_parser("db", help="database tasks").add_subparsers(metavar="TASK")
     db.add_parser("migrate", help="apply pending SQL migrations").set_defaults(run=cmd_migrate)
 
@@ -115,8 +129,11 @@ def cmd_up(args: argparse.Namespace) -> int:
     print("edu: starting AWS (moto), PostgreSQL and Redis ...", flush=True)
     cloud.start()
     try:
+        from localcloud.domain import ensure_jwt_keys
+
         for line in cloud.provision():
             print(f"  created {line}")
+        print(f"  {ensure_jwt_keys(cloud)}")
         template = cloud.template()
         for warning in template.warnings:
             print(f"  warning: {warning}")
@@ -152,8 +169,11 @@ def _exit_cleanly(signum: int, frame: Any) -> None:
 
 
 def _load_demo(cloud: Any) -> None:
-    """Demo data arrives with the domain issues (users, courses); nothing to load yet."""
-    print("  demo data: none defined yet (arrives with identity and courses)")
+    from localcloud.domain import load_demo
+
+    print("  demo accounts:")
+    for line in load_demo(cloud):
+        print(f"    {line}")
 
 
 def cmd_down(args: argparse.Namespace) -> int:
@@ -214,6 +234,44 @@ def _api_healthy(url: str) -> bool:
             return bool(resp.status == 200)
     except OSError:
         return False
+
+
+def cmd_admin_create(args: argparse.Namespace) -> int:
+    import getpass
+
+    from localcloud.domain import create_admin
+    from localcloud.stack import LocalCloud
+
+    password = args.password or getpass.getpass("Password for the new admin: ")
+    cloud = LocalCloud.attach(CloudConfig.from_env())
+    try:
+        user_id = create_admin(cloud, args.email, password, args.name)
+    except Exception as exc:  # domain errors carry a readable detail
+        detail = getattr(exc, "detail", None) or str(exc)
+        errors = getattr(exc, "errors", [])
+        print(f"edu: {detail}", *(f"  {e.field}: {e.message}" for e in errors), sep="\n",
+              file=sys.stderr)
+        return 1
+    print(f"admin created: {args.email} (id {user_id})")
+    return 0
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from localcloud.domain import jwt_secret_name, rotate_keys
+    from localcloud.stack import LocalCloud
+
+    cfg = CloudConfig.from_env()
+    if args.aws:
+        if not args.secret_id:
+            print("edu: --aws needs --secret-id (the stack's <stack>/jwt-keys)", file=sys.stderr)
+            return 2
+        kids = rotate_keys(None, os.environ.get("AWS_REGION", "us-east-1"), args.secret_id, None)
+    else:
+        cloud = LocalCloud.attach(cfg)
+        kids = rotate_keys(cloud.aws_url, cloud.template().region, jwt_secret_name(cloud),
+                           cfg.home / "jwt-keys.json")
+    print(f"signing key {kids[0]}; still valid: {', '.join(kids[1:]) or 'none'}")
+    return 0
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

@@ -72,6 +72,20 @@ class LocalCloud:
             self.stop()
             raise
 
+    @classmethod
+    def attach(cls, config: CloudConfig) -> LocalCloud:
+        """The stack a running `edu up` describes in its state file (nothing is started)."""
+        state = read_state(config)
+        if not state:
+            raise RuntimeError("edu up is not running here (no .edu/state.json); start it "
+                               "first")
+        cloud = cls(config)
+        services = state.get("services") or {}
+        assert isinstance(services, dict)
+        for name, info in services.items():
+            cloud.services[name] = Service(name, str(info["url"]))
+        return cloud
+
     def template(self) -> Template:
         return load_template(self.config.template_path, endpoint=self.aws_url,
                              parameter_overrides=self.parameter_overrides())
@@ -79,7 +93,7 @@ class LocalCloud:
     def parameter_overrides(self) -> dict[str, str]:
         """Template parameters that point functions at this stack's services."""
         return {"DatabaseUrl": self.database_url, "RedisUrl": self.redis_url,
-                "Stage": "local"}
+                "Stage": "local", "JwtIssuer": f"http://127.0.0.1:{self.config.api_port}"}
 
     def provision(self) -> list[str]:
         """Creates the template's AWS resources and applies SQL migrations."""

@@ -254,6 +254,7 @@ _NAME_PROPERTY = {
     "AWS::Events::EventBus": "Name",
     "AWS::Events::Rule": "Name",
     "AWS::Serverless::Function": "FunctionName",
+    "AWS::SecretsManager::Secret": "Name",
 }
 
 

@@ -28,6 +28,27 @@ class Settings(BaseSettings):
                               validation_alias="EDU_MEDIA_BUCKET")
     max_body_bytes: int = Field(64 * 1024, validation_alias="EDU_MAX_BODY_BYTES")
     pg_pool_max: int = Field(2, ge=1, validation_alias="EDU_PG_POOL_MAX")
+    event_source_prefix: str = Field("edu", validation_alias="EDU_EVENT_SOURCE_PREFIX")
+
+    # Tokens: RS256 keys live in a Secrets Manager secret; the newest key signs, all verify.
+    jwt_issuer: str = Field("http://127.0.0.1:3000", validation_alias="EDU_JWT_ISSUER")
+    jwt_audience: str = Field("eduplatform", validation_alias="EDU_JWT_AUDIENCE")
+    jwt_keys_secret_id: str = Field("edu-platform/jwt-keys",
+                                    validation_alias="EDU_JWT_KEYS_SECRET_ID")
+    access_token_ttl_s: int = Field(15 * 60, ge=60, validation_alias="EDU_ACCESS_TOKEN_TTL_S")
+    refresh_token_ttl_s: int = Field(30 * 24 * 3600, ge=3600,
+                                     validation_alias="EDU_REFRESH_TOKEN_TTL_S")
+
+    # Passwords: argon2id at OWASP's minimum profile (m=19 MiB, t=2, p=1); see decisions.md.
+    argon2_memory_kib: int = Field(19 * 1024, ge=8 * 1024, validation_alias="EDU_ARGON2_MEMORY_KIB")
+    argon2_time_cost: int = Field(2, ge=1, validation_alias="EDU_ARGON2_TIME_COST")
+    argon2_parallelism: int = Field(1, ge=1, validation_alias="EDU_ARGON2_PARALLELISM")
+
+    # Rate limits (sliding window, per minute).
+    login_limit_per_ip: int = Field(30, ge=1, validation_alias="EDU_LOGIN_LIMIT_PER_IP")
+    login_limit_per_email: int = Field(10, ge=1, validation_alias="EDU_LOGIN_LIMIT_PER_EMAIL")
+    register_limit_per_ip: int = Field(20, ge=1, validation_alias="EDU_REGISTER_LIMIT_PER_IP")
+    rate_window_s: int = Field(60, ge=1, validation_alias="EDU_RATE_WINDOW_S")
 
 
 @lru_cache(maxsize=1)

@@ -32,6 +32,9 @@ LambdaResponse = dict[str, Any]
 
 def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None,
                   *, content_type: str = "application/json") -> LambdaResponse:
+    if body is None:  # 204 and friends: no body, no content type
+        return {"statusCode": status, "headers": dict(headers or {}), "body": "",
+                "isBase64Encoded": False}
     payload = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
     return {
         "statusCode": status,
@@ -65,6 +68,7 @@ class Request:
     raw_body: bytes
     request_id: str
     claims: dict[str, Any] = field(default_factory=dict)
+    source_ip: str = ""
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> Request:
@@ -83,6 +87,8 @@ class Request:
             raw_body=raw,
             request_id=str(ctx.get("requestId") or ""),
             claims=dict(claims),
+            source_ip=str(http.get("sourceIp") or (ctx.get("identity") or {}).get("sourceIp")
+                          or ""),
         )
 
     def json_body(self, model: type[M]) -> M:

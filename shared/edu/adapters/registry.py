@@ -51,6 +51,10 @@ class Adapters:
                                          socket_connect_timeout=1.0)
         return self._redis
 
+    def secret_text(self, secret_id: str) -> str:
+        value = self.aws_client("secretsmanager").get_secret_value(SecretId=secret_id)
+        return str(value["SecretString"])
+
     def close(self) -> None:
         if self._pg_pool is not None:
             self._pg_pool.close()

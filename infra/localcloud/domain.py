@@ -1,0 +1,117 @@
+"""The `edu` commands that act on EduPlatform's domain (they import shared/edu).
+
+The local cloud itself (stack, runtime) never imports this module's dependencies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from localcloud.aws import local_client
+from localcloud.stack import LocalCloud
+
+JWT_SECRET_LOGICAL_ID = "JwtKeysSecret"
+
+
+def jwt_secret_name(cloud: LocalCloud) -> str:
+    return cloud.template().resources[JWT_SECRET_LOGICAL_ID].physical_name
+
+
+def ensure_jwt_keys(cloud: LocalCloud) -> str:
+    """Local signing keys: generated once into .edu/ (never committed), put in the secret."""
+    from edu.auth.tokens import rotated
+
+    path = cloud.config.home / "jwt-keys.json"
+    if path.exists():
+        keyset = json.loads(path.read_text())
+    else:
+        keyset = rotated({})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(keyset))
+        path.chmod(0o600)
+    put_keyset(cloud.aws_url, cloud.template().region, jwt_secret_name(cloud), keyset)
+    return f"JWT keys {', '.join(k['kid'] for k in keyset['keys'])}"
+
+
+def put_keyset(endpoint: str | None, region: str, secret_id: str,
+               keyset: dict[str, Any]) -> None:
+    sm = local_client("secretsmanager", endpoint, region) if endpoint else _aws("secretsmanager",
+                                                                                 region)
+    sm.put_secret_value(SecretId=secret_id, SecretString=json.dumps(keyset))
+
+
+def rotate_keys(endpoint: str | None, region: str, secret_id: str,
+                local_file: Path | None) -> list[str]:
+    """A new signing key; the previous one stays valid for verification."""
+    from edu.auth.tokens import rotated
+
+    sm = local_client("secretsmanager", endpoint, region) if endpoint else _aws("secretsmanager",
+                                                                                 region)
+    current = json.loads(sm.get_secret_value(SecretId=secret_id)["SecretString"] or "{}")
+    keyset = rotated(current)
+    sm.put_secret_value(SecretId=secret_id, SecretString=json.dumps(keyset))
+    if local_file is not None:
+        local_file.write_text(json.dumps(keyset))
+    return [k["kid"] for k in keyset["keys"]]
+
+
+def _aws(service: str, region: str) -> Any:
+    import boto3
+
+    return boto3.client(service, region_name=region)  # type: ignore[call-overload]
+
+
+def domain_env(cloud: LocalCloud) -> dict[str, str]:
+    """The environment a function would see, for running domain code in this process."""
+    tpl = cloud.template()
+    env = dict(next(iter(tpl.functions.values())).environment)
+    env.update(cloud.function_env())
+    env["AWS_DEFAULT_REGION"] = tpl.region
+    return env
+
+
+def create_admin(cloud: LocalCloud, email: str, password: str, full_name: str) -> str:
+    os.environ.update(domain_env(cloud))
+    from edu.identity.models import RegisterIn
+    from edu.services import identity_service
+
+    # Same email and password rules as registration.
+    checked = RegisterIn(email=email, password=password, full_name=full_name, role="student")
+    user = identity_service().create_admin(checked.email, password, checked.full_name)
+    return user.id
+
+
+DEMO_PASSWORD = "demo-password-2026"
+DEMO_USERS = (("admin@demo.eduplatform.dev", "Demo Admin", "admin"),
+              ("teacher@demo.eduplatform.dev", "Demo Teacher", "teacher"),
+              ("student@demo.eduplatform.dev", "Demo Student", "student"))
+
+
+def load_demo(cloud: LocalCloud) -> list[str]:
+    """Demo accounts (a verified teacher, a student, an admin); re-running changes nothing."""
+    os.environ.update(domain_env(cloud))
+    from edu.errors import Conflict
+    from edu.identity.models import RegisterIn, VerificationIn
+    from edu.services import identity_service
+
+    service = identity_service()
+    lines = []
+    for email, name, role in DEMO_USERS:
+        try:
+            if role == "admin":
+                service.create_admin(email, DEMO_PASSWORD, name)
+            else:
+                user = service.register(RegisterIn(email=email, password=DEMO_PASSWORD,
+                                                   full_name=name, role=role), "127.0.0.1")
+                if role == "teacher":
+                    service.submit_verification(user.id, VerificationIn(
+                        bio="Demo teacher for trying the platform locally.",
+                        link="https://eduplatform.dev/demo"))
+                    service.decide_verification("admin", user.id, True, "demo account")
+        except Conflict:
+            pass
+        lines.append(f"{role:<8} {email} / {DEMO_PASSWORD}")
+    return lines

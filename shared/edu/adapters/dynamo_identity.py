@@ -1,0 +1,173 @@
+"""Identity's storage in DynamoDB (pynamodb), one table:
+
+    USER#<id>      / PROFILE   the user
+    EMAIL#<email>  / EMAIL     uniqueness guard: written in the same transaction as the user
+    FAMILY#<id>    / FAMILY    a refresh-token family (TTL on expires_at)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from edu.identity.models import TokenFamily, User
+from edu.identity.ports import EmailTaken
+
+
+@cache
+def _models(table_: str, host_: str | None, region_: str) -> tuple[Any, Any, Any]:
+    """Model classes bound to a table; pynamodb fixes the table at class creation."""
+
+    class UserItem(Model):
+        class Meta:
+            table_name = table_
+            host = host_
+            region = region_
+
+        pk = UnicodeAttribute(hash_key=True)
+        sk = UnicodeAttribute(range_key=True)
+        id = UnicodeAttribute()
+        email = UnicodeAttribute()
+        full_name = UnicodeAttribute()
+        role = UnicodeAttribute()
+        password_hash = UnicodeAttribute()
+        created_at = UTCDateTimeAttribute()
+        is_verified = BooleanAttribute(default=False)
+        verification_status = UnicodeAttribute(default="none")
+        verification_bio = UnicodeAttribute(null=True)
+        verification_link = UnicodeAttribute(null=True)
+        verification_note = UnicodeAttribute(null=True)
+
+    class EmailItem(Model):
+        class Meta:
+            table_name = table_
+            host = host_
+            region = region_
+
+        pk = UnicodeAttribute(hash_key=True)
+        sk = UnicodeAttribute(range_key=True)
+        user_id = UnicodeAttribute()
+
+    class FamilyItem(Model):
+        class Meta:
+            table_name = table_
+            host = host_
+            region = region_
+
+        pk = UnicodeAttribute(hash_key=True)
+        sk = UnicodeAttribute(range_key=True)
+        user_id = UnicodeAttribute()
+        current_hash = UnicodeAttribute()
+        expires_at = UTCDateTimeAttribute()
+        ttl = NumberAttribute()  # epoch seconds: DynamoDB TTL removes dead families
+        revoked = BooleanAttribute(default=False)
+
+    return UserItem, EmailItem, FamilyItem
+
+
+def _user(item: Any) -> User:
+    return User(id=item.id, email=item.email, full_name=item.full_name, role=item.role,
+                password_hash=item.password_hash, created_at=item.created_at,
+                is_verified=item.is_verified, verification_status=item.verification_status,
+                verification_bio=item.verification_bio,
+                verification_link=item.verification_link,
+                verification_note=item.verification_note)
+
+
+class DynamoIdentityStore:
+    """Implements UserRepository and TokenFamilies."""
+
+    def __init__(self, table: str, host: str | None, region: str) -> None:
+        self.user_item, self.email_item, self.family_item = _models(table, host, region)
+        self.connection = Connection(host=host, region=region)
+
+    # --- users ----------------------------------------------------------------------------
+
+    def _user_item(self, user: User) -> Any:
+        return self.user_item(
+            f"USER#{user.id}", "PROFILE", id=user.id, email=user.email,
+            full_name=user.full_name, role=user.role, password_hash=user.password_hash,
+            created_at=user.created_at, is_verified=user.is_verified,
+            verification_status=user.verification_status,
+            verification_bio=user.verification_bio, verification_link=user.verification_link,
+            verification_note=user.verification_note)
+
+    def create(self, user: User) -> None:
+        email = self.email_item(f"EMAIL#{user.email}", "EMAIL", user_id=user.id)
+        try:
+            with TransactWrite(connection=self.connection) as tx:
+                tx.save(email, condition=self.email_item.pk.does_not_exist())
+                tx.save(self._user_item(user), condition=self.user_item.pk.does_not_exist())
+        except TransactWriteError as exc:
+            reasons = [r.code for r in (exc.cancellation_reasons or []) if r is not None]
+            if "ConditionalCheckFailed" in reasons:
+                raise EmailTaken(user.email) from None
+            raise
+
+    def by_id(self, user_id: str) -> User | None:
+        try:
+            return _user(self.user_item.get(f"USER#{user_id}", "PROFILE", consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def by_email(self, email: str) -> User | None:
+        try:
+            guard = self.email_item.get(f"EMAIL#{email}", "EMAIL", consistent_read=True)
+        except DoesNotExist:
+            return None
+        return self.by_id(guard.user_id)
+
+    def update(self, user: User) -> None:
+        self._user_item(user).save(condition=self.user_item.pk.exists())
+
+    # --- refresh-token families -----------------------------------------------------------
+
+    def start(self, family: TokenFamily) -> None:
+        self.family_item(f"FAMILY#{family.id}", "FAMILY", user_id=family.user_id,
+                         current_hash=family.current_hash, expires_at=family.expires_at,
+                         ttl=int(family.expires_at.timestamp()), revoked=False).save()
+
+    def get(self, family_id: str) -> TokenFamily | None:
+        try:
+            item = self.family_item.get(f"FAMILY#{family_id}", "FAMILY", consistent_read=True)
+        except DoesNotExist:
+            return None
+        return TokenFamily(id=family_id, user_id=item.user_id, current_hash=item.current_hash,
+                           expires_at=item.expires_at, revoked=item.revoked)
+
+    def rotate(self, family_id: str, old_hash: str, new_hash: str,
+               expires_at: datetime) -> bool:
+        item = self.family_item(f"FAMILY#{family_id}", "FAMILY")
+        fam = self.family_item
+        try:
+            item.update(actions=[fam.current_hash.set(new_hash), fam.expires_at.set(expires_at),
+                                 fam.ttl.set(int(expires_at.timestamp()))],
+                        condition=(fam.current_hash == old_hash) & (fam.revoked == False))  # noqa: E712
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def revoke(self, family_id: str) -> None:
+        item = self.family_item(f"FAMILY#{family_id}", "FAMILY")
+        try:
+            item.update(actions=[self.family_item.revoked.set(True)],
+                        condition=self.family_item.pk.exists())
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+
+

@@ -1,0 +1,33 @@
+"""The caller, as the API's JWT authorizer vouched for them (requestContext claims)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from edu.errors import Unauthorized
+from edu.http import Request
+
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: str
+    email: str
+    role: str
+    is_verified: bool
+    session_id: str | None
+
+
+def caller(request: Request) -> Caller:
+    """The authenticated caller; 401 when the route ran without a verified token.
+
+    API Gateway hands claims to the function as strings ("true"/"false" for booleans)."""
+    claims = request.claims
+    sub = claims.get("sub")
+    if not sub:
+        raise Unauthorized("Send a valid access token: Authorization: Bearer <token>.",
+                           error="invalid_token")
+    verified = claims.get("is_verified")
+    return Caller(user_id=str(sub), email=str(claims.get("email", "")),
+                  role=str(claims.get("role", "")),
+                  is_verified=verified is True or str(verified).lower() == "true",
+                  session_id=str(claims["sid"]) if claims.get("sid") else None)

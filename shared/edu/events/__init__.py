@@ -1,0 +1,75 @@
+"""Domain events: the envelope, each event type's payload model, and the publisher port.
+
+Payload models are the single source of our event contracts; events/schemas/*.json are
+generated from them (`python -m edu.events.schemas`), and a test keeps the files current.
+A malformed event is a bug: `make_event` rejects it at the producer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class EventPayload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class UserCreated(EventPayload):
+    user_id: str
+    email: str
+    full_name: str
+    role: Literal["student", "teacher", "admin"]
+    is_verified: bool
+
+
+class UserVerified(EventPayload):
+    user_id: str
+    email: str
+    full_name: str
+    decision: Literal["verified", "rejected"]
+    reason: str | None = None
+
+
+EVENT_TYPES: dict[str, type[EventPayload]] = {
+    "user.created": UserCreated,
+    "user.verified": UserVerified,
+}
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(default_factory=lambda: str(uuid.uuid4()))
+    type: str
+    version: int = 1
+    occurred_at: str = Field(
+        default_factory=lambda: datetime.now(UTC).isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z"))
+    source: str
+    data: dict[str, Any]
+
+
+class MalformedEvent(Exception):
+    """A producer tried to publish an event that breaks its contract (a bug, not input)."""
+
+
+def make_event(event_type: str, data: EventPayload | dict[str, Any], *, source: str
+               ) -> Envelope:
+    model = EVENT_TYPES.get(event_type)
+    if model is None:
+        raise MalformedEvent(f"unknown event type {event_type!r}")
+    try:
+        payload = data if isinstance(data, model) else model.model_validate(
+            data.model_dump() if isinstance(data, BaseModel) else data)
+    except ValidationError as exc:
+        raise MalformedEvent(f"{event_type}: {exc}") from exc
+    return Envelope(type=event_type, source=source, data=payload.model_dump(mode="json"))
+
+
+class EventPublisher(Protocol):
+    def publish(self, events: list[Envelope]) -> None:
+        """Publishes events; raises on failure (callers decide whether to retry or park)."""

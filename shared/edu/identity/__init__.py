@@ -1,0 +1,1 @@
+"""Identity: registration, login, tokens, teacher verification (domain; no SDK imports)."""

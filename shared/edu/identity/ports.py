@@ -1,0 +1,54 @@
+"""What identity needs from the outside world; adapters in edu.adapters implement these."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from edu.identity.models import TokenFamily, User
+
+
+class EmailTaken(Exception):
+    pass
+
+
+class UserRepository(Protocol):
+    def create(self, user: User) -> None:
+        """Stores a new user; raises EmailTaken if the email is registered (atomically)."""
+
+    def by_id(self, user_id: str) -> User | None: ...
+
+    def by_email(self, email: str) -> User | None: ...
+
+    def update(self, user: User) -> None:
+        """Replaces the stored user (same id and email)."""
+
+
+class TokenFamilies(Protocol):
+    def start(self, family: TokenFamily) -> None: ...
+
+    def get(self, family_id: str) -> TokenFamily | None: ...
+
+    def rotate(self, family_id: str, old_hash: str, new_hash: str,
+               expires_at: datetime) -> bool:
+        """Swaps the current token hash if it is still old_hash; False if it was not."""
+
+    def revoke(self, family_id: str) -> None: ...
+
+
+class RateLimiter(Protocol):
+    def hit(self, key: str, limit: int, window_s: int) -> int | None:
+        """Counts one attempt; returns seconds to wait when over the limit, else None."""
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, password_hash: str, password: str) -> bool: ...
+
+    def needs_rehash(self, password_hash: str) -> bool: ...
+
+
+class AccessTokens(Protocol):
+    def issue(self, user: User, family_id: str) -> tuple[str, int]:
+        """A signed access token for user and its lifetime in seconds."""

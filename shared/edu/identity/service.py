@@ -1,0 +1,258 @@
+"""Identity's rules: registration, login, refresh rotation with reuse detection, logout,
+teacher verification. Plain Python; storage, hashing, tokens and events come in as ports."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+from edu.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+    ValidationFailed,
+)
+from edu.events import EventPublisher, UserCreated, UserVerified, make_event
+from edu.identity.models import (
+    LoginIn,
+    RegisterIn,
+    TokenFamily,
+    TokenPair,
+    User,
+    UserOut,
+    VerificationIn,
+)
+from edu.identity.ports import (
+    AccessTokens,
+    EmailTaken,
+    PasswordHasher,
+    RateLimiter,
+    TokenFamilies,
+    UserRepository,
+)
+
+SOURCE = "edu.identity"
+BAD_CREDENTIALS = "The email or password is not correct."
+BAD_REFRESH = "The refresh token is not valid; sign in again."
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    text = (Path(__file__).with_name("common_passwords.txt")).read_text()
+    return frozenset(line.strip().lower() for line in text.splitlines()
+                     if line.strip() and not line.startswith("#"))
+
+
+def password_problems(password: str, email: str) -> list[str]:
+    problems = []
+    if password.lower() in common_passwords():
+        problems.append("is one of the most common passwords; choose another")
+    local = email.split("@", 1)[0]
+    if len(local) >= 4 and local in password.lower():
+        problems.append("must not contain your email address")
+    if len(set(password)) < 4:
+        problems.append("needs more than three different characters")
+    return problems
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Limits:
+    login_per_ip: int
+    login_per_email: int
+    register_per_ip: int
+    window_s: int
+    refresh_ttl_s: int
+
+
+class IdentityService:
+    def __init__(self, users: UserRepository, families: TokenFamilies, limiter: RateLimiter,
+                 hasher: PasswordHasher, tokens: AccessTokens, events: EventPublisher,
+                 limits: Limits, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 on_publish_failure: Callable[[Exception], None] | None = None) -> None:
+        self.users = users
+        self.families = families
+        self.limiter = limiter
+        self.hasher = hasher
+        self.tokens = tokens
+        self.events = events
+        self.limits = limits
+        self.clock = clock
+        self.on_publish_failure = on_publish_failure
+        self._dummy_hash: str | None = None
+
+    # --- registration and login ---------------------------------------------------------
+
+    def register(self, data: RegisterIn, source_ip: str) -> UserOut:
+        self._limit(f"register:ip:{source_ip}", self.limits.register_per_ip)
+        problems = password_problems(data.password, data.email)
+        if problems:
+            raise ValidationFailed("The password is too weak.",
+                                   [FieldError("password", p) for p in problems])
+        user = User(id=str(uuid.uuid4()), email=data.email, full_name=data.full_name,
+                    role=data.role, password_hash=self.hasher.hash(data.password),
+                    created_at=self.clock(), is_verified=False)
+        try:
+            self.users.create(user)
+        except EmailTaken:
+            raise Conflict("An account with this email already exists.") from None
+        self._publish("user.created", UserCreated(
+            user_id=user.id, email=user.email, full_name=user.full_name, role=user.role,
+            is_verified=user.is_verified))
+        return UserOut.of(user)
+
+    def login(self, data: LoginIn, source_ip: str) -> TokenPair:
+        self._limit(f"login:ip:{source_ip}", self.limits.login_per_ip)
+        self._limit(f"login:email:{data.email}", self.limits.login_per_email)
+        user = self.users.by_email(data.email)
+        if user is None:
+            # Same work as a real check, so timing does not tell which emails exist.
+            self.hasher.verify(self._dummy(), data.password)
+            raise Unauthorized(BAD_CREDENTIALS)
+        if not self.hasher.verify(user.password_hash, data.password):
+            raise Unauthorized(BAD_CREDENTIALS)
+        if self.hasher.needs_rehash(user.password_hash):
+            user = user.with_changes(password_hash=self.hasher.hash(data.password))
+            self.users.update(user)
+        return self._new_family(user)
+
+    def _dummy(self) -> str:
+        if self._dummy_hash is None:
+            self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
+        return self._dummy_hash
+
+    # --- refresh tokens -----------------------------------------------------------------
+
+    def _new_family(self, user: User) -> TokenPair:
+        family_id = str(uuid.uuid4())
+        secret = secrets.token_urlsafe(32)
+        self.families.start(TokenFamily(
+            id=family_id, user_id=user.id, current_hash=hash_secret(secret),
+            expires_at=self.clock() + timedelta(seconds=self.limits.refresh_ttl_s)))
+        return self._pair(user, family_id, secret)
+
+    def _pair(self, user: User, family_id: str, secret: str) -> TokenPair:
+        access, expires_in = self.tokens.issue(user, family_id)
+        return TokenPair(access_token=access, refresh_token=f"{family_id}.{secret}",
+                         expires_in=expires_in)
+
+    @staticmethod
+    def _split(refresh_token: str) -> tuple[str, str]:
+        family_id, _, secret = refresh_token.partition(".")
+        if not family_id or not secret:
+            raise Unauthorized(BAD_REFRESH, error="invalid_token")
+        return family_id, secret
+
+    def refresh(self, refresh_token: str) -> TokenPair:
+        family_id, secret = self._split(refresh_token)
+        family = self.families.get(family_id)
+        if family is None or family.revoked or family.expires_at <= self.clock():
+            raise Unauthorized(BAD_REFRESH, error="invalid_token")
+        presented = hash_secret(secret)
+        if not secrets.compare_digest(presented, family.current_hash):
+            # A spent token came back: someone holds a copy. End the whole family.
+            self.families.revoke(family_id)
+            raise Unauthorized("This refresh token was already used; every session from "
+                               "that sign-in has been ended. Sign in again.",
+                               error="invalid_token")
+        new_secret = secrets.token_urlsafe(32)
+        expires = self.clock() + timedelta(seconds=self.limits.refresh_ttl_s)
+        if not self.families.rotate(family_id, presented, hash_secret(new_secret), expires):
+            self.families.revoke(family_id)  # raced with another use of the same token
+            raise Unauthorized(BAD_REFRESH, error="invalid_token")
+        user = self.users.by_id(family.user_id)
+        if user is None:
+            self.families.revoke(family_id)
+            raise Unauthorized(BAD_REFRESH, error="invalid_token")
+        return self._pair(user, family_id, new_secret)
+
+    def logout(self, user_id: str, family_id: str | None, refresh_token: str | None) -> None:
+        ids = {family_id} if family_id else set()
+        if refresh_token:
+            ids.add(self._split(refresh_token)[0])
+        for fid in ids:
+            family = self.families.get(fid)
+            if family is not None and family.user_id == user_id:
+                self.families.revoke(fid)
+
+    # --- profile and teacher verification -----------------------------------------------
+
+    def me(self, user_id: str) -> UserOut:
+        user = self.users.by_id(user_id)
+        if user is None:
+            raise Unauthorized("The account no longer exists.", error="invalid_token")
+        return UserOut.of(user)
+
+    def submit_verification(self, user_id: str, data: VerificationIn) -> UserOut:
+        user = self.users.by_id(user_id)
+        if user is None:
+            raise Unauthorized("The account no longer exists.", error="invalid_token")
+        if user.role != "teacher":
+            raise Forbidden("Only teachers can ask for verification.")
+        if user.is_verified:
+            raise Conflict("This teacher is already verified.")
+        user = user.with_changes(verification_status="pending", verification_bio=data.bio,
+                                 verification_link=str(data.link), verification_note=None)
+        self.users.update(user)
+        return UserOut.of(user)
+
+    def decide_verification(self, admin_role: str, teacher_id: str, approve: bool,
+                            reason: str | None) -> UserOut:
+        if admin_role != "admin":
+            raise Forbidden("Only administrators can verify teachers.")
+        user = self.users.by_id(teacher_id)
+        if user is None or user.role != "teacher":
+            raise NotFound("No teacher with this id.")
+        if user.verification_status != "pending":
+            raise Conflict(f"There is no pending verification request (status: "
+                           f"{user.verification_status}).")
+        user = user.with_changes(is_verified=approve,
+                                 verification_status="verified" if approve else "rejected",
+                                 verification_note=reason)
+        self.users.update(user)
+        self._publish("user.verified", UserVerified(
+            user_id=user.id, email=user.email, full_name=user.full_name,
+            decision="verified" if approve else "rejected", reason=reason))
+        return UserOut.of(user)
+
+    def create_admin(self, email: str, password: str, full_name: str) -> UserOut:
+        problems = password_problems(password, email)
+        if problems:
+            raise ValidationFailed("The password is too weak.",
+                                   [FieldError("password", p) for p in problems])
+        user = User(id=str(uuid.uuid4()), email=email, full_name=full_name, role="admin",
+                    password_hash=self.hasher.hash(password), created_at=self.clock(),
+                    is_verified=True, verification_status="verified")
+        try:
+            self.users.create(user)
+        except EmailTaken:
+            raise Conflict("An account with this email already exists.") from None
+        return UserOut.of(user)
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _limit(self, key: str, limit: int) -> None:
+        retry_after = self.limiter.hit(key, limit, self.limits.window_s)
+        if retry_after is not None:
+            raise RateLimited("Too many attempts; try again later.", retry_after=retry_after)
+
+    def _publish(self, event_type: str, payload: UserCreated | UserVerified) -> None:
+        event = make_event(event_type, payload, source=SOURCE)
+        try:
+            self.events.publish([event])
+        except Exception as exc:  # the write is committed; losing the event is reported
+            if self.on_publish_failure is None:
+                raise
+            self.on_publish_failure(exc)

@@ -1,0 +1,147 @@
+"""The identity service with its real adapters (moto server, Redis), wired explicitly."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+import redis
+
+from edu.adapters.dynamo_identity import DynamoIdentityStore
+from edu.adapters.eventbridge import EventBridgePublisher
+from edu.adapters.passwords import Argon2Hasher
+from edu.adapters.ratelimit import RedisRateLimiter
+from edu.auth.tokens import JwtIssuer, KeySet, rotated
+from edu.errors import RateLimited, Unauthorized
+from edu.identity.models import LoginIn, RegisterIn
+from edu.identity.service import IdentityService, Limits
+from localcloud.stack import LocalCloud
+
+PASSWORD = "correct horse battery staple"
+pytestmark = pytest.mark.usefixtures("aws_env")  # pynamodb reads credentials from the env
+
+
+def client(cloud: LocalCloud, service: str) -> Any:
+    return boto3.client(service, endpoint_url=cloud.aws_url, region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+@pytest.fixture
+def events_queue(cloud: LocalCloud) -> Iterator[str]:
+    """A queue that receives every identity event from the bus, like a consumer would."""
+    sqs, events = client(cloud, "sqs"), client(cloud, "events")
+    name = f"identity-events-{uuid.uuid4().hex[:8]}"
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"]
+    events.put_rule(Name=name, EventBusName="edu-platform-events",
+                    EventPattern=json.dumps({"source": ["edu.identity"]}))
+    events.put_targets(Rule=name, EventBusName="edu-platform-events",
+                       Targets=[{"Id": "q", "Arn": arn}])
+    yield url
+    events.remove_targets(Rule=name, EventBusName="edu-platform-events", Ids=["q"])
+    events.delete_rule(Name=name, EventBusName="edu-platform-events")
+
+
+def service(cloud: LocalCloud, *, limits: Limits | None = None,
+            redis_url: str | None = None, failures: list[Exception] | None = None
+            ) -> IdentityService:
+    store = DynamoIdentityStore("edu-platform-users", cloud.aws_url, "us-east-1")
+    sink = failures if failures is not None else []
+    limiter = RedisRateLimiter(redis.Redis.from_url(redis_url or cloud.redis_url,
+                                                    socket_connect_timeout=0.5),
+                               prefix=f"t{uuid.uuid4().hex[:6]}:", on_unavailable=sink.append)
+    return IdentityService(
+        users=store, families=store, limiter=limiter,
+        hasher=Argon2Hasher(memory_kib=8 * 1024, time_cost=1, parallelism=1),
+        tokens=JwtIssuer(KeySet.from_json(json.dumps(rotated({}))), "http://issuer", "aud", 900),
+        events=EventBridgePublisher(client(cloud, "events"), "edu-platform-events"),
+        limits=limits or Limits(100, 100, 100, 60, 3600))
+
+
+def received(cloud: LocalCloud, url: str, count: int) -> list[dict[str, Any]]:
+    sqs = client(cloud, "sqs")
+    out: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 10
+    while len(out) < count and time.monotonic() < deadline:
+        for msg in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                       WaitTimeSeconds=1).get("Messages", []):
+            out.append(json.loads(msg["Body"]))
+    return out
+
+
+def test_registration_publishes_user_created(cloud: LocalCloud, events_queue: str) -> None:
+    svc = service(cloud)
+    email = f"ev-{uuid.uuid4().hex[:8]}@example.com"
+    user = svc.register(RegisterIn(email=email, password=PASSWORD, full_name="Eve",
+                                   role="teacher"), "10.0.0.1")
+    (event,) = received(cloud, events_queue, 1)
+    envelope = event["detail"]
+    assert event["detail-type"] == "user.created" and event["source"] == "edu.identity"
+    assert envelope["type"] == "user.created" and envelope["version"] == 1
+    assert envelope["data"] == {"user_id": user.id, "email": email, "full_name": "Eve",
+                                "role": "teacher", "is_verified": False}
+    assert envelope["id"] and envelope["occurred_at"].endswith("Z")
+
+
+def test_login_is_rate_limited_per_email_and_ip(cloud: LocalCloud) -> None:
+    svc = service(cloud, limits=Limits(login_per_ip=100, login_per_email=3,
+                                       register_per_ip=100, window_s=60, refresh_ttl_s=3600))
+    email = f"rl-{uuid.uuid4().hex[:8]}@example.com"
+    svc.register(RegisterIn(email=email, password=PASSWORD, full_name="R", role="student"),
+                 "10.0.0.2")
+    for _ in range(3):
+        with pytest.raises(Unauthorized):
+            svc.login(LoginIn(email=email, password="wrong password!"), "10.0.0.2")
+    with pytest.raises(RateLimited) as limited:
+        svc.login(LoginIn(email=email, password=PASSWORD), "10.0.0.3")  # another IP
+    assert 1 <= int(limited.value.headers["Retry-After"]) <= 60
+    per_ip = service(cloud, limits=Limits(2, 100, 100, 60, 3600))
+    other = f"rl2-{uuid.uuid4().hex[:8]}@example.com"
+    per_ip.register(RegisterIn(email=other, password=PASSWORD, full_name="R", role="student"),
+                    "10.0.0.9")
+    ip = f"10.1.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    per_ip.login(LoginIn(email=other, password=PASSWORD), ip)
+    per_ip.login(LoginIn(email=other, password=PASSWORD), ip)
+    with pytest.raises(RateLimited):
+        per_ip.login(LoginIn(email=other, password=PASSWORD), ip)
+
+
+def test_limits_fail_open_when_redis_is_down(cloud: LocalCloud) -> None:
+    failures: list[Exception] = []
+    down = service(cloud, redis_url="redis://127.0.0.1:1/0", failures=failures,
+                   limits=Limits(1, 1, 1, 60, 3600))
+    email = f"down-{uuid.uuid4().hex[:8]}@example.com"
+    down.register(RegisterIn(email=email, password=PASSWORD, full_name="D", role="student"),
+                  "10.0.0.4")
+    for _ in range(3):  # far above the limit of 1: limits are off, sign-in still works
+        assert down.login(LoginIn(email=email, password=PASSWORD), "10.0.0.4").access_token
+    assert len(failures) >= 3  # each is reported (logged and counted by the wiring)
+
+
+def test_refresh_token_race_leaves_one_winner(cloud: LocalCloud) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    svc = service(cloud)
+    email = f"race-{uuid.uuid4().hex[:8]}@example.com"
+    svc.register(RegisterIn(email=email, password=PASSWORD, full_name="R", role="student"),
+                 "10.0.0.5")
+    token = svc.login(LoginIn(email=email, password=PASSWORD), "10.0.0.5").refresh_token
+
+    def spend(_: int) -> str:
+        try:
+            return svc.refresh(token).refresh_token
+        except Unauthorized:
+            return "401"
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(spend, range(4)))
+    assert results.count("401") >= 3  # at most one rotation wins; the rest end the family
+    with pytest.raises(Unauthorized):  # and a reuse has revoked the whole family
+        winners = [r for r in results if r != "401"]
+        svc.refresh(winners[0] if winners else token)
