@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(2, ge=1, validation_alias="EDU_ARGON2_TIME_COST")
     argon2_parallelism: int = Field(1, ge=1, validation_alias="EDU_ARGON2_PARALLELISM")
 
+    # Signs pagination cursors (not a credential: forging one only moves a page boundary).
+    cursor_secret: str = Field("local-cursor-secret", validation_alias="EDU_CURSOR_SECRET")
+    search_mode: Literal["naive", "ranked"] = Field("ranked", validation_alias="EDU_SEARCH_MODE")
+    cache_ttl_s: int = Field(300, ge=1, validation_alias="EDU_CACHE_TTL_S")
+
     # Rate limits (sliding window, per minute).
     login_limit_per_ip: int = Field(30, ge=1, validation_alias="EDU_LOGIN_LIMIT_PER_IP")
     login_limit_per_email: int = Field(10, ge=1, validation_alias="EDU_LOGIN_LIMIT_PER_EMAIL")

@@ -114,8 +114,12 @@ class Request:
                                    validation_errors(exc)) from exc
 
     def query_params(self, model: type[M]) -> M:
+        return self.query_model(model, self.query)
+
+    def query_model(self, model: type[M], params: dict[str, str]) -> M:
+        """Query parameters (as given, or adjusted by the handler) validated into model."""
         try:
-            return model.model_validate(self.query)
+            return model.model_validate(params)
         except ValidationError as exc:
             raise ValidationFailed("The query string has invalid parameters.",
                                    validation_errors(exc)) from exc

@@ -6,12 +6,21 @@ Built once per process (a Lambda container) and reused across invocations.
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 from edu.adapters.registry import get_adapters
+from edu.auth.claims import Caller, caller
 from edu.auth.tokens import JwtIssuer, KeySet
+from edu.courses.service import CourseService
+from edu.errors import Unauthorized
+from edu.http import Request
 from edu.identity.models import User
 from edu.identity.service import IdentityService, Limits
 from edu.observability import get_logger
+from edu.pagination import CursorCodec
+
+if TYPE_CHECKING:
+    from edu.adapters.outbox import OutboxRelay
 
 
 @cache
@@ -62,3 +71,63 @@ def identity_service() -> IdentityService:
                       register_per_ip=s.register_limit_per_ip, window_s=s.rate_window_s,
                       refresh_ttl_s=s.refresh_token_ttl_s),
         on_publish_failure=publish_failed)
+
+
+@cache
+def course_service() -> CourseService:
+    from edu.adapters.pg_courses import PgCourseRepository
+    from edu.adapters.redis_cache import RedisCache
+
+    adapters = get_adapters()
+    s = adapters.settings
+    logger = get_logger()
+
+    def cache_down(exc: Exception) -> None:
+        logger.warning("cache unavailable: serving from PostgreSQL",
+                       extra={"metric": "cache_unavailable", "error": str(exc)})
+
+    return CourseService(
+        PgCourseRepository(adapters.pg_pool()),
+        RedisCache(adapters.redis(), ttl_s=s.cache_ttl_s, on_unavailable=cache_down),
+        CursorCodec(s.cursor_secret), ranked_search=s.search_mode == "ranked")
+
+
+@cache
+def outbox_relay() -> OutboxRelay:
+    from edu.adapters.eventbridge import EventBridgePublisher
+    from edu.adapters.outbox import OutboxRelay
+
+    adapters = get_adapters()
+    return OutboxRelay(adapters.pg_pool(), EventBridgePublisher(
+        adapters.aws_client("events"), adapters.settings.event_bus_name))
+
+
+def flush_outbox() -> None:
+    """After a committed write: publish its events now; the scheduled relay retries what
+    fails here, so a failure is logged, never raised to the caller."""
+    try:
+        outbox_relay().relay(limit=20)
+    except Exception as exc:
+        get_logger().warning("outbox flush failed; the scheduled relay will retry",
+                             extra={"metric": "outbox_flush_failed", "error": str(exc)})
+
+
+def optional_caller(request: Request) -> Caller | None:
+    """The caller on routes open to everyone: authorizer claims when the route has an
+    authorizer, else the bearer token verified here. None when anonymous; a token that is
+    present but invalid is a 401, so a client never mistakes it for anonymous access."""
+    if request.claims.get("sub"):
+        return caller(request)
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    import jwt as pyjwt
+
+    try:
+        claims = jwt_issuer().verify(header[7:].strip())
+    except pyjwt.PyJWTError as exc:
+        raise Unauthorized(f"The access token is not valid: {exc}.",
+                           error="invalid_token") from None
+    return Caller(user_id=str(claims["sub"]), email=str(claims.get("email", "")),
+                  role=str(claims.get("role", "")), is_verified=bool(claims.get("is_verified")),
+                  session_id=claims.get("sid"))

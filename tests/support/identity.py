@@ -34,3 +34,17 @@ def login(api: str, email: str, password: str = PASSWORD) -> dict[str, Any]:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def verified_teacher(api: str, admin_token: str) -> dict[str, Any]:
+    """A teacher verified by an admin, with fresh tokens that carry is_verified=true."""
+    teacher = register(api, role="teacher")
+    tokens = login(api, teacher["email"])
+    resp = httpx.post(f"{api}/teachers/me/verification", headers=bearer(tokens["access_token"]),
+                      json={"bio": "Teaching software engineering for ten years.",
+                            "link": "https://example.com/teacher"}, timeout=30)
+    assert resp.status_code == 202, resp.text
+    resp = httpx.post(f"{api}/admin/teachers/{teacher['id']}/verify",
+                      headers=bearer(admin_token), timeout=30)
+    assert resp.status_code == 200, resp.text
+    return {**teacher, **login(api, teacher["email"])}

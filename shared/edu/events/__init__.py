@@ -34,9 +34,38 @@ class UserVerified(EventPayload):
     reason: str | None = None
 
 
+class Price(EventPayload):
+    amount: int
+    currency: str
+
+
+class CoursePublished(EventPayload):
+    course_id: str
+    teacher_id: str
+    title: str
+    subtitle: str
+    category: str
+    level: str
+    language: str
+    price: Price
+    tags: list[str]
+    version: int
+    published_at: str
+
+
+class CourseUpdated(EventPayload):
+    course_id: str
+    teacher_id: str
+    status: Literal["draft", "published", "archived"]
+    version: int
+    changed: list[str]
+
+
 EVENT_TYPES: dict[str, type[EventPayload]] = {
     "user.created": UserCreated,
     "user.verified": UserVerified,
+    "course.published": CoursePublished,
+    "course.updated": CourseUpdated,
 }
 
 

@@ -1,0 +1,10 @@
+"""GET /search?q=: ranked, typo-tolerant course search with highlights and filters."""
+
+from edu.courses.models import SearchQuery
+from edu.http import LambdaResponse, Request, endpoint, json_response
+from edu.services import course_service
+
+
+@endpoint
+def handler(request: Request) -> LambdaResponse:
+    return json_response(200, course_service().search(request.query_params(SearchQuery)))

@@ -1,0 +1,1 @@
+"""Courses: authoring (drafts, syllabus, publishing) and the public catalog and search."""

@@ -1,0 +1,81 @@
+"""What the courses domain needs from storage and cache."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from edu.courses.models import (
+    CatalogQuery,
+    CourseOut,
+    LessonOut,
+    SearchQuery,
+    SectionOut,
+    Status,
+)
+from edu.events import Envelope
+
+
+class StaleVersion(Exception):
+    def __init__(self, current: int) -> None:
+        super().__init__(f"current version is {current}")
+        self.current = current
+
+
+class NotInCourse(Exception):
+    """A section or lesson id that does not belong to the course."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    course: CourseOut
+    score: float
+    highlight: str
+
+
+class CourseRepository(Protocol):
+    def create(self, course: CourseOut) -> None: ...
+
+    def get(self, course_id: str) -> CourseOut | None: ...
+
+    def update(self, course_id: str, changes: dict[str, Any], expected_version: int | None,
+               events: Callable[[CourseOut], list[Envelope]]) -> CourseOut:
+        """Applies changes, bumps the version, and writes the events built from the new row
+        to the outbox in the same transaction; StaleVersion if expected_version is old."""
+
+    def set_status(self, course_id: str, status: Status, require_lessons: bool,
+                   events: Callable[[CourseOut], list[Envelope]]) -> CourseOut | None:
+        """Changes the status (None when the course has no lesson and one is required)."""
+
+    def add_section(self, course_id: str, section_id: str, title: str,
+                    position: int | None) -> SectionOut: ...
+
+    def add_lesson(self, course_id: str, section_id: str, lesson: LessonOut, body: str,
+                   position: int | None) -> LessonOut:
+        """Inserts at position (shifting later lessons), or appends when position is None;
+        NotInCourse if the section is not the course's."""
+
+    def reorder_sections(self, course_id: str, ids: list[str]) -> None: ...
+
+    def reorder_lessons(self, course_id: str, section_id: str, ids: list[str]) -> None: ...
+
+    def syllabus(self, course_id: str) -> list[SectionOut]: ...
+
+    def catalog(self, query: CatalogQuery, after: list[Any] | None, limit: int,
+                include_drafts: bool = False) -> list[CourseOut]: ...
+
+    def search(self, query: SearchQuery, after: list[Any] | None, limit: int,
+               ranked: bool) -> list[Hit]: ...
+
+
+class CourseCache(Protocol):
+    def get_or_load(self, key: str, load: Callable[[], str | None]) -> str | None:
+        """The cached text for key, loading (once across callers) on a miss."""
+
+    def invalidate(self, *keys: str) -> None: ...
+
+    def catalog_generation(self) -> int:
+        """A number that changes whenever the public catalog changes."""
+
+    def bump_catalog(self) -> None: ...

@@ -1,0 +1,291 @@
+"""Course rules: who may create, see and change what; publishing; catalog and search.
+
+Reads of public data go through a cache (course by id, first catalog pages) invalidated on
+every write that changes what the public sees.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from edu.auth.claims import Caller
+from edu.courses.models import (
+    CatalogQuery,
+    CourseIn,
+    CourseOut,
+    CoursePatch,
+    LessonIn,
+    LessonOut,
+    SearchHit,
+    SearchQuery,
+    SectionIn,
+    SectionOut,
+    SyllabusOut,
+)
+from edu.courses.ports import CourseCache, CourseRepository, NotInCourse, StaleVersion
+from edu.errors import Conflict, FieldError, Forbidden, NotFound, PreconditionFailed
+from edu.events import CoursePublished, CourseUpdated, Envelope, Price, make_event
+from edu.ids import is_uuid, uuid7
+from edu.pagination import CursorCodec, Page
+
+SOURCE = "edu.courses"
+NOT_FOUND = "No course with this id."
+
+
+def etag(course: CourseOut) -> str:
+    return f'"v{course.version}"'
+
+
+def _published_event(course: CourseOut) -> Envelope:
+    return make_event("course.published", CoursePublished(
+        course_id=course.id, teacher_id=course.teacher_id, title=course.title,
+        subtitle=course.subtitle, category=course.category, level=course.level,
+        language=course.language, price=Price(**course.price.model_dump()), tags=course.tags,
+        version=course.version,
+        published_at=(course.published_at or course.updated_at).isoformat()), source=SOURCE)
+
+
+def _updated_event(course: CourseOut, changed: list[str]) -> Envelope:
+    return make_event("course.updated", CourseUpdated(
+        course_id=course.id, teacher_id=course.teacher_id, status=course.status,
+        version=course.version, changed=changed), source=SOURCE)
+
+
+class CourseService:
+    def __init__(self, repo: CourseRepository, cache: CourseCache, cursors: CursorCodec,
+                 ranked_search: bool = True) -> None:
+        self.repo = repo
+        self.cache = cache
+        self.cursors = cursors
+        self.ranked_search = ranked_search
+
+    # --- authoring ----------------------------------------------------------------------
+
+    def create(self, who: Caller, data: CourseIn) -> CourseOut:
+        if who.role != "teacher":
+            raise Forbidden("Only teachers can create courses.")
+        if not who.is_verified:
+            raise Forbidden("Your teacher account is not verified yet. Ask for verification "
+                            "(POST /teachers/me/verification); once an administrator approves "
+                            "it, sign in again and create your course.")
+        now = datetime.now(UTC)
+        course = CourseOut(id=uuid7(), teacher_id=who.user_id, status="draft", version=1,
+                           created_at=now, updated_at=now, published_at=None,
+                           **data.model_dump())
+        self.repo.create(course)
+        return course
+
+    def get(self, course_id: str, who: Caller | None) -> CourseOut:
+        course = self._public_or_own(course_id, who)
+        return course
+
+    def update(self, who: Caller, course_id: str, patch: CoursePatch,
+               if_match: str | None) -> CourseOut:
+        course = self._owned(course_id, who)
+        expected = self._version_from(if_match)
+        changes = patch.model_dump(exclude_unset=True)
+        if "price" in changes and patch.price is not None:
+            changes["price"] = patch.price
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if not changes:
+            return course
+        try:
+            updated = self.repo.update(
+                course_id, changes, expected,
+                events=lambda c: [_updated_event(c, sorted(changes))]
+                if c.status == "published" else [])
+        except StaleVersion as exc:
+            raise PreconditionFailed(
+                f"The course changed since you read it (now version {exc.current}); reload "
+                "it and apply your change again.") from None
+        self._invalidate(updated)
+        return updated
+
+    def archive(self, who: Caller, course_id: str) -> CourseOut:
+        course = self._owned(course_id, who)
+        if course.status == "archived":
+            return course
+        updated = self.repo.set_status(course_id, "archived", False,
+                                       events=lambda c: [_updated_event(c, ["status"])])
+        assert updated is not None
+        self._invalidate(updated)
+        return updated
+
+    def publish(self, who: Caller, course_id: str) -> CourseOut:
+        course = self._owned(course_id, who)
+        if course.status == "published":
+            return course
+        if course.status == "archived":
+            raise Conflict("An archived course cannot be published.")
+        updated = self.repo.set_status(course_id, "published", True,
+                                       events=lambda c: [_published_event(c)])
+        if updated is None:
+            raise Conflict("Add at least one lesson before publishing.")
+        self._invalidate(updated)
+        return updated
+
+    def unpublish(self, who: Caller, course_id: str) -> CourseOut:
+        course = self._owned(course_id, who)
+        if course.status != "published":
+            raise Conflict(f"The course is {course.status}, not published.")
+        updated = self.repo.set_status(course_id, "draft", False,
+                                       events=lambda c: [_updated_event(c, ["status"])])
+        assert updated is not None
+        self._invalidate(updated)
+        return updated
+
+    # --- syllabus -------------------------------------------------------------------------
+
+    def add_section(self, who: Caller, course_id: str, data: SectionIn) -> SectionOut:
+        course = self._owned(course_id, who)
+        self._editable(course)
+        section = self.repo.add_section(course_id, uuid7(), data.title, data.position)
+        self._invalidate(course)
+        return section
+
+    def add_lesson(self, who: Caller, course_id: str, section_id: str,
+                   data: LessonIn) -> LessonOut:
+        course = self._owned(course_id, who)
+        self._editable(course)
+        if data.kind == "video" and data.body:
+            raise_field("body", "video lessons have no text body; upload the video instead")
+        lesson = LessonOut(id=uuid7(), section_id=section_id, title=data.title, kind=data.kind,
+                           free_preview=data.free_preview, position=data.position or 0,
+                           body=data.body if data.kind == "text" else None)
+        try:
+            saved = self.repo.add_lesson(course_id, section_id, lesson, data.body,
+                                         data.position)
+        except NotInCourse:
+            raise NotFound("No section with this id in the course.") from None
+        self._invalidate(course)
+        return saved
+
+    def reorder_sections(self, who: Caller, course_id: str, ids: list[str]) -> SyllabusOut:
+        self._editable(self._owned(course_id, who))
+        try:
+            self.repo.reorder_sections(course_id, ids)
+        except NotInCourse as exc:
+            raise_field("ids", str(exc) or "list every section of the course exactly once")
+        return self.syllabus(course_id, who)
+
+    def reorder_lessons(self, who: Caller, course_id: str, section_id: str,
+                        ids: list[str]) -> SyllabusOut:
+        self._editable(self._owned(course_id, who))
+        try:
+            self.repo.reorder_lessons(course_id, section_id, ids)
+        except NotInCourse as exc:
+            raise_field("ids", str(exc) or "list every lesson of the section exactly once")
+        return self.syllabus(course_id, who)
+
+    def syllabus(self, course_id: str, who: Caller | None) -> SyllabusOut:
+        course = self._public_or_own(course_id, who)
+        owner = who is not None and who.user_id == course.teacher_id
+        sections = self.repo.syllabus(course_id)
+        if not owner:  # text bodies are for the owner and free previews (enrolment: later)
+            for section in sections:
+                for lesson in section.lessons:
+                    if not lesson.free_preview:
+                        lesson.body = None
+        return SyllabusOut(course_id=course_id, sections=sections)
+
+    # --- catalog and search -----------------------------------------------------------------
+
+    def catalog(self, query: CatalogQuery, who: Caller | None = None) -> Page[CourseOut]:
+        own = who is not None and query.teacher_id == who.user_id
+        fingerprint = query.fingerprint() + f"|own={own}"
+        after = self.cursors.decode(query.cursor, fingerprint) if query.cursor else None
+        if after is None and not own:
+            key = f"catalog:{self.cache.catalog_generation()}:{query.limit}:{fingerprint}"
+            cached = self.cache.get_or_load(
+                key, lambda: self._catalog_page(query, None, fingerprint, own)
+                .model_dump_json())
+            if cached is not None:
+                return Page[CourseOut].model_validate_json(cached)
+        return self._catalog_page(query, after, fingerprint, own)
+
+    def _catalog_page(self, query: CatalogQuery, after: list[Any] | None, fingerprint: str,
+                      own: bool) -> Page[CourseOut]:
+        rows = self.repo.catalog(query, after, query.limit + 1, include_drafts=own)
+        items, more = rows[:query.limit], len(rows) > query.limit
+        cursor = self.cursors.encode(self._sort_key(items[-1], query.sort, own), fingerprint) \
+            if more and items else None
+        return Page[CourseOut](items=items, next_cursor=cursor)
+
+    @staticmethod
+    def _sort_key(course: CourseOut, sort: str, own: bool) -> list[Any]:
+        if sort == "title":
+            return [course.title.lower(), course.id]
+        if sort == "price":
+            return [course.price.amount, course.id]
+        # A teacher's own listing includes drafts: it is ordered by creation, not publication.
+        stamp = course.created_at if own or course.published_at is None else \
+            course.published_at
+        return [stamp.isoformat(), course.id]
+
+    def search(self, query: SearchQuery) -> Page[SearchHit]:
+        fingerprint = query.fingerprint() + f"|ranked={self.ranked_search}"
+        after = self.cursors.decode(query.cursor, fingerprint) if query.cursor else None
+        hits = self.repo.search(query, after, query.limit + 1, ranked=self.ranked_search)
+        items, more = hits[:query.limit], len(hits) > query.limit
+        cursor = None
+        if more and items:
+            last = items[-1]
+            cursor = self.cursors.encode([last.score, last.course.id], fingerprint)
+        return Page[SearchHit](items=[SearchHit(course=h.course, score=round(h.score, 6),
+                                                highlight=h.highlight) for h in items],
+                               next_cursor=cursor)
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _load(self, course_id: str) -> CourseOut | None:
+        if not is_uuid(course_id):
+            return None
+        cached = self.cache.get_or_load(
+            f"course:{course_id}",
+            lambda: (c.model_dump_json() if (c := self.repo.get(course_id)) else None))
+        return CourseOut.model_validate_json(cached) if cached else None
+
+    def _public_or_own(self, course_id: str, who: Caller | None) -> CourseOut:
+        course = self._load(course_id)
+        if course is None:
+            raise NotFound(NOT_FOUND)
+        if course.status != "published" and (who is None or who.user_id != course.teacher_id):
+            raise NotFound(NOT_FOUND)  # drafts do not leak their existence
+        return course
+
+    def _owned(self, course_id: str, who: Caller) -> CourseOut:
+        course = self.repo.get(course_id) if is_uuid(course_id) else None  # writes: no cache
+        if course is None:
+            raise NotFound(NOT_FOUND)
+        if course.teacher_id != who.user_id:
+            if course.status == "published":
+                raise Forbidden("Only the course's teacher can change it.")
+            raise NotFound(NOT_FOUND)
+        return course
+
+    @staticmethod
+    def _editable(course: CourseOut) -> None:
+        if course.status == "archived":
+            raise Conflict("The course is archived; it cannot change.")
+
+    @staticmethod
+    def _version_from(if_match: str | None) -> int | None:
+        if not if_match or if_match.strip() == "*":
+            return None
+        tag = if_match.strip().removeprefix("W/").strip('"')
+        if not tag.startswith("v") or not tag[1:].isdigit():
+            raise PreconditionFailed("If-Match must be an ETag from GET /courses/{id}.")
+        return int(tag[1:])
+
+    def _invalidate(self, course: CourseOut) -> None:
+        self.cache.invalidate(f"course:{course.id}")
+        self.cache.bump_catalog()
+
+
+def raise_field(field: str, message: str) -> None:
+    from edu.errors import ValidationFailed
+
+    raise ValidationFailed("The request is not valid.", [FieldError(field, message)])
+
+

@@ -1,0 +1,136 @@
+"""Course adapters against real PostgreSQL and Redis: naive search baseline, cache
+degradation and stampede protection, outbox retries."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import redis
+from psycopg_pool import ConnectionPool
+
+from edu.adapters.outbox import OutboxRelay
+from edu.adapters.pg_courses import PgCourseRepository, write_outbox
+from edu.adapters.redis_cache import RedisCache
+from edu.auth.claims import Caller
+from edu.courses.models import CourseIn, LessonIn, Money, SearchQuery, SectionIn
+from edu.courses.service import CourseService
+from edu.events import Envelope, make_event
+from edu.pagination import CursorCodec
+from localcloud.stack import LocalCloud
+
+TEACHER = Caller(user_id=f"t-{uuid.uuid4().hex[:6]}", email="t@example.com", role="teacher",
+                 is_verified=True, session_id=None)
+
+
+@pytest.fixture(scope="module")
+def pool(cloud: LocalCloud) -> Iterator[ConnectionPool]:
+    with ConnectionPool(cloud.database_url, min_size=1, max_size=4) as p:
+        yield p
+
+
+def service(pool: ConnectionPool, cache: RedisCache, ranked: bool = True) -> CourseService:
+    return CourseService(PgCourseRepository(pool), cache, CursorCodec("s"), ranked_search=ranked)
+
+
+def redis_cache(cloud: LocalCloud, failures: list[Exception] | None = None,
+                url: str | None = None) -> RedisCache:
+    client = redis.Redis.from_url(url or cloud.redis_url, socket_connect_timeout=0.3,
+                                  socket_timeout=0.3)
+    sink = failures if failures is not None else []
+    return RedisCache(client, ttl_s=60, prefix=f"t{uuid.uuid4().hex[:6]}:",
+                      on_unavailable=sink.append)
+
+
+def publish(svc: CourseService, title: str, category: str, description: str = "") -> str:
+    course = svc.create(TEACHER, CourseIn(
+        title=title, description=description, category=category, level="beginner",
+        language="en", price=Money(amount=0, currency="usd")))
+    section = svc.add_section(TEACHER, course.id, SectionIn(title="S"))
+    svc.add_lesson(TEACHER, course.id, section.id, LessonIn(title="L", kind="text"))
+    svc.publish(TEACHER, course.id)
+    return course.id
+
+
+def test_naive_search_is_the_ilike_baseline(pool: ConnectionPool, cloud: LocalCloud) -> None:
+    category = f"c-{uuid.uuid4().hex[:8]}"
+    ranked, naive = service(pool, redis_cache(cloud)), service(pool, redis_cache(cloud), False)
+    cid = publish(ranked, "Python Testing", category)
+    exact = naive.search(SearchQuery(q="python", category=category))
+    assert [h.course.id for h in exact.items] == [cid]
+    assert naive.search(SearchQuery(q="pythn", category=category)).items == []  # no typos
+    assert [h.course.id for h in ranked.search(SearchQuery(q="pythn", category=category))
+            .items] == [cid]
+
+
+def test_reads_survive_redis_being_down(pool: ConnectionPool, cloud: LocalCloud) -> None:
+    category = f"c-{uuid.uuid4().hex[:8]}"
+    cid = publish(service(pool, redis_cache(cloud)), "Go Concurrency", category)
+    failures: list[Exception] = []
+    down = service(pool, redis_cache(cloud, failures, url="redis://127.0.0.1:1/0"))
+    assert down.get(cid, None).title == "Go Concurrency"
+    from edu.courses.models import CatalogQuery
+
+    page = down.catalog(CatalogQuery(category=category))
+    assert [c.id for c in page.items] == [cid]
+    assert failures  # degraded mode is reported
+
+
+def test_cache_stampede_loads_once(cloud: LocalCloud) -> None:
+    cache = redis_cache(cloud)
+    calls: list[int] = []
+
+    def slow_load() -> str:
+        calls.append(1)
+        time.sleep(0.2)
+        return "value"
+
+    results: list[str | None] = []
+    threads = [threading.Thread(target=lambda: results.append(
+        cache.get_or_load("hot", slow_load))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == ["value"] * 8
+    assert len(calls) == 1
+
+
+class FlakyPublisher:
+    def __init__(self) -> None:
+        self.fail = True
+        self.published: list[Envelope] = []
+
+    def publish(self, events: list[Envelope]) -> None:
+        if self.fail:
+            raise ConnectionError("bus unreachable")
+        self.published.extend(events)
+
+
+def test_outbox_keeps_events_until_the_bus_takes_them(pool: ConnectionPool) -> None:
+    event = make_event("course.updated", {"course_id": str(uuid.uuid4()), "teacher_id": "t",
+                                          "status": "draft", "version": 2,
+                                          "changed": ["title"]}, source="test")
+    with pool.connection() as conn, conn.transaction():
+        write_outbox(conn, [event])
+    publisher = FlakyPublisher()
+    relay = OutboxRelay(pool, publisher)
+    with pytest.raises(ConnectionError):
+        relay.relay()
+    with pool.connection() as conn:
+        row: Any = conn.execute("SELECT attempts, published_at FROM outbox WHERE id = %s",
+                                (event.id,)).fetchone()
+    assert row[0] == 1 and row[1] is None  # still pending, failure counted
+    publisher.fail = False
+    while relay.relay():
+        pass
+    assert event.id in {e.id for e in publisher.published}
+    with pool.connection() as conn:
+        row = conn.execute("SELECT published_at FROM outbox WHERE id = %s",
+                           (event.id,)).fetchone()
+    assert row[0] is not None and row[0] <= datetime.now(UTC)
