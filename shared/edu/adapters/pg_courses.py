@@ -231,47 +231,73 @@ class PgCourseRepository:
             rows = conn.cursor(row_factory=dict_row).execute(sql, (*params, limit)).fetchall()
         return [_course(r) for r in rows]
 
+    # Search runs a cascade, cheapest and most precise first; the first page decides the
+    # mode and the cursor carries it, so later pages continue the same result list:
+    #   all   - full text, every word (ts_rank: title weight A > subtitle/tags B > body C)
+    #   any   - full text, any word (when no course has them all)
+    #   fuzzy - trigram word similarity on titles (typos: "pythn" finds Python)
+    _MODES = {
+        "all": ("search_doc @@ websearch_to_tsquery('simple', %(q)s)",
+                "ts_rank(search_doc, websearch_to_tsquery('simple', %(q)s))"),
+        "any": ("search_doc @@ edu_any_terms(%(q)s)",
+                "ts_rank(search_doc, edu_any_terms(%(q)s))"),
+        "fuzzy": ("%(q)s <%% title", "word_similarity(%(q)s, title)"),
+        # The roadmap's first version, kept runnable for the before/after benchmark.
+        "naive": ("(title ILIKE %(like)s OR description ILIKE %(like)s)",
+                  "extract(epoch FROM published_at)"),
+    }
+
     def search(self, query: SearchQuery, after: list[Any] | None, limit: int,
                ranked: bool) -> list[Hit]:
-        where, params = self._filters(query, include_drafts=False)
-        if ranked:
-            # Full text (title weighted above subtitle/tags above description) plus trigram
-            # word similarity on the title, which is what finds "pythn" for "Python".
-            match = "(search_doc @@ websearch_to_tsquery('simple', %(q)s) OR %(q)s <%% title)"
-            score = ("ts_rank_cd(search_doc, websearch_to_tsquery('simple', %(q)s), 32) * 4 "
-                     "+ word_similarity(%(q)s, title) * 2")
-            highlight = ("ts_headline('simple', title || ' - ' || subtitle, "
-                         "websearch_to_tsquery('simple', %(q)s), "
-                         "'StartSel=<mark>, StopSel=</mark>, HighlightAll=true')")
-        else:  # the roadmap's first version, kept runnable for the before/after benchmark
-            match = "(title ILIKE %(like)s OR description ILIKE %(like)s)"
-            score = "extract(epoch FROM published_at)"
-            highlight = "title"
-        named: dict[str, Any] = {"q": query.q, "like": f"%{_escape_like(query.q)}%",
-                                 "limit": limit}
-        for i, value in enumerate(params):
-            named[f"p{i}"] = value
-        filters = [w for w in where]
-        index = 0
-        for i, clause in enumerate(filters):
-            while "%s" in clause:
-                clause = clause.replace("%s", f"%(p{index})s", 1)
-                index += 1
-            filters[i] = clause
-        keyset = ""
         if after is not None:
-            if len(after) != 2:
+            if len(after) != 3 or after[0] not in self._MODES:
                 from edu.errors import BadRequest
 
                 raise BadRequest("The cursor is not valid.")
+            return self._search(str(after[0]), query, after[1:], limit)
+        for mode in (("all", "any", "fuzzy") if ranked else ("naive",)):
+            hits = self._search(mode, query, None, limit)
+            if hits:
+                return hits
+        return []
+
+    def _search(self, mode: str, query: SearchQuery, after: list[Any] | None,
+                limit: int) -> list[Hit]:
+        where, params = self._filters(query, include_drafts=False)
+        named: dict[str, Any] = {"q": query.q, "like": f"%{_escape_like(query.q)}%",
+                                 "limit": limit, "mode": mode}
+        clauses = []
+        index = 0
+        for clause in where:
+            while "%s" in clause:
+                clause = clause.replace("%s", f"%(p{index})s", 1)
+                named[f"p{index}"] = params[index]
+                index += 1
+            clauses.append(clause)
+        match, score = self._MODES[mode]
+        keyset = ""
+        if after is not None:
             keyset = "WHERE (s.score, s.id) < (%(after_score)s, %(after_id)s::uuid)"
-            named["after_score"], named["after_id"] = float(after[0]), str(after[1])
-        sql = (f"SELECT * FROM (SELECT {COLUMNS}, {score} AS score, {highlight} AS highlight "
-               f"FROM courses WHERE {' AND '.join(filters)} AND {match}) s {keyset} "
-               "ORDER BY s.score DESC, s.id DESC LIMIT %(limit)s")
+            try:
+                named["after_score"], named["after_id"] = float(after[0]), str(after[1])
+            except (TypeError, ValueError):
+                from edu.errors import BadRequest
+
+                raise BadRequest("The cursor is not valid.") from None
+        tsq = ("websearch_to_tsquery('simple', %(q)s)" if mode == "all"
+               else "edu_any_terms(%(q)s)")
+        # Highlights are computed for the page's rows only, after the limit.
+        highlight = "title" if mode == "naive" else (
+            f"ts_headline('simple', title || ' - ' || subtitle, {tsq}, "
+            "'StartSel=<mark>, StopSel=</mark>, HighlightAll=true')")
+        sql = (f"SELECT *, {highlight} AS highlight FROM ("
+               f"SELECT * FROM (SELECT {COLUMNS}, ({score})::float8 AS score FROM courses "
+               f"WHERE {' AND '.join(clauses)} AND {match}) s {keyset} "
+               "ORDER BY s.score DESC, s.id DESC LIMIT %(limit)s) page "
+               "ORDER BY score DESC, id DESC")
         with self.pool.connection() as conn:
             rows = conn.cursor(row_factory=dict_row).execute(sql, named).fetchall()
-        return [Hit(_course(r), float(r["score"]), r["highlight"]) for r in rows]
+        return [Hit(_course(r), float(r["score"]), r["highlight"], mode) for r in rows]
 
 
 def _same_set(existing: set[str], ids: list[str], what: str) -> None:

@@ -40,7 +40,8 @@ class Adapters:
 
             self._pg_pool = ConnectionPool(
                 self.settings.database_url, min_size=0, max_size=self.settings.pg_pool_max,
-                open=True, timeout=5.0, kwargs={"autocommit": False})
+                open=True, timeout=5.0, kwargs={"autocommit": True},
+                configure=configure_session)
         return self._pg_pool
 
     def redis(self) -> Redis:
@@ -62,6 +63,13 @@ class Adapters:
         if self._redis is not None:
             self._redis.close()
             self._redis = None
+
+
+def configure_session(conn: Any) -> None:
+    # SSD-backed storage (RDS gp3, local disks): random reads cost about as much as
+    # sequential ones. With the default 4.0 the planner picked parallel sequential scans
+    # over the search indexes at 100K courses (178 ms instead of 11 ms; docs/benchmarks.md).
+    conn.execute("SET random_page_cost = 1.1")
 
 
 @lru_cache(maxsize=1)

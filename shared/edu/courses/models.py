@@ -152,3 +152,4 @@ class SearchHit(BaseModel):
     course: CourseOut
     score: float
     highlight: str
+    match: Literal["all", "any", "fuzzy", "naive"]

@@ -32,6 +32,7 @@ class Hit:
     course: CourseOut
     score: float
     highlight: str
+    mode: str = "all"  # how it matched; the cursor keeps paging in the same mode
 
 
 class CourseRepository(Protocol):

@@ -231,9 +231,10 @@ class CourseService:
         cursor = None
         if more and items:
             last = items[-1]
-            cursor = self.cursors.encode([last.score, last.course.id], fingerprint)
+            cursor = self.cursors.encode([last.mode, last.score, last.course.id], fingerprint)
         return Page[SearchHit](items=[SearchHit(course=h.course, score=round(h.score, 6),
-                                                highlight=h.highlight) for h in items],
+                                                highlight=h.highlight, match=h.mode)
+                                      for h in items],
                                next_cursor=cursor)
 
     # --- helpers -------------------------------------------------------------------------

@@ -1,0 +1,103 @@
+"""Load-test data at scale, generated inside PostgreSQL (100K courses in seconds).
+
+Deterministic for a given count: course i always gets the same title, category, price and
+teacher, so benchmarks are repeatable. Seeded teachers are ids `seed-teacher-<n>`.
+"""
+
+from __future__ import annotations
+
+import time
+
+TOPICS = {
+    "programming": ["Python", "Rust", "Go", "TypeScript", "Kotlin", "Haskell", "SQL",
+                    "JavaScript", "Java", "C++", "Elixir", "Swift"],
+    "devops": ["Kubernetes", "Docker", "Terraform", "Ansible", "Linux", "Prometheus",
+               "Serverless", "Networking"],
+    "data": ["Pandas", "Statistics", "Machine Learning", "Deep Learning", "Data Engineering",
+             "Spark", "Visualization", "PostgreSQL"],
+    "design": ["Figma", "Typography", "Color Theory", "UX Research", "Illustration"],
+    "art": ["Watercolor", "Oil Painting", "Sketching", "Photography", "Calligraphy"],
+    "business": ["Marketing", "Negotiation", "Accounting", "Product Management",
+                 "Public Speaking"],
+    "music": ["Guitar", "Piano", "Music Theory", "Songwriting", "Mixing"],
+    "languages": ["Spanish", "Japanese", "German", "French", "Mandarin"],
+}
+ADJECTIVES = ["Practical", "Complete", "Modern", "Hands-on", "Advanced", "Essential",
+              "Applied", "Beginner's", "Professional", "Intensive", "Visual", "Effective"]
+SUFFIXES = ["Bootcamp", "Fundamentals", "Masterclass", "in Practice", "from Scratch",
+            "Deep Dive", "Crash Course", "Patterns", "for Teams", "Workshop"]
+LEVELS = ["beginner", "intermediate", "advanced"]
+LANGUAGES = ["en", "en", "en", "es", "de", "fr", "ja", "pt"]
+PRICES = [0, 0, 999, 1499, 1999, 2999, 4999, 9999]
+WORDS = ("learn build ship test debug deploy measure design explain practice project "
+         "exercise real world step by quick deep solid clean fast reliable scalable secure "
+         "production team career skill tool workflow habit").split()
+
+
+def _array(values: list[str]) -> str:
+    return "ARRAY[" + ",".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+
+
+def seed_courses(database_url: str, count: int, *, teachers: int = 5000,
+                 published_share: float = 0.9) -> float:
+    """Inserts `count` courses (most published) with a section and a lesson each; returns
+    the seconds it took. Existing seed rows (teacher ids seed-teacher-*) are replaced."""
+    import psycopg
+
+    topics = [(cat, t) for cat, names in TOPICS.items() for t in names]
+    started = time.perf_counter()
+    with psycopg.connect(database_url, autocommit=False) as conn:
+        conn.execute("DELETE FROM courses WHERE teacher_id LIKE 'seed-teacher-%'")
+        conn.execute(f"""
+            INSERT INTO courses (id, teacher_id, title, subtitle, description, category, level,
+                                 language, price_amount, price_currency, tags, status, version,
+                                 created_at, updated_at, published_at)
+            SELECT gen_random_uuid(),
+                   'seed-teacher-' || (i % {teachers}),
+                   adj[1 + (i * 7) % array_length(adj, 1)] || ' ' ||
+                       topic[1 + i % array_length(topic, 1)] || ' ' ||
+                       suffix[1 + (i * 3) % array_length(suffix, 1)],
+                   'Course ' || i || ': ' || words[1 + (i * 5) % array_length(words, 1)] ||
+                       ' and ' || words[1 + (i * 11) % array_length(words, 1)],
+                   'In this course you ' || words[1 + i % array_length(words, 1)] || ' ' ||
+                       lower(topic[1 + i % array_length(topic, 1)]) || ' with ' ||
+                       words[1 + (i * 17) % array_length(words, 1)] || ' ' ||
+                       words[1 + (i * 19) % array_length(words, 1)] || ' lessons and a ' ||
+                       words[1 + (i * 23) % array_length(words, 1)] || ' project.',
+                   cat[1 + i % array_length(cat, 1)],
+                   lvl[1 + (i * 13) % 3],
+                   lang[1 + (i * 29) % array_length(lang, 1)],
+                   price[1 + (i * 31) % array_length(price, 1)], 'usd',
+                   ARRAY[lower(topic[1 + i % array_length(topic, 1)]),
+                         cat[1 + i % array_length(cat, 1)]],
+                   CASE WHEN (i % 1000) < {int(published_share * 1000)} THEN 'published'
+                        ELSE 'draft' END,
+                   1,
+                   now() - make_interval(mins => i),
+                   now() - make_interval(mins => i),
+                   CASE WHEN (i % 1000) < {int(published_share * 1000)}
+                        THEN now() - make_interval(mins => i) END
+            FROM generate_series(1, {int(count)}) AS i,
+                 (SELECT {_array(ADJECTIVES)} AS adj,
+                         {_array([t for _, t in topics])} AS topic,
+                         {_array([c for c, _ in topics])} AS cat,
+                         {_array(SUFFIXES)} AS suffix, {_array(LEVELS)} AS lvl,
+                         {_array(LANGUAGES)} AS lang,
+                         ARRAY[{",".join(str(p) for p in PRICES)}] AS price,
+                         {_array(WORDS)} AS words) AS w
+        """)
+        conn.execute("""
+            INSERT INTO sections (id, course_id, title, position)
+            SELECT gen_random_uuid(), id, 'Getting started', 0 FROM courses
+            WHERE teacher_id LIKE 'seed-teacher-%'""")
+        conn.execute("""
+            INSERT INTO lessons (id, course_id, section_id, title, kind, body, position)
+            SELECT gen_random_uuid(), s.course_id, s.id, 'Welcome', 'text', 'Welcome!', 0
+            FROM sections s JOIN courses c ON c.id = s.course_id
+            WHERE c.teacher_id LIKE 'seed-teacher-%'""")
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("ANALYZE courses")
+        conn.execute("ANALYZE sections")
+        conn.execute("ANALYZE lessons")
+    return time.perf_counter() - started
