@@ -235,13 +235,14 @@ class PgCourseRepository:
     # mode and the cursor carries it, so later pages continue the same result list:
     #   all   - full text, every word (ts_rank: title weight A > subtitle/tags B > body C)
     #   any   - full text, any word (when no course has them all)
-    #   fuzzy - trigram word similarity on titles (typos: "pythn" finds Python)
+    #   fuzzy - misspelt words replaced by the closest words published courses use
+    #           ("pythn" -> python), then full text with any of the words
     _MODES = {
         "all": ("search_doc @@ websearch_to_tsquery('simple', %(q)s)",
                 "ts_rank(search_doc, websearch_to_tsquery('simple', %(q)s))"),
         "any": ("search_doc @@ edu_any_terms(%(q)s)",
                 "ts_rank(search_doc, edu_any_terms(%(q)s))"),
-        "fuzzy": ("%(q)s <%% title", "word_similarity(%(q)s, title)"),
+        "fuzzy": ("", ""),  # built per query from its words, see _search
         # The roadmap's first version, kept runnable for the before/after benchmark.
         "naive": ("(title ILIKE %(like)s OR description ILIKE %(like)s)",
                   "extract(epoch FROM published_at)"),
@@ -261,6 +262,27 @@ class PgCourseRepository:
                 return hits
         return []
 
+    def _correct(self, text: str) -> str | None:
+        """The query with each unknown word (4+ letters) replaced by the most similar word of
+        published courses; None when nothing could be corrected."""
+        words = _query_words(text)
+        changed = False
+        with self.pool.connection() as conn:
+            known = {r[0] for r in conn.execute(
+                "SELECT word FROM search_words WHERE word = ANY(%s)", (words,))}
+            out = []
+            for word in words:
+                if word in known or len(word) < 4:
+                    out.append(word)
+                    continue
+                best = conn.execute(
+                    "SELECT word FROM search_words WHERE word %% %s "
+                    "ORDER BY similarity(word, %s) DESC, word LIMIT 1", (word, word)).fetchone()
+                if best is not None:
+                    out.append(best[0])
+                    changed = True
+        return " ".join(out) if changed else None
+
     def _search(self, mode: str, query: SearchQuery, after: list[Any] | None,
                 limit: int) -> list[Hit]:
         where, params = self._filters(query, include_drafts=False)
@@ -275,6 +297,12 @@ class PgCourseRepository:
                 index += 1
             clauses.append(clause)
         match, score = self._MODES[mode]
+        if mode == "fuzzy":
+            corrected = self._correct(query.q)
+            if corrected is None:
+                return []
+            named["q"] = corrected
+            match, score = self._MODES["any"]
         keyset = ""
         if after is not None:
             keyset = "WHERE (s.score, s.id) < (%(after_score)s, %(after_id)s::uuid)"
@@ -304,6 +332,13 @@ def _same_set(existing: set[str], ids: list[str], what: str) -> None:
     if len(ids) != len(set(ids)) or set(ids) != existing:
         raise NotInCourse(f"list every {what} of the course exactly once "
                           f"({len(existing)} {what}s)")
+
+
+def _query_words(text: str) -> list[str]:
+    """The query's distinct words, lower case (at most 8)."""
+    import re
+
+    return list(dict.fromkeys(w.lower() for w in re.findall(r"\w+", text)))[:8]
 
 
 def _escape_like(text: str) -> str:

@@ -114,6 +114,9 @@ def test_search_is_typo_tolerant_ranked_and_highlighted(platform: RunningPlatfor
     assert "<mark>Kubernetes</mark>" in hits[0]["highlight"]
     typo = httpx.get(f"{api}/search", params={"q": "kubernets", "category": category})
     assert [h["course"]["id"] for h in typo.json()["items"]][:1] == [in_title["id"]]
+    two_typos = httpx.get(f"{api}/search", params={"q": "kubernets operatrs",
+                                                   "category": category}).json()["items"]
+    assert two_typos[0]["course"]["id"] == in_title["id"] and two_typos[0]["match"] == "fuzzy"
     none = httpx.get(f"{api}/search", params={"q": "zzqqxx", "category": category})
     assert none.json() == {"items": [], "next_cursor": None}
     assert httpx.get(f"{api}/search").status_code == 422  # q is required

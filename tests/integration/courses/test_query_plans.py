@@ -58,7 +58,8 @@ CATALOG = [
     CatalogQuery(language="de", sort="title"),
     CatalogQuery(teacher_id="seed-teacher-42"),
 ]
-SEARCH = ["python", "kubernetes operators", "pythn", "watercolr", "deep learning project"]
+SEARCH = ["python", "kubernetes operators", "pythn", "watercolr", "deep learning project",
+          "kubernets operatrs"]
 
 
 def test_catalog_and_search_queries_use_indexes(seeded: str) -> None:
