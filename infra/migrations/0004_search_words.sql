@@ -3,7 +3,12 @@
 -- replaced by its closest known word and the corrected query runs as full text. Its cost
 -- depends on the vocabulary (thousands of words), not on how many courses match.
 CREATE TABLE search_words (word text PRIMARY KEY);
-CREATE INDEX search_words_trgm_idx ON search_words USING gin (word gin_trgm_ops);
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
+        CREATE INDEX search_words_trgm_idx ON search_words USING gin (word gin_trgm_ops);
+    END IF;
+END $$;
 
 -- Numbers are not misspelt words; keeping them out keeps the vocabulary small.
 INSERT INTO search_words (word)
@@ -27,6 +32,3 @@ CREATE TRIGGER courses_words_insert AFTER INSERT ON courses
 CREATE TRIGGER courses_words_update AFTER UPDATE ON courses
     REFERENCING NEW TABLE AS changed FOR EACH STATEMENT
     EXECUTE FUNCTION edu_collect_search_words();
-
--- Fuzzy matching no longer scans course titles by trigram.
-DROP INDEX courses_title_trgm_idx;

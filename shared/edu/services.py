@@ -86,8 +86,11 @@ def course_service() -> CourseService:
         logger.warning("cache unavailable: serving from PostgreSQL",
                        extra={"metric": "cache_unavailable", "error": str(exc)})
 
+    def degraded(message: str) -> None:
+        logger.warning(message, extra={"metric": "search_degraded"})
+
     return CourseService(
-        PgCourseRepository(adapters.pg_pool()),
+        PgCourseRepository(adapters.pg_pool(), on_degraded=degraded),
         RedisCache(adapters.redis(), ttl_s=s.cache_ttl_s, on_unavailable=cache_down),
         CursorCodec(s.cursor_secret), ranked_search=s.search_mode == "ranked")
 

@@ -48,6 +48,21 @@ def test_up_status_down(tmp_path: Path) -> None:
         child_pids = [s["pid"] for s in state["services"].values() if s["pid"]]
         assert len(child_pids) == 3  # moto, postgres, redis all embedded
         assert "created table edu-platform-users" in log.read_text()
+        # Demo accounts are loaded, and an admin can be made from the command line.
+        demo = httpx.post(f"{api}/auth/login", json={
+            "email": "teacher@demo.eduplatform.dev", "password": "demo-password-2026"})
+        assert demo.status_code == 200, demo.text
+        made = edu("admin", "create", "--email", "ops@example.com", "--password",
+                   "a long admin passphrase", env=env)
+        assert made.returncode == 0, made.stdout + made.stderr
+        weak = edu("admin", "create", "--email", "weak@example.com", "--password",
+                   "password123", env=env)
+        assert weak.returncode == 1 and "password" in weak.stderr
+        admin = httpx.post(f"{api}/auth/login", json={"email": "ops@example.com",
+                                                      "password": "a long admin passphrase"})
+        token = admin.json()["access_token"]
+        me = httpx.get(f"{api}/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.json()["role"] == "admin"
 
         down = edu("down", env=env)
         assert down.returncode == 0, down.stderr

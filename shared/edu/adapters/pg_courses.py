@@ -47,8 +47,23 @@ def write_outbox(conn: Connection[Any], events: list[Envelope]) -> None:
 
 
 class PgCourseRepository:
-    def __init__(self, pool: ConnectionPool) -> None:
+    def __init__(self, pool: ConnectionPool,
+                 on_degraded: Callable[[str], None] | None = None) -> None:
         self.pool = pool
+        self.on_degraded = on_degraded
+        self._trigrams: bool | None = None
+
+    def typo_tolerant(self) -> bool:
+        """Whether the server has pg_trgm (checked once; the pgserver wheel lacks it)."""
+        if self._trigrams is None:
+            with self.pool.connection() as conn:
+                self._trigrams = conn.execute(
+                    "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm')"
+                ).fetchone() == (True,)
+            if not self._trigrams and self.on_degraded is not None:
+                self.on_degraded("pg_trgm is not installed: search runs without typo "
+                                 "tolerance")
+        return self._trigrams
 
     # --- authoring ----------------------------------------------------------------------
 
@@ -256,7 +271,10 @@ class PgCourseRepository:
 
                 raise BadRequest("The cursor is not valid.")
             return self._search(str(after[0]), query, after[1:], limit)
-        for mode in (("all", "any", "fuzzy") if ranked else ("naive",)):
+        modes: tuple[str, ...] = ("all", "any", "fuzzy") if ranked else ("naive",)
+        if ranked and not self.typo_tolerant():
+            modes = ("all", "any")
+        for mode in modes:
             hits = self._search(mode, query, None, limit)
             if hits:
                 return hits

@@ -97,6 +97,7 @@ class IdentityService:
 
     def register(self, data: RegisterIn, source_ip: str) -> UserOut:
         self._limit(f"register:ip:{source_ip}", self.limits.register_per_ip)
+        self._limit(f"register:email:{data.email}", self.limits.login_per_email)
         problems = password_problems(data.password, data.email)
         if problems:
             raise ValidationFailed("The password is too weak.",
