@@ -200,6 +200,9 @@ class Worker:
         self.init_ms = 0.0
         self.invocations = 0
         self.current_request = ""
+        # Output the handler flushed before replying can be read after the reply: lines
+        # between invocations belong to the last one.
+        self.last_request = ""
         self.log_tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -459,7 +462,7 @@ class FunctionPool:
             if not line:
                 return
             text = line.decode(errors="replace").rstrip("\n")
-            request = worker.current_request if worker is not None else ""
+            request = (worker.current_request or worker.last_request) if worker else ""
             self.log(f"[{self.fn.name}] {request or '-'} {text}")
 
     # --- invocation -------------------------------------------------------------------
@@ -536,7 +539,7 @@ class FunctionPool:
         self.log(f"START RequestId: {request_id} Version: $LATEST")
         if worker is None:
             worker = await self._spawn()
-            worker.current_request = request_id
+            worker.current_request = worker.last_request = request_id
             try:
                 ready = await asyncio.wait_for(worker.recv(),
                                                timeout=max(0.1, deadline - time.monotonic()))
@@ -558,6 +561,7 @@ class FunctionPool:
                     request_id, "init_error", error=ready["error"], init_ms=init_ms,
                     duration_ms=(time.monotonic() - started) * 1000, cold=True)), None
         worker.current_request = request_id
+        worker.last_request = request_id
         worker.invocations += 1
         try:
             await worker.send({"request_id": request_id, "event": event,
