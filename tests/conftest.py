@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 import pytest
 
 from localcloud.config import CloudConfig
-from localcloud.domain import ensure_jwt_keys
+from localcloud.domain import connect_stripe, ensure_jwt_keys
 from localcloud.procs import free_port
 from localcloud.stack import LocalCloud
 from tests.support.platform import RunningPlatform, start_platform, stop_platform
@@ -43,12 +43,14 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
         root=ROOT, home=home, aws_port=free_port(), pg_port=free_port(),
         redis_port=free_port(), api_port=free_port(), lambda_port=free_port(),
         aws_endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
-        database_url=test_db, redis_url=os.environ.get("REDIS_URL") or None)
+        database_url=test_db, redis_url=os.environ.get("REDIS_URL") or None,
+        stripe_port=free_port())
     stack = LocalCloud(cfg, durable=False)
     stack.start()
     try:
         stack.provision()
         ensure_jwt_keys(stack)
+        connect_stripe(stack)
         yield stack
     finally:
         stack.stop()

@@ -59,6 +59,17 @@ def _parser() -> argparse.ArgumentParser:
     rotate.add_argument("--secret-id", default=None, help="with --aws: the secret's name")
     rotate.set_defaults(run=cmd_keys_rotate)
 
+    stripe = sub.add_parser("stripe", help="the local Stripe server").add_subparsers(
+        metavar="TASK")
+    pay = stripe.add_parser("pay", help="confirm a payment with a test card (as a browser would)")
+    pay.add_argument("payment_id")
+    pay.add_argument("--card", default="pm_card_visa",
+                     help="test payment method (pm_card_visa, pm_card_chargeDeclined, ...)")
+    pay.set_defaults(run=cmd_stripe_pay)
+    refund = stripe.add_parser("refund", help="refund a payment (revokes the enrollment)")
+    refund.add_argument("payment_id")
+    refund.set_defaults(run=cmd_stripe_refund)
+
     db = sub.add_parser("db", help="database tasks").add_subparsers(metavar="TASK")
     db.add_parser("migrate", help="apply pending SQL migrations").set_defaults(run=cmd_migrate)
 
@@ -129,11 +140,12 @@ def cmd_up(args: argparse.Namespace) -> int:
     print("edu: starting AWS (moto), PostgreSQL and Redis ...", flush=True)
     cloud.start()
     try:
-        from localcloud.domain import ensure_jwt_keys
+        from localcloud.domain import connect_stripe, ensure_jwt_keys
 
         for line in cloud.provision():
             print(f"  created {line}")
         print(f"  {ensure_jwt_keys(cloud)}")
+        print(f"  {connect_stripe(cloud)}")
         template = cloud.template()
         for warning in template.warnings:
             print(f"  warning: {warning}")
@@ -152,6 +164,7 @@ EduPlatform is up in {time.monotonic() - t0:.1f}s
   AWS (moto)      {cloud.aws_url}   (AWS_ENDPOINT_URL; dashboard {cloud.aws_url}/moto-api/)
   PostgreSQL      {cloud.database_url}
   Redis           {cloud.redis_url}
+  Stripe (local)  {cloud.stripe_url}   (edu stripe pay PAYMENT_ID)
   logs            {cfg.home / 'logs'}
 Ctrl-C stops everything.
 """, flush=True)
@@ -202,7 +215,12 @@ def cmd_down(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from localcloud.services import aws_endpoint_healthy, pg_ready, redis_ready
+    from localcloud.services import (
+        aws_endpoint_healthy,
+        pg_ready,
+        redis_ready,
+        stripe_healthy,
+    )
     from localcloud.stack import read_state
 
     cfg = CloudConfig.from_env()
@@ -215,10 +233,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         or f"postgresql://postgres@127.0.0.1:{cfg.pg_port}/edu",
         "redis": (services.get("redis") or {}).get("url") or cfg.redis_url
         or f"redis://127.0.0.1:{cfg.redis_port}/0",
+        "stripe": (services.get("stripe") or {}).get("url") or cfg.stripe_api_base
+        or f"http://127.0.0.1:{cfg.stripe_port}",
         "api": str(state.get("api") or f"http://127.0.0.1:{cfg.api_port}"),
     }
     checks = {"aws": aws_endpoint_healthy, "postgres": pg_ready, "redis": redis_ready,
-              "api": _api_healthy}
+              "stripe": stripe_healthy, "api": _api_healthy}
     print(f"edu up: {'running, pid ' + str(state['pid']) if state else 'not running'}")
     all_ok = True
     for name, url in urls.items():
@@ -271,6 +291,22 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
         kids = rotate_keys(cloud.aws_url, cloud.template().region, jwt_secret_name(cloud),
                            cfg.home / "jwt-keys.json")
     print(f"signing key {kids[0]}; still valid: {', '.join(kids[1:]) or 'none'}")
+    return 0
+
+
+def cmd_stripe_pay(args: argparse.Namespace) -> int:
+    from localcloud.domain import stripe_pay
+    from localcloud.stack import LocalCloud
+
+    print(stripe_pay(LocalCloud.attach(CloudConfig.from_env()), args.payment_id, args.card))
+    return 0
+
+
+def cmd_stripe_refund(args: argparse.Namespace) -> int:
+    from localcloud.domain import stripe_refund
+    from localcloud.stack import LocalCloud
+
+    print(stripe_refund(LocalCloud.attach(CloudConfig.from_env()), args.payment_id))
     return 0
 
 

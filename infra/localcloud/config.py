@@ -32,6 +32,8 @@ class CloudConfig:
     aws_endpoint_url: str | None
     database_url: str | None
     redis_url: str | None
+    stripe_port: int = 8420
+    stripe_api_base: str | None = None  # a Stripe-compatible server you already run
 
     @property
     def template_path(self) -> Path:
@@ -56,4 +58,6 @@ class CloudConfig:
             aws_endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
             database_url=os.environ.get("DATABASE_URL") or None,
             redis_url=os.environ.get("REDIS_URL") or None,
+            stripe_port=_port("EDU_STRIPE_PORT", 8420),
+            stripe_api_base=os.environ.get("EDU_STRIPE_API_BASE") or None,
         )

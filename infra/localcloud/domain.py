@@ -115,3 +115,83 @@ def load_demo(cloud: LocalCloud) -> list[str]:
             pass
         lines.append(f"{role:<8} {email} / {DEMO_PASSWORD}")
     return lines
+
+
+# --- Stripe (local) ------------------------------------------------------------------------
+
+
+def webhook_secret(cloud: LocalCloud) -> str:
+    return cloud.template().parameters.get("StripeWebhookSecret", "whsec_local")
+
+
+def connect_stripe(cloud: LocalCloud) -> str:
+    """Points the local Stripe server's webhooks at our webhook function."""
+    from localcloud.services import register_stripe_webhook
+
+    url = f"http://127.0.0.1:{cloud.config.api_port}/payments/stripe/webhook"
+    register_stripe_webhook(cloud.stripe_url, url, webhook_secret(cloud))
+    return f"Stripe webhooks -> {url}"
+
+
+def _stripe_client(cloud: LocalCloud) -> Any:
+    import stripe
+
+    key = cloud.template().parameters.get("StripeSecretKey", "sk_test_local")
+    return stripe.StripeClient(key, base_addresses={"api": cloud.stripe_url})
+
+
+def _payment_item(cloud: LocalCloud, payment_id: str) -> dict[str, Any]:
+    table = cloud.template().resources["EnrollmentsTable"].physical_name
+    ddb = local_client("dynamodb", cloud.aws_url, cloud.template().region)
+    pages = ddb.get_paginator("scan").paginate(
+        TableName=table, FilterExpression="id = :id AND begins_with(sk, :pay)",
+        ExpressionAttributeValues={":id": {"S": payment_id}, ":pay": {"S": "PAY#"}})
+    for page in pages:
+        for item in page.get("Items", []):
+            return {k: next(iter(v.values())) for k, v in item.items()}
+    raise LookupError(f"no payment {payment_id}")
+
+
+def stripe_pay(cloud: LocalCloud, payment_id: str, card: str = "pm_card_visa") -> str:
+    """Confirms a payment's PaymentIntent with a test card, as the student's browser would;
+    the Stripe server then sends the signed webhook that enrolls the student."""
+    item = _payment_item(cloud, payment_id)
+    intent = _stripe_client(cloud).v1.payment_intents.confirm(
+        item["provider_ref"], params={"payment_method": card})
+    return f"{intent.id}: {intent.status}"
+
+
+def sign_stripe_event(event: dict[str, Any], secret: str, timestamp: int | None = None
+                      ) -> tuple[bytes, str]:
+    """A webhook body and its Stripe-Signature header, as Stripe computes them."""
+    import hashlib
+    import hmac
+    import time
+
+    ts = int(time.time()) if timestamp is None else timestamp
+    payload = json.dumps(event).encode()
+    digest = hmac.new(secret.encode(), f"{ts}.".encode() + payload, hashlib.sha256)
+    return payload, f"t={ts},v1={digest.hexdigest()}"
+
+
+def stripe_refund(cloud: LocalCloud, payment_id: str) -> str:
+    """Refunds a payment on the Stripe server and delivers the signed `charge.refunded`
+    event (localstripe creates refunds but does not emit that event itself)."""
+    import time
+    import urllib.request
+    import uuid
+
+    item = _payment_item(cloud, payment_id)
+    client = _stripe_client(cloud)
+    refund = client.v1.refunds.create(params={"payment_intent": item["provider_ref"]})
+    event = {"id": f"evt_{uuid.uuid4().hex[:24]}", "object": "event", "type": "charge.refunded",
+             "created": int(time.time()), "livemode": False,
+             "data": {"object": {"id": str(refund.charge), "object": "charge",
+                                 "payment_intent": item["provider_ref"], "refunded": True,
+                                 "amount_refunded": int(refund.amount)}}}
+    body, signature = sign_stripe_event(event, webhook_secret(cloud))
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{cloud.config.api_port}/payments/stripe/webhook", data=body,
+        headers={"Content-Type": "application/json", "Stripe-Signature": signature})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return f"refund {refund.id}: webhook answered {resp.status}"

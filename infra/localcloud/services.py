@@ -243,3 +243,43 @@ def start_redis(data_dir: Path, port: int, log_path: Path) -> Service:
                log_path=log_path)
     return Service("redis", url, embedded=True, proc=proc, log_path=log_path,
                    note=f"binary {exe}")
+
+
+# --- Stripe (localstripe) -----------------------------------------------------------------
+
+
+def stripe_healthy(url: str, timeout: float = 1.0) -> bool:
+    try:
+        req = urllib.request.Request(url.rstrip("/") + "/v1/customers?limit=1",
+                                     headers={"Authorization": "Bearer sk_test_local"})
+        with urllib.request.urlopen(req, timeout=timeout):
+            return True
+    except urllib.error.HTTPError as exc:
+        return exc.code < 500
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def start_stripe(port: int, log_path: Path, state_file: Path | None) -> Service:
+    url = f"http://127.0.0.1:{port}"
+    if port_open(port):
+        raise PortInUse("Stripe (localstripe)", port, "EDU_STRIPE_PORT")
+    args = [sys.executable, "-m", "localcloud.stripe_server", "--port", str(port)]
+    if state_file is not None:
+        state_file.parent.mkdir(parents=True, exist_ok=True)
+        args += ["--state", str(state_file)]
+    proc = spawn(args, log_path=log_path)
+    wait_until(lambda: stripe_healthy(url, 0.5), timeout=30, what="localstripe", proc=proc,
+               log_path=log_path)
+    return Service("stripe", url, embedded=True, proc=proc, log_path=log_path)
+
+
+def register_stripe_webhook(stripe_url: str, webhook_url: str, secret: str) -> None:
+    """localstripe's config endpoint: where to deliver signed events, with which secret."""
+    import json
+
+    body = json.dumps({"url": webhook_url, "secret": secret}).encode()
+    req = urllib.request.Request(stripe_url.rstrip("/") + "/_config/webhooks/edu",
+                                 data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=5):
+        pass

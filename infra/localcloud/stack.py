@@ -22,6 +22,8 @@ from localcloud.services import (
     start_moto,
     start_postgres,
     start_redis,
+    start_stripe,
+    stripe_healthy,
 )
 from localcloud.template import Template, load_template
 
@@ -46,6 +48,10 @@ class LocalCloud:
     def redis_url(self) -> str:
         return self.services["redis"].url
 
+    @property
+    def stripe_url(self) -> str:
+        return self.services["stripe"].url
+
     def start(self, log: bool = True) -> None:
         cfg = self.config
         logs = cfg.home / "logs"
@@ -68,6 +74,13 @@ class LocalCloud:
             else:
                 self.services["redis"] = start_redis(cfg.home / "redis", cfg.redis_port,
                                                      logs / "redis.log")
+            if cfg.stripe_api_base:
+                self.services["stripe"] = _given("stripe", cfg.stripe_api_base,
+                                                 stripe_healthy, "EDU_STRIPE_API_BASE")
+            else:
+                self.services["stripe"] = start_stripe(
+                    cfg.stripe_port, logs / "stripe.log",
+                    cfg.home / "stripe.pickle" if self.durable else None)
         except BaseException:
             self.stop()
             raise
@@ -92,8 +105,11 @@ class LocalCloud:
 
     def parameter_overrides(self) -> dict[str, str]:
         """Template parameters that point functions at this stack's services."""
-        return {"DatabaseUrl": self.database_url, "RedisUrl": self.redis_url,
-                "Stage": "local", "JwtIssuer": f"http://127.0.0.1:{self.config.api_port}"}
+        overrides = {"DatabaseUrl": self.database_url, "RedisUrl": self.redis_url,
+                     "Stage": "local", "JwtIssuer": f"http://127.0.0.1:{self.config.api_port}"}
+        if "stripe" in self.services:
+            overrides["StripeApiBase"] = self.stripe_url
+        return overrides
 
     def provision(self) -> list[str]:
         """Creates the template's AWS resources and applies SQL migrations."""

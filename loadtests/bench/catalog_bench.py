@@ -59,7 +59,8 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="edu-bench-"))
     cfg = CloudConfig(root=ROOT, home=home, aws_port=free_port(), pg_port=free_port(),
                       redis_port=free_port(), api_port=free_port(), lambda_port=free_port(),
-                      aws_endpoint_url=None, database_url=None, redis_url=None)
+                      aws_endpoint_url=None, database_url=None, redis_url=None,
+                      stripe_port=free_port())
     cloud = LocalCloud(cfg, durable=False)
     cloud.start()
     try:

@@ -22,6 +22,14 @@ class Settings(BaseSettings):
     redis_url: str = Field("redis://127.0.0.1:6380/0", validation_alias="REDIS_URL")
     event_bus_name: str = Field("edu-platform-events", validation_alias="EDU_EVENT_BUS_NAME")
     users_table: str = Field("edu-platform-users", validation_alias="EDU_USERS_TABLE")
+    enrollments_table: str = Field("edu-platform-enrollments",
+                                   validation_alias="EDU_ENROLLMENTS_TABLE")
+    # Stripe: the API base points at the local Stripe-compatible server, or is empty for
+    # api.stripe.com; test-mode keys locally, live keys only in production.
+    stripe_api_base: str | None = Field(None, validation_alias="EDU_STRIPE_API_BASE")
+    stripe_secret_key: str = Field("sk_test_local", validation_alias="EDU_STRIPE_SECRET_KEY")
+    stripe_webhook_secret: str = Field("whsec_local",
+                                       validation_alias="EDU_STRIPE_WEBHOOK_SECRET")
     raw_video_bucket: str = Field("edu-platform-raw-video-123456789012",
                                   validation_alias="EDU_RAW_VIDEO_BUCKET")
     media_bucket: str = Field("edu-platform-media-123456789012",

@@ -16,10 +16,13 @@ class EduError(Exception):
     title = "Internal Server Error"
     type_slug = "internal"
 
-    def __init__(self, detail: str = "", *, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, detail: str = "", *, headers: dict[str, str] | None = None,
+                 extensions: dict[str, object] | None = None) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.headers = dict(headers or {})
+        # RFC 9457 extension members, e.g. the existing resource of a 409.
+        self.extensions = dict(extensions or {})
 
 
 class BadRequest(EduError):

@@ -17,6 +17,7 @@ def problem_body(error: EduError, *, instance: str | None = None) -> dict[str, A
         "status": error.status,
         "detail": error.detail,
     }
+    body.update(error.extensions)
     if isinstance(error, ValidationFailed):
         body["errors"] = [{"field": e.field, "message": e.message} for e in error.errors]
     if instance:

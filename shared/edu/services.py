@@ -21,6 +21,7 @@ from edu.pagination import CursorCodec
 
 if TYPE_CHECKING:
     from edu.adapters.outbox import OutboxRelay
+    from edu.enrollment.service import EnrollmentService
 
 
 @cache
@@ -93,6 +94,33 @@ def course_service() -> CourseService:
         PgCourseRepository(adapters.pg_pool(), on_degraded=degraded),
         RedisCache(adapters.redis(), ttl_s=s.cache_ttl_s, on_unavailable=cache_down),
         CursorCodec(s.cursor_secret), ranked_search=s.search_mode == "ranked")
+
+
+@cache
+def enrollment_service() -> EnrollmentService:
+    from edu.adapters.dynamo_enrollment import DynamoEnrollmentStore
+    from edu.adapters.eventbridge import EventBridgePublisher
+    from edu.adapters.pg_courses import PgCourseFacts
+    from edu.adapters.stripe_gateway import StripeGateway
+    from edu.enrollment.service import EnrollmentService
+
+    adapters = get_adapters()
+    s = adapters.settings
+    logger = get_logger()
+
+    def publish_failed(exc: Exception) -> None:
+        logger.error("event not published after a committed write",
+                     extra={"metric": "event_publish_failed", "error": str(exc)})
+
+    def log(message: str, extra: dict[str, object]) -> None:
+        logger.warning(message, extra=extra)
+
+    return EnrollmentService(
+        DynamoEnrollmentStore(s.enrollments_table, s.aws_endpoint_url, s.region),
+        PgCourseFacts(adapters.pg_pool()),
+        StripeGateway(s.stripe_secret_key, s.stripe_webhook_secret, s.stripe_api_base or None),
+        EventBridgePublisher(adapters.aws_client("events"), s.event_bus_name),
+        CursorCodec(s.cursor_secret), on_publish_failure=publish_failed, log=log)
 
 
 @cache

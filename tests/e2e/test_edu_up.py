@@ -22,7 +22,8 @@ def edu(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 def test_up_status_down(tmp_path: Path) -> None:
     ports = {name: free_port() for name in
-             ("EDU_AWS_PORT", "EDU_PG_PORT", "EDU_REDIS_PORT", "EDU_API_PORT", "EDU_LAMBDA_PORT")}
+             ("EDU_AWS_PORT", "EDU_PG_PORT", "EDU_REDIS_PORT", "EDU_API_PORT", "EDU_LAMBDA_PORT",
+              "EDU_STRIPE_PORT")}
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "REDIS_URL", "AWS_ENDPOINT_URL")}
     env.update({k: str(v) for k, v in ports.items()})
@@ -43,10 +44,10 @@ def test_up_status_down(tmp_path: Path) -> None:
         assert health.status_code == 200 and health.json() == {"status": "ok"}
         status = edu("status", env=env)
         assert status.returncode == 0, status.stdout + status.stderr
-        assert status.stdout.count("healthy") == 4
+        assert status.stdout.count("healthy") == 5
         state = json.loads((tmp_path / "home/state.json").read_text())
         child_pids = [s["pid"] for s in state["services"].values() if s["pid"]]
-        assert len(child_pids) == 3  # moto, postgres, redis all embedded
+        assert len(child_pids) == 4, state  # moto, postgres, redis, stripe all embedded
         assert "created table edu-platform-users" in log.read_text()
         # Demo accounts are loaded, and an admin can be made from the command line.
         demo = httpx.post(f"{api}/auth/login", json={

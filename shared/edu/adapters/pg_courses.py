@@ -21,6 +21,7 @@ from edu.courses.models import (
     Status,
 )
 from edu.courses.ports import Hit, NotInCourse, StaleVersion
+from edu.enrollment.models import CourseFacts
 from edu.events import Envelope
 
 COLUMNS = ("id, teacher_id, title, subtitle, description, category, level, language, "
@@ -367,3 +368,25 @@ def _is_uuid(value: str) -> bool:
     from edu.ids import is_uuid
 
     return is_uuid(value)
+
+
+class PgCourseFacts:
+    """Implements enrollment's Courses port from the courses tables."""
+
+    def __init__(self, pool: ConnectionPool) -> None:
+        self.pool = pool
+
+    def facts(self, course_id: str) -> CourseFacts | None:
+        if not _is_uuid(course_id):
+            return None
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT title, teacher_id, status, price_amount, price_currency, "
+                "ARRAY(SELECT id::text FROM lessons WHERE course_id = c.id) "
+                "FROM courses c WHERE id = %s", (course_id,)).fetchone()
+        if row is None:
+            return None
+        title, teacher_id, status, amount, currency, lessons = row
+        return CourseFacts(id=course_id, title=title, teacher_id=teacher_id, status=status,
+                           price=Money(amount=amount, currency=currency.strip()),
+                           lesson_ids=frozenset(lessons))

@@ -61,11 +61,51 @@ class CourseUpdated(EventPayload):
     changed: list[str]
 
 
+class EnrollmentCreated(EventPayload):
+    enrollment_id: str
+    user_id: str
+    course_id: str
+    course_title: str
+    teacher_id: str
+    source: Literal["free", "payment"]
+    payment_id: str | None = None
+
+
+class PaymentSucceeded(EventPayload):
+    payment_id: str
+    user_id: str
+    course_id: str
+    teacher_id: str
+    amount: int
+    currency: str
+    provider_ref: str
+
+
+class PaymentRefunded(EventPayload):
+    payment_id: str
+    user_id: str
+    course_id: str
+    teacher_id: str
+    amount: int
+    currency: str
+
+
+class CourseCompleted(EventPayload):
+    user_id: str
+    course_id: str
+    teacher_id: str
+    course_title: str
+
+
 EVENT_TYPES: dict[str, type[EventPayload]] = {
     "user.created": UserCreated,
     "user.verified": UserVerified,
     "course.published": CoursePublished,
     "course.updated": CourseUpdated,
+    "enrollment.created": EnrollmentCreated,
+    "payment.succeeded": PaymentSucceeded,
+    "payment.refunded": PaymentRefunded,
+    "course.completed": CourseCompleted,
 }
 
 

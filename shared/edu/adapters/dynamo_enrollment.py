@@ -1,0 +1,325 @@
+"""Enrollments, payments, progress and handled provider events in DynamoDB (pynamodb):
+
+    USER#<user>  / ENROLL#<course>          the enrollment (one per user and course)
+    USER#<user>  / PAY#<payment>            a payment (receipt)
+    USER#<user>  / PROG#<course>#<lesson>   a lesson's progress
+    PI#<intent>  / PI                       provider reference -> payment
+    EVENT#<id>   / EVENT                    a provider event already handled (TTL 30 days)
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from edu.enrollment.models import EnrollmentOut, LessonProgress, Payment
+from edu.enrollment.ports import AlreadyEnrolled, FulfilmentResult
+
+EVENT_TTL = timedelta(days=30)
+HIGH = "\uffff"
+
+
+@cache
+def _models(table_: str, host_: str | None, region_: str) -> tuple[Any, ...]:
+    class EnrollItem(Model):
+        class Meta:
+            table_name = table_
+            host = host_
+            region = region_
+
+        pk = UnicodeAttribute(hash_key=True)
+        sk = UnicodeAttribute(range_key=True)
+        id = UnicodeAttribute()
+        course_id = UnicodeAttribute()
+        course_title = UnicodeAttribute()
+        status = UnicodeAttribute()
+        source = UnicodeAttribute()
+        created_at = UTCDateTimeAttribute()
+        completed_lessons = NumberAttribute(default=0)
+        total_lessons = NumberAttribute(default=0)
+        completed_at = UTCDateTimeAttribute(null=True)
+        payment_id = UnicodeAttribute(null=True)
+
+    class PayItem(Model):
+        class Meta:
+            table_name = table_
+            host = host_
+            region = region_
+
+        pk = UnicodeAttribute(hash_key=True)
+        sk = UnicodeAttribute(range_key=True)
+        id = UnicodeAttribute()
+        user_id = UnicodeAttribute()
+        course_id = UnicodeAttribute()
+        course_title = UnicodeAttribute()
+        teacher_id = UnicodeAttribute()
+        amount = NumberAttribute()
+        currency = UnicodeAttribute()
+        status = UnicodeAttribute()
+        provider_ref = UnicodeAttribute()
+        client_secret = UnicodeAttribute()
+        created_at = UTCDateTimeAttribute()
+        updated_at = UTCDateTimeAttribute()
+
+    class RefItem(Model):
+        class Meta:
+            table_name = table_
+            host = host_
+            region = region_
+
+        pk = UnicodeAttribute(hash_key=True)
+        sk = UnicodeAttribute(range_key=True)
+        user_id = UnicodeAttribute()
+        payment_id = UnicodeAttribute()
+
+    class EventItem(Model):
+        class Meta:
+            table_name = table_
+            host = host_
+            region = region_
+
+        pk = UnicodeAttribute(hash_key=True)
+        sk = UnicodeAttribute(range_key=True)
+        kind = UnicodeAttribute()
+        ttl = NumberAttribute()
+
+    class ProgressItem(Model):
+        class Meta:
+            table_name = table_
+            host = host_
+            region = region_
+
+        pk = UnicodeAttribute(hash_key=True)
+        sk = UnicodeAttribute(range_key=True)
+        lesson_id = UnicodeAttribute()
+        completed = BooleanAttribute()
+        position_seconds = NumberAttribute()
+        updated_at = UTCDateTimeAttribute()
+
+    return EnrollItem, PayItem, RefItem, EventItem, ProgressItem
+
+
+def _enrollment(item: Any) -> EnrollmentOut:
+    return EnrollmentOut(id=item.id, course_id=item.course_id, course_title=item.course_title,
+                         status=item.status, source=item.source, created_at=item.created_at,
+                         completed_lessons=int(item.completed_lessons),
+                         total_lessons=int(item.total_lessons), completed_at=item.completed_at)
+
+
+def _payment(item: Any) -> Payment:
+    return Payment(id=item.id, user_id=item.user_id, course_id=item.course_id,
+                   course_title=item.course_title, teacher_id=item.teacher_id,
+                   amount=int(item.amount), currency=item.currency, status=item.status,
+                   provider_ref=item.provider_ref, client_secret=item.client_secret,
+                   created_at=item.created_at, updated_at=item.updated_at)
+
+
+def _failed(exc: TransactWriteError) -> list[int]:
+    return [i for i, r in enumerate(exc.cancellation_reasons or [])
+            if r is not None and r.code == "ConditionalCheckFailed"]
+
+
+class DynamoEnrollmentStore:
+    def __init__(self, table: str, host: str | None, region: str) -> None:
+        (self.enroll, self.pay, self.ref, self.event,
+         self.prog) = _models(table, host, region)
+        self.connection = Connection(host=host, region=region)
+
+    # --- enrollments --------------------------------------------------------------------
+
+    def _enroll_item(self, user_id: str, e: EnrollmentOut, payment_id: str | None = None
+                     ) -> Any:
+        return self.enroll(f"USER#{user_id}", f"ENROLL#{e.course_id}", id=e.id,
+                           course_id=e.course_id, course_title=e.course_title, status=e.status,
+                           source=e.source, created_at=e.created_at,
+                           completed_lessons=e.completed_lessons,
+                           total_lessons=e.total_lessons, completed_at=e.completed_at,
+                           payment_id=payment_id)
+
+    def get_enrollment(self, user_id: str, course_id: str) -> EnrollmentOut | None:
+        try:
+            return _enrollment(self.enroll.get(f"USER#{user_id}", f"ENROLL#{course_id}",
+                                               consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def create_enrollment(self, user_id: str, enrollment: EnrollmentOut) -> None:
+        from pynamodb.exceptions import PutError
+
+        item = self._enroll_item(user_id, enrollment)
+        try:
+            item.save(condition=self.enroll.pk.does_not_exist()
+                      | (self.enroll.status == "revoked"))
+        except PutError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            existing = self.get_enrollment(user_id, enrollment.course_id)
+            assert existing is not None
+            raise AlreadyEnrolled(existing) from None
+
+    def list_enrollments(self, user_id: str, after: str | None, limit: int
+                         ) -> list[EnrollmentOut]:
+        low = f"ENROLL#{after}\x00" if after else "ENROLL#"
+        return [_enrollment(i) for i in self.enroll.query(
+            f"USER#{user_id}", self.enroll.sk.between(low, f"ENROLL#{HIGH}"), limit=limit,
+            consistent_read=True)]
+
+    # --- payments -----------------------------------------------------------------------
+
+    def save_payment(self, p: Payment) -> None:
+        with TransactWrite(connection=self.connection) as tx:
+            tx.save(self.pay(f"USER#{p.user_id}", f"PAY#{p.id}", id=p.id, user_id=p.user_id,
+                             course_id=p.course_id, course_title=p.course_title,
+                             teacher_id=p.teacher_id, amount=p.amount, currency=p.currency,
+                             status=p.status, provider_ref=p.provider_ref,
+                             client_secret=p.client_secret, created_at=p.created_at,
+                             updated_at=p.updated_at))
+            tx.save(self.ref(f"PI#{p.provider_ref}", "PI", user_id=p.user_id,
+                             payment_id=p.id))
+
+    def list_payments(self, user_id: str) -> list[Payment]:
+        return [_payment(i) for i in self.pay.query(
+            f"USER#{user_id}", self.pay.sk.between("PAY#", f"PAY#{HIGH}"),
+            consistent_read=True)]
+
+    def pending_payment(self, user_id: str, course_id: str) -> Payment | None:
+        pending = [p for p in self.list_payments(user_id)
+                   if p.course_id == course_id and p.status == "pending"]
+        return pending[-1] if pending else None
+
+    def payment_by_ref(self, provider_ref: str) -> Payment | None:
+        if not provider_ref:
+            return None
+        try:
+            ref = self.ref.get(f"PI#{provider_ref}", "PI", consistent_read=True)
+            return _payment(self.pay.get(f"USER#{ref.user_id}", f"PAY#{ref.payment_id}",
+                                         consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def _event_guard(self, event_id: str, kind: str) -> Any:
+        ttl = int((datetime.now(UTC) + EVENT_TTL).timestamp())
+        return self.event(f"EVENT#{event_id}", "EVENT", kind=kind, ttl=ttl)
+
+    def _pay_key(self, p: Payment) -> Any:
+        return self.pay(f"USER#{p.user_id}", f"PAY#{p.id}")
+
+    def fulfil(self, event_id: str, payment: Payment, enrollment: EnrollmentOut
+               ) -> FulfilmentResult:
+        now = datetime.now(UTC)
+        guard = self._event_guard(event_id, "payment_intent.succeeded")
+        item = self._enroll_item(payment.user_id, enrollment, payment.id)
+        paid = [self.pay.status.set("succeeded"), self.pay.updated_at.set(now)]
+        try:
+            # pynamodb sends puts before updates: reasons index 0 guard, 1 enrollment.
+            with TransactWrite(connection=self.connection) as tx:
+                tx.save(guard, condition=self.event.pk.does_not_exist())
+                tx.save(item, condition=self.enroll.pk.does_not_exist()
+                        | (self.enroll.status == "revoked"))
+                tx.update(self._pay_key(payment), actions=paid,
+                          condition=self.pay.pk.exists())
+            return FulfilmentResult(False, enrollment)
+        except TransactWriteError as exc:
+            failed = _failed(exc)
+            if 0 in failed:
+                return FulfilmentResult(True, None)
+            if 1 not in failed:
+                raise
+        # The enrollment exists (another delivery for this payment won): record this one.
+        try:
+            with TransactWrite(connection=self.connection) as tx:
+                tx.save(guard, condition=self.event.pk.does_not_exist())
+                tx.update(self._pay_key(payment), actions=paid,
+                          condition=self.pay.pk.exists())
+        except TransactWriteError as exc:
+            if 0 in _failed(exc):
+                return FulfilmentResult(True, None)
+            raise
+        return FulfilmentResult(False, None)
+
+    def mark_payment(self, event_id: str, payment: Payment, status: str,
+                     revoke_enrollment: bool) -> bool:
+        now = datetime.now(UTC)
+        guard = self._event_guard(event_id, f"payment:{status}")
+        condition = self.pay.pk.exists()
+        if status == "failed":  # a late failure never overturns a success
+            condition = condition & (self.pay.status != "succeeded")
+        enroll_key = self.enroll(f"USER#{payment.user_id}", f"ENROLL#{payment.course_id}")
+        attempts = [True, False] if revoke_enrollment else [False]
+        for with_enrollment in attempts:
+            try:
+                with TransactWrite(connection=self.connection) as tx:
+                    tx.save(guard, condition=self.event.pk.does_not_exist())
+                    tx.update(self._pay_key(payment), condition=condition, actions=[
+                        self.pay.status.set(status), self.pay.updated_at.set(now)])
+                    if with_enrollment:
+                        tx.update(enroll_key, condition=self.enroll.pk.exists(),
+                                  actions=[self.enroll.status.set("revoked")])
+                return True
+            except TransactWriteError as exc:
+                failed = _failed(exc)
+                if 0 in failed:
+                    return False  # this event was handled before
+                if with_enrollment and 2 in failed:
+                    continue  # no enrollment to revoke: record the refund alone
+                if 1 in failed:  # e.g. failure after success: remember the event only
+                    try:
+                        guard.save(condition=self.event.pk.does_not_exist())
+                    except Exception:
+                        return False
+                    return True
+                raise
+        return True
+
+    # --- progress -----------------------------------------------------------------------------
+
+    def save_progress(self, user_id: str, course_id: str, progress: LessonProgress,
+                      total_lessons: int, lesson_ids: frozenset[str]
+                      ) -> tuple[int, datetime | None, bool]:
+        self.prog(f"USER#{user_id}", f"PROG#{course_id}#{progress.lesson_id}",
+                  lesson_id=progress.lesson_id, completed=progress.completed,
+                  position_seconds=progress.position_seconds,
+                  updated_at=progress.updated_at).save()
+        done = sum(1 for p in self.progress(user_id, course_id)
+                   if p.completed and p.lesson_id in lesson_ids)
+        item = self.enroll(f"USER#{user_id}", f"ENROLL#{course_id}")
+        counters = [self.enroll.completed_lessons.set(done),
+                    self.enroll.total_lessons.set(total_lessons)]
+        if total_lessons and done >= total_lessons:
+            now = datetime.now(UTC)
+            try:  # first completion only: the condition makes course.completed fire once
+                item.update(actions=[*counters, self.enroll.completed_at.set(now)],
+                            condition=self.enroll.pk.exists()
+                            & self.enroll.completed_at.does_not_exist())
+                return done, now, True
+            except UpdateError as exc:
+                if exc.cause_response_code != "ConditionalCheckFailedException":
+                    raise
+        try:
+            item.update(actions=counters, condition=self.enroll.pk.exists())
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise  # no enrollment row: the course's teacher previewing
+        existing = self.get_enrollment(user_id, course_id)
+        return done, existing.completed_at if existing else None, False
+
+    def progress(self, user_id: str, course_id: str) -> list[LessonProgress]:
+        prefix = f"PROG#{course_id}#"
+        return [LessonProgress(lesson_id=i.lesson_id, completed=i.completed,
+                               position_seconds=int(i.position_seconds),
+                               updated_at=i.updated_at)
+                for i in self.prog.query(f"USER#{user_id}",
+                                         self.prog.sk.between(prefix, prefix + HIGH),
+                                         consistent_read=True)]

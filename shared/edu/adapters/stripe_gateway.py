@@ -1,0 +1,37 @@
+"""Stripe through its official SDK; the API base is a setting, so the local Stripe-compatible
+server (localstripe) and real Stripe test mode differ only by configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edu.enrollment.ports import InvalidSignature
+
+
+class StripeGateway:
+    def __init__(self, api_key: str, webhook_secret: str, api_base: str | None) -> None:
+        import stripe
+
+        self._stripe = stripe
+        self.client = stripe.StripeClient(api_key, base_addresses=(
+            {"api": api_base.rstrip("/")} if api_base else {}), max_network_retries=2)
+        self.webhook_secret = webhook_secret
+
+    def create_intent(self, amount: int, currency: str, metadata: dict[str, str],
+                      idempotency_key: str) -> tuple[str, str]:
+        # No card data passes through us: the client confirms with the client secret.
+        intent = self.client.v1.payment_intents.create(
+            params={"amount": amount, "currency": currency, "metadata": metadata},
+            options={"idempotency_key": idempotency_key})
+        return str(intent.id), str(intent.client_secret)
+
+    def parse_webhook(self, payload: bytes, signature: str) -> dict[str, Any]:
+        import json
+
+        try:
+            self._stripe.WebhookSignature.verify_header(
+                payload.decode("utf-8"), signature, self.webhook_secret, tolerance=300)
+        except (self._stripe.SignatureVerificationError, ValueError, UnicodeDecodeError):
+            raise InvalidSignature from None
+        event: dict[str, Any] = json.loads(payload)
+        return event

@@ -1,0 +1,1 @@
+"""Enrollment: joining courses (free or paid through Stripe), progress, receipts."""

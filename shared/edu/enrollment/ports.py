@@ -1,0 +1,78 @@
+"""What enrollment needs from storage, the courses context and the payment provider."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from edu.enrollment.models import (
+    CourseFacts,
+    EnrollmentOut,
+    LessonProgress,
+    Payment,
+)
+
+
+class AlreadyEnrolled(Exception):
+    def __init__(self, existing: EnrollmentOut) -> None:
+        super().__init__(existing.id)
+        self.existing = existing
+
+
+class InvalidSignature(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class FulfilmentResult:
+    duplicate_event: bool      # this event id was handled before
+    enrollment: EnrollmentOut | None  # created now (None if it existed already)
+
+
+class Courses(Protocol):
+    def facts(self, course_id: str) -> CourseFacts | None: ...
+
+
+class PaymentGateway(Protocol):
+    def create_intent(self, amount: int, currency: str, metadata: dict[str, str],
+                      idempotency_key: str) -> tuple[str, str]:
+        """(provider reference, client secret) of a new payment intent."""
+
+    def parse_webhook(self, payload: bytes, signature: str) -> dict[str, Any]:
+        """The verified event; InvalidSignature when the signature does not match."""
+
+
+class EnrollmentStore(Protocol):
+    def get_enrollment(self, user_id: str, course_id: str) -> EnrollmentOut | None: ...
+
+    def create_enrollment(self, user_id: str, enrollment: EnrollmentOut) -> None:
+        """AlreadyEnrolled if an active enrollment exists (a revoked one is replaced)."""
+
+    def list_enrollments(self, user_id: str, after: str | None, limit: int
+                         ) -> list[EnrollmentOut]: ...
+
+    def pending_payment(self, user_id: str, course_id: str) -> Payment | None: ...
+
+    def save_payment(self, payment: Payment) -> None: ...
+
+    def payment_by_ref(self, provider_ref: str) -> Payment | None: ...
+
+    def list_payments(self, user_id: str) -> list[Payment]: ...
+
+    def fulfil(self, event_id: str, payment: Payment, enrollment: EnrollmentOut
+               ) -> FulfilmentResult:
+        """Atomically: mark the event handled, the payment succeeded, and create the
+        enrollment unless one exists. Exactly once per event id and per payment."""
+
+    def mark_payment(self, event_id: str, payment: Payment, status: str,
+                     revoke_enrollment: bool) -> bool:
+        """Records a failure or refund once per event id; False for a duplicate event."""
+
+    def save_progress(self, user_id: str, course_id: str, progress: LessonProgress,
+                      total_lessons: int, lesson_ids: frozenset[str]
+                      ) -> tuple[int, datetime | None, bool]:
+        """Stores a lesson's progress and the enrollment's counters; returns
+        (completed lessons, completed_at, completed just now)."""
+
+    def progress(self, user_id: str, course_id: str) -> list[LessonProgress]: ...

@@ -1,0 +1,248 @@
+"""Enrollment rules: who may enroll and how (free now, paid after Stripe confirms),
+idempotent payment fulfilment, progress and course completion."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from edu.auth.claims import Caller
+from edu.courses.models import Money
+from edu.enrollment.models import (
+    CourseFacts,
+    CourseProgress,
+    EnrollmentOut,
+    LessonProgress,
+    Payment,
+    PaymentOut,
+    PaymentStarted,
+    ProgressIn,
+)
+from edu.enrollment.ports import (
+    AlreadyEnrolled,
+    Courses,
+    EnrollmentStore,
+    InvalidSignature,
+    PaymentGateway,
+)
+from edu.errors import BadRequest, Conflict, Forbidden, NotFound
+from edu.events import (
+    CourseCompleted,
+    EnrollmentCreated,
+    EventPayload,
+    EventPublisher,
+    PaymentRefunded,
+    PaymentSucceeded,
+    make_event,
+)
+from edu.ids import uuid7
+from edu.pagination import CursorCodec, Page
+
+SOURCE = "edu.enrollment"
+
+
+def percent(done: int, total: int) -> float:
+    return round(100.0 * done / total, 1) if total else 0.0
+
+
+class EnrollmentService:
+    def __init__(self, store: EnrollmentStore, courses: Courses, gateway: PaymentGateway,
+                 events: EventPublisher, cursors: CursorCodec,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 on_publish_failure: Callable[[Exception], None] | None = None,
+                 log: Callable[[str, dict[str, Any]], None] | None = None) -> None:
+        self.store = store
+        self.courses = courses
+        self.gateway = gateway
+        self.events = events
+        self.cursors = cursors
+        self.clock = clock
+        self.on_publish_failure = on_publish_failure
+        self.log = log or (lambda _msg, _extra: None)
+
+    # --- enrolling ----------------------------------------------------------------------
+
+    def enroll(self, who: Caller, course_id: str) -> EnrollmentOut | PaymentStarted:
+        course = self._published(course_id)
+        if course.teacher_id == who.user_id:
+            raise Forbidden("You teach this course; teachers do not enroll in their own.")
+        existing = self.store.get_enrollment(who.user_id, course_id)
+        if existing is not None and existing.status == "active":
+            raise self._already(existing)
+        if course.price.amount == 0:
+            enrollment = self._new_enrollment(course, "free")
+            try:
+                self.store.create_enrollment(who.user_id, enrollment)
+            except AlreadyEnrolled as exc:  # a concurrent request won
+                raise self._already(exc.existing) from None
+            self._publish("enrollment.created", EnrollmentCreated(
+                enrollment_id=enrollment.id, user_id=who.user_id, course_id=course.id,
+                course_title=course.title, teacher_id=course.teacher_id, source="free"))
+            return enrollment
+        pending = self.store.pending_payment(who.user_id, course_id)
+        if pending is not None:  # asking again returns the same payment, not a second one
+            return PaymentStarted(payment_id=pending.id, client_secret=pending.client_secret,
+                                  price=Money(amount=pending.amount, currency=pending.currency))
+        payment_id = uuid7()
+        ref, secret = self.gateway.create_intent(
+            course.price.amount, course.price.currency,
+            {"user_id": who.user_id, "course_id": course.id, "payment_id": payment_id},
+            idempotency_key=f"enroll:{who.user_id}:{course.id}:{payment_id}")
+        now = self.clock()
+        self.store.save_payment(Payment(
+            id=payment_id, user_id=who.user_id, course_id=course.id, course_title=course.title,
+            teacher_id=course.teacher_id, amount=course.price.amount,
+            currency=course.price.currency, status="pending", provider_ref=ref,
+            client_secret=secret, created_at=now, updated_at=now))
+        return PaymentStarted(payment_id=payment_id, client_secret=secret, price=course.price)
+
+    def _already(self, existing: EnrollmentOut) -> Conflict:
+        return Conflict("You are already enrolled in this course.",
+                        extensions={"enrollment": existing.model_dump(mode="json")})
+
+    def _new_enrollment(self, course: CourseFacts, source: Literal["free", "payment"]
+                        ) -> EnrollmentOut:
+        return EnrollmentOut(id=uuid7(), course_id=course.id, course_title=course.title,
+                             status="active", source=source,
+                             created_at=self.clock(), total_lessons=len(course.lesson_ids))
+
+    # --- Stripe webhooks --------------------------------------------------------------------
+
+    def handle_webhook(self, payload: bytes, signature: str) -> str:
+        """Applies a verified provider event; returns what happened (for the log)."""
+        try:
+            event = self.gateway.parse_webhook(payload, signature)
+        except InvalidSignature:
+            raise BadRequest("The Stripe-Signature header does not verify.") from None
+        kind = str(event.get("type", ""))
+        obj = ((event.get("data") or {}).get("object")) or {}
+        event_id = str(event.get("id", ""))
+        if kind == "payment_intent.succeeded":
+            return self._succeeded(event_id, obj)
+        if kind == "payment_intent.payment_failed":
+            payment = self.store.payment_by_ref(str(obj.get("id", "")))
+            if payment is None:
+                return "ignored: unknown payment"
+            done = self.store.mark_payment(event_id, payment, "failed", False)
+            return "payment failed" if done else "duplicate"
+        if kind == "charge.refunded":
+            payment = self.store.payment_by_ref(str(obj.get("payment_intent", "")))
+            if payment is None:
+                return "ignored: unknown payment"
+            if not self.store.mark_payment(event_id, payment, "refunded", True):
+                return "duplicate"
+            self._publish("payment.refunded", PaymentRefunded(
+                payment_id=payment.id, user_id=payment.user_id, course_id=payment.course_id,
+                teacher_id=payment.teacher_id, amount=payment.amount,
+                currency=payment.currency))
+            return "refunded: enrollment revoked"
+        return f"ignored: {kind}"
+
+    def _succeeded(self, event_id: str, intent: dict[str, Any]) -> str:
+        payment = self.store.payment_by_ref(str(intent.get("id", "")))
+        if payment is None:
+            self.log("payment intent unknown to us", {"intent": intent.get("id")})
+            return "ignored: unknown payment"
+        if int(intent.get("amount", -1)) != payment.amount or \
+                str(intent.get("currency", "")).lower() != payment.currency:
+            self.log("payment amount mismatch", {"payment_id": payment.id})
+            return "ignored: amount mismatch"
+        course = self.courses.facts(payment.course_id)
+        total = len(course.lesson_ids) if course else 0
+        enrollment = EnrollmentOut(id=uuid7(), course_id=payment.course_id,
+                                   course_title=payment.course_title, status="active",
+                                   source="payment", created_at=self.clock(),
+                                   total_lessons=total)
+        result = self.store.fulfil(event_id, payment, enrollment)
+        if result.duplicate_event:
+            return "duplicate"
+        if result.enrollment is None:
+            return "already fulfilled"
+        self._publish("payment.succeeded", PaymentSucceeded(
+            payment_id=payment.id, user_id=payment.user_id, course_id=payment.course_id,
+            teacher_id=payment.teacher_id, amount=payment.amount, currency=payment.currency,
+            provider_ref=payment.provider_ref))
+        self._publish("enrollment.created", EnrollmentCreated(
+            enrollment_id=enrollment.id, user_id=payment.user_id, course_id=payment.course_id,
+            course_title=payment.course_title, teacher_id=payment.teacher_id,
+            source="payment", payment_id=payment.id))
+        return "enrolled"
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def my_enrollments(self, who: Caller, limit: int, cursor: str | None
+                       ) -> Page[EnrollmentOut]:
+        query = f"enrollments:{who.user_id}"
+        after = self.cursors.decode(cursor, query)[0] if cursor else None
+        rows = self.store.list_enrollments(who.user_id, after, limit + 1)
+        items, more = rows[:limit], len(rows) > limit
+        for item in items:
+            item.progress_percent = percent(item.completed_lessons, item.total_lessons)
+        next_cursor = self.cursors.encode([items[-1].course_id], query) if more else None
+        return Page[EnrollmentOut](items=items, next_cursor=next_cursor)
+
+    def my_payments(self, who: Caller) -> list[PaymentOut]:
+        return [PaymentOut(id=p.id, course_id=p.course_id, course_title=p.course_title,
+                           price=Money(amount=p.amount, currency=p.currency), status=p.status,
+                           created_at=p.created_at, updated_at=p.updated_at)
+                for p in self.store.list_payments(who.user_id)]
+
+    # --- progress ---------------------------------------------------------------------------
+
+    def _access(self, who: Caller, course_id: str) -> tuple[CourseFacts, EnrollmentOut | None]:
+        course = self.courses.facts(course_id)
+        if course is None:
+            raise NotFound("No course with this id.")
+        if course.teacher_id == who.user_id:
+            return course, None
+        enrollment = self.store.get_enrollment(who.user_id, course_id)
+        if enrollment is None or enrollment.status != "active":
+            if course.status != "published":
+                raise NotFound("No course with this id.")
+            raise Forbidden("Enroll in the course to track progress.")
+        return course, enrollment
+
+    def put_progress(self, who: Caller, course_id: str, lesson_id: str,
+                     data: ProgressIn) -> CourseProgress:
+        course, enrollment = self._access(who, course_id)
+        if lesson_id not in course.lesson_ids:
+            raise NotFound("No lesson with this id in the course.")
+        progress = LessonProgress(lesson_id=lesson_id, completed=data.completed,
+                                  position_seconds=data.position_seconds,
+                                  updated_at=self.clock())
+        _done, _at, just_completed = self.store.save_progress(
+            who.user_id, course_id, progress, len(course.lesson_ids), course.lesson_ids)
+        if just_completed and enrollment is not None:
+            self._publish("course.completed", CourseCompleted(
+                user_id=who.user_id, course_id=course_id, teacher_id=course.teacher_id,
+                course_title=course.title))
+        return self.get_progress(who, course_id)
+
+    def get_progress(self, who: Caller, course_id: str) -> CourseProgress:
+        course, enrollment = self._access(who, course_id)
+        lessons = [p for p in self.store.progress(who.user_id, course_id)
+                   if p.lesson_id in course.lesson_ids]
+        done = sum(1 for p in lessons if p.completed)
+        total = len(course.lesson_ids)
+        return CourseProgress(course_id=course_id, completed_lessons=done, total_lessons=total,
+                              progress_percent=percent(done, total),
+                              completed_at=enrollment.completed_at if enrollment else None,
+                              lessons=sorted(lessons, key=lambda p: p.lesson_id))
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _published(self, course_id: str) -> CourseFacts:
+        course = self.courses.facts(course_id)
+        if course is None or course.status != "published":
+            raise NotFound("No published course with this id.")
+        return course
+
+    def _publish(self, event_type: str, payload: EventPayload) -> None:
+        event = make_event(event_type, payload, source=SOURCE)
+        try:
+            self.events.publish([event])
+        except Exception as exc:
+            if self.on_publish_failure is None:
+                raise
+            self.on_publish_failure(exc)
