@@ -24,8 +24,9 @@ def test_up_status_down(tmp_path: Path) -> None:
     ports = {name: free_port() for name in
              ("EDU_AWS_PORT", "EDU_PG_PORT", "EDU_REDIS_PORT", "EDU_API_PORT", "EDU_LAMBDA_PORT",
               "EDU_STRIPE_PORT")}
+    # A fresh shell: nothing from other tests' stacks (domain helpers export function env).
     env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "REDIS_URL", "AWS_ENDPOINT_URL")}
+           if k not in ("DATABASE_URL", "REDIS_URL") and not k.startswith(("EDU_", "AWS_"))}
     env.update({k: str(v) for k, v in ports.items()})
     env["EDU_HOME"] = str(tmp_path / "home")
     log = tmp_path / "up.log"
