@@ -45,7 +45,8 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
         aws_endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
         database_url=test_db, redis_url=os.environ.get("REDIS_URL") or None,
         stripe_port=free_port())
-    stack = LocalCloud(cfg, durable=False)
+    # Consumers retry failed messages after 2 s here (60 s by default) to keep tests quick.
+    stack = LocalCloud(cfg, durable=False, overrides={"ConsumerVisibilityTimeout": "2"})
     stack.start()
     try:
         stack.provision()

@@ -41,7 +41,17 @@ def bootstrap(template: Template, endpoint: str) -> BootstrapReport:
     _buckets(template, local_client("s3", endpoint, region), report)
     _events(template, local_client("events", endpoint, region), report)
     _secrets(template, local_client("secretsmanager", endpoint, region), report)
+    _ses(template, local_client("ses", endpoint, region), report)
     return report
+
+
+def _ses(template: Template, ses: Any, report: BootstrapReport) -> None:
+    existing = set(ses.list_identities().get("Identities", []))
+    for identity in template.of_type("AWS::SES::EmailIdentity"):
+        address = str(identity.properties["EmailIdentity"])
+        if address not in existing:
+            ses.verify_email_identity(EmailAddress=address)  # moto verifies at once
+        report.add("email identity", address, address not in existing)
 
 
 # --- Secrets Manager -------------------------------------------------------------------
@@ -239,3 +249,16 @@ def _events(template: Template, events: Any, report: BootstrapReport) -> None:
         if targets:
             events.put_targets(Rule=rule.physical_name, EventBusName=bus, Targets=targets)
         report.add("rule", rule.physical_name, True)
+
+
+def sent_emails(endpoint: str) -> list[dict[str, Any]]:
+    """Mail sent through moto's SES (moto keeps it; real SES would deliver it)."""
+    import urllib.request
+
+    with urllib.request.urlopen(endpoint.rstrip("/") + "/moto-api/data.json",
+                                timeout=10) as resp:
+        data = json.loads(resp.read())
+    messages = data.get("ses", {}).get("Message") or []
+    return [{"id": m.get("id"), "from": m.get("source"), "subject": m.get("subject"),
+             "to": list((m.get("destinations") or {}).get("ToAddresses") or []),
+             "body": m.get("body", "")} for m in messages]

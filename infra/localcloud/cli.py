@@ -70,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     refund.add_argument("payment_id")
     refund.set_defaults(run=cmd_stripe_refund)
 
+    mail = sub.add_parser("mail", help="emails the local stack sent (moto SES)")
+    mail.add_argument("--to", help="only messages to this address")
+    mail.add_argument("--body", action="store_true", help="print the bodies too")
+    mail.set_defaults(run=cmd_mail)
+
     db = sub.add_parser("db", help="database tasks").add_subparsers(metavar="TASK")
     db.add_parser("migrate", help="apply pending SQL migrations").set_defaults(run=cmd_migrate)
 
@@ -307,6 +312,24 @@ def cmd_stripe_refund(args: argparse.Namespace) -> int:
     from localcloud.stack import LocalCloud
 
     print(stripe_refund(LocalCloud.attach(CloudConfig.from_env()), args.payment_id))
+    return 0
+
+
+def cmd_mail(args: argparse.Namespace) -> int:
+    import re
+
+    from localcloud.aws import sent_emails
+    from localcloud.stack import LocalCloud
+
+    messages = sent_emails(LocalCloud.attach(CloudConfig.from_env()).aws_url)
+    if args.to:
+        messages = [m for m in messages if args.to.lower() in (t.lower() for t in m["to"])]
+    for m in messages:
+        print(f"{', '.join(m['to']):<40} {m['subject']}")
+        if args.body:
+            text = re.sub(r"<[^>]+>", " ", m["body"])
+            print("    " + " ".join(text.split())[:500] + "\n")
+    print(f"({len(messages)} messages)")
     return 0
 
 

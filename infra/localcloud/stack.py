@@ -35,6 +35,7 @@ class LocalCloud:
     config: CloudConfig
     durable: bool = True
     services: dict[str, Service] = field(default_factory=dict)
+    overrides: dict[str, str] = field(default_factory=dict)  # extra template parameters
 
     @property
     def aws_url(self) -> str:
@@ -109,6 +110,7 @@ class LocalCloud:
                      "Stage": "local", "JwtIssuer": f"http://127.0.0.1:{self.config.api_port}"}
         if "stripe" in self.services:
             overrides["StripeApiBase"] = self.stripe_url
+        overrides.update(self.overrides)
         return overrides
 
     def provision(self) -> list[str]:

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     users_table: str = Field("edu-platform-users", validation_alias="EDU_USERS_TABLE")
     enrollments_table: str = Field("edu-platform-enrollments",
                                    validation_alias="EDU_ENROLLMENTS_TABLE")
+    mail_from: str = Field("no-reply@eduplatform.dev", validation_alias="EDU_MAIL_FROM")
+    idempotency_table: str = Field("edu-platform-idempotency",
+                                   validation_alias="EDU_IDEMPOTENCY_TABLE")
     # Stripe: the API base points at the local Stripe-compatible server, or is empty for
     # api.stripe.com; test-mode keys locally, live keys only in production.
     stripe_api_base: str | None = Field(None, validation_alias="EDU_STRIPE_API_BASE")

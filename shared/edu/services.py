@@ -22,6 +22,7 @@ from edu.pagination import CursorCodec
 if TYPE_CHECKING:
     from edu.adapters.outbox import OutboxRelay
     from edu.enrollment.service import EnrollmentService
+    from edu.notifications.service import NotificationService
 
 
 @cache
@@ -162,3 +163,17 @@ def optional_caller(request: Request) -> Caller | None:
     return Caller(user_id=str(claims["sub"]), email=str(claims.get("email", "")),
                   role=str(claims.get("role", "")), is_verified=bool(claims.get("is_verified")),
                   session_id=claims.get("sid"))
+
+
+@cache
+def notification_service() -> NotificationService:
+    from edu.adapters.dynamo_identity import DynamoIdentityStore, IdentityDirectory
+    from edu.adapters.ses_mailer import SesMailer
+    from edu.notifications.service import NotificationService
+
+    adapters = get_adapters()
+    s = adapters.settings
+    store = DynamoIdentityStore(s.users_table, s.aws_endpoint_url, s.region)
+    return NotificationService(IdentityDirectory(store),
+                               SesMailer(adapters.aws_client("ses"), s.mail_from),
+                               base_url=s.jwt_issuer)

@@ -24,6 +24,7 @@ from pynamodb.transactions import TransactWrite
 
 from edu.identity.models import TokenFamily, User
 from edu.identity.ports import EmailTaken
+from edu.notifications.service import Contact
 
 
 @cache
@@ -49,6 +50,7 @@ def _models(table_: str, host_: str | None, region_: str) -> tuple[Any, Any, Any
         verification_bio = UnicodeAttribute(null=True)
         verification_link = UnicodeAttribute(null=True)
         verification_note = UnicodeAttribute(null=True)
+        marketing_opt_out = BooleanAttribute(default=False)
 
     class EmailItem(Model):
         class Meta:
@@ -83,7 +85,8 @@ def _user(item: Any) -> User:
                 is_verified=item.is_verified, verification_status=item.verification_status,
                 verification_bio=item.verification_bio,
                 verification_link=item.verification_link,
-                verification_note=item.verification_note)
+                verification_note=item.verification_note,
+                marketing_opt_out=bool(item.marketing_opt_out))
 
 
 class DynamoIdentityStore:
@@ -102,7 +105,7 @@ class DynamoIdentityStore:
             created_at=user.created_at, is_verified=user.is_verified,
             verification_status=user.verification_status,
             verification_bio=user.verification_bio, verification_link=user.verification_link,
-            verification_note=user.verification_note)
+            verification_note=user.verification_note, marketing_opt_out=user.marketing_opt_out)
 
     def create(self, user: User) -> None:
         email = self.email_item(f"EMAIL#{user.email}", "EMAIL", user_id=user.id)
@@ -171,3 +174,17 @@ class DynamoIdentityStore:
                 raise
 
 
+
+
+class IdentityDirectory:
+    """Implements notifications' Directory from the identity store."""
+
+    def __init__(self, store: DynamoIdentityStore) -> None:
+        self.store = store
+
+    def contact(self, user_id: str) -> Contact | None:
+        user = self.store.by_id(user_id)
+        if user is None:
+            return None
+        return Contact(email=user.email, name=user.full_name,
+                       marketing_opt_out=user.marketing_opt_out)

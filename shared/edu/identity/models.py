@@ -6,7 +6,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, HttpUrl
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    HttpUrl,
+    StrictBool,
+)
 
 Role = Literal["student", "teacher", "admin"]
 VerificationStatus = Literal["none", "pending", "verified", "rejected"]
@@ -69,6 +77,7 @@ class User:
     verification_bio: str | None = None
     verification_link: str | None = None
     verification_note: str | None = None
+    marketing_opt_out: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     def with_changes(self, **changes: object) -> User:
@@ -89,6 +98,15 @@ class UserOut(BaseModel):
         return cls(id=user.id, email=user.email, full_name=user.full_name, role=user.role,
                    is_verified=user.is_verified, created_at=user.created_at,
                    verification_status=user.verification_status)
+
+
+class NotificationPrefsIn(_Input):
+    marketing_emails: StrictBool  # "no"/"off" are not answers to a yes/no setting
+
+
+class NotificationPrefsOut(BaseModel):
+    marketing_emails: bool
+    transactional_emails: Literal[True] = True  # receipts and account mail always go out
 
 
 class TokenPair(BaseModel):

@@ -24,6 +24,7 @@ from edu.errors import (
 from edu.events import EventPublisher, UserCreated, UserVerified, make_event
 from edu.identity.models import (
     LoginIn,
+    NotificationPrefsOut,
     RegisterIn,
     TokenFamily,
     TokenPair,
@@ -195,6 +196,13 @@ class IdentityService:
         if user is None:
             raise Unauthorized("The account no longer exists.", error="invalid_token")
         return UserOut.of(user)
+
+    def set_notifications(self, user_id: str, marketing_emails: bool) -> NotificationPrefsOut:
+        user = self.users.by_id(user_id)
+        if user is None:
+            raise Unauthorized("The account no longer exists.", error="invalid_token")
+        self.users.update(user.with_changes(marketing_opt_out=not marketing_emails))
+        return NotificationPrefsOut(marketing_emails=marketing_emails)
 
     def submit_verification(self, user_id: str, data: VerificationIn) -> UserOut:
         user = self.users.by_id(user_id)

@@ -1,0 +1,50 @@
+"""Notifications consumer: domain events from the bus (via SQS) become emails.
+
+Powertools batch processing reports only failed records back to SQS (they are retried,
+then moved to the DLQ); the idempotency utility, keyed on the event id, makes a redelivered
+event send nothing twice.
+"""
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+
+from edu.config import get_settings
+from edu.observability import get_logger
+from edu.services import notification_service
+
+processor = BatchProcessor(event_type=EventType.SQS)
+persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
+idempotency = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=7 * 24 * 3600)
+
+
+@idempotent_function(data_keyword_argument="envelope", persistence_store=persistence,
+                     config=idempotency, key_prefix="notifications")
+def send_once(envelope: dict[str, Any]) -> str:
+    return notification_service().handle(envelope)
+
+
+def record_handler(record: SQSRecord) -> str:
+    envelope = json.loads(record.body)["detail"]  # EventBridge event -> our envelope
+    outcome = send_once(envelope=envelope)
+    get_logger().info("notification", extra={"event_id": envelope.get("id"),
+                                              "event_type": envelope.get("type"),
+                                              "outcome": outcome})
+    return outcome
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    idempotency.register_lambda_context(context)
+    return process_partial_response(event=event, record_handler=record_handler,
+                                    processor=processor, context=context)

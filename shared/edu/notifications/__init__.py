@@ -1,0 +1,1 @@
+"""Notifications: event-driven emails rendered from templates (text + HTML)."""

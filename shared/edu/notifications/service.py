@@ -1,0 +1,98 @@
+"""Which email each domain event sends, to whom, rendered from Jinja2 templates.
+
+Transactional mail (welcome, verification, enrollment, receipts, video status) always
+goes out; non-transactional mail (course completion congratulations) respects opt-out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Protocol
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+@dataclass(frozen=True)
+class Contact:
+    email: str
+    name: str
+    marketing_opt_out: bool = False
+
+
+@dataclass(frozen=True)
+class Email:
+    to: str
+    subject: str
+    text: str
+    html: str
+
+
+class Directory(Protocol):
+    def contact(self, user_id: str) -> Contact | None: ...
+
+
+class Mailer(Protocol):
+    def send(self, email: Email) -> str:
+        """Sends and returns the provider's message id."""
+
+
+class UnknownRecipient(Exception):
+    """The event names a user we cannot find: retried, then parked in the DLQ."""
+
+
+# event type -> (template, transactional?)
+ROUTES: dict[str, tuple[str, bool]] = {
+    "user.created": ("welcome", True),
+    "user.verified": ("verification", True),
+    "enrollment.created": ("enrollment", True),
+    "payment.succeeded": ("receipt", True),
+    "course.completed": ("completed", False),
+    "video.transcoded": ("video_ready", True),
+    "video.failed": ("video_failed", True),
+}
+
+
+@cache
+def _jinja() -> Environment:
+    return Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
+                       autoescape=select_autoescape(["html"]), trim_blocks=True,
+                       lstrip_blocks=True)
+
+
+def render(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
+    """(subject, text, html) of a template: its first text line is the subject."""
+    env = _jinja()
+    text = env.get_template(f"{template}.txt.j2").render(**context)
+    subject, _, body = text.partition("\n")
+    html = env.get_template(f"{template}.html.j2").render(**context)
+    return subject.removeprefix("Subject:").strip(), body.strip() + "\n", html
+
+
+class NotificationService:
+    def __init__(self, directory: Directory, mailer: Mailer, base_url: str) -> None:
+        self.directory = directory
+        self.mailer = mailer
+        self.base_url = base_url.rstrip("/")
+
+    def handle(self, envelope: dict[str, Any]) -> str:
+        route = ROUTES.get(str(envelope.get("type")))
+        if route is None:
+            return "no email for this event"
+        template, transactional = route
+        data = dict(envelope.get("data") or {})
+        user_id = str(data.get("user_id", ""))
+        contact = self.directory.contact(user_id) if user_id else None
+        if contact is None and data.get("email"):
+            contact = Contact(email=str(data["email"]), name=str(data.get("full_name", "")))
+        if contact is None:
+            raise UnknownRecipient(f"{envelope.get('type')} {envelope.get('id')}: no user "
+                                   f"{user_id!r}")
+        if not transactional and contact.marketing_opt_out:
+            return "skipped: opted out"
+        subject, text, html = render(template, {"name": contact.name or contact.email,
+                                                "data": data, "base_url": self.base_url})
+        return self.mailer.send(Email(to=contact.email, subject=subject, text=text, html=html))
