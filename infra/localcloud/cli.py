@@ -70,6 +70,15 @@ def _parser() -> argparse.ArgumentParser:
     refund.add_argument("payment_id")
     refund.set_defaults(run=cmd_stripe_refund)
 
+    events = sub.add_parser("events", help="the event bus").add_subparsers(metavar="TASK")
+    tail = events.add_parser("tail", help="print events as they flow (Ctrl-C stops)")
+    tail.add_argument("--bus", default="EventBus", help="logical id or name of the bus")
+    tail.add_argument("--seconds", type=float, default=None, help="stop after this long")
+    tail.set_defaults(run=cmd_events_tail)
+    redrive = events.add_parser("redrive", help="move a queue's DLQ messages back to it")
+    redrive.add_argument("queue", help="logical id or name, e.g. NotificationsQueue")
+    redrive.set_defaults(run=cmd_events_redrive)
+
     mail = sub.add_parser("mail", help="emails the local stack sent (moto SES)")
     mail.add_argument("--to", help="only messages to this address")
     mail.add_argument("--body", action="store_true", help="print the bodies too")
@@ -312,6 +321,36 @@ def cmd_stripe_refund(args: argparse.Namespace) -> int:
     from localcloud.stack import LocalCloud
 
     print(stripe_refund(LocalCloud.attach(CloudConfig.from_env()), args.payment_id))
+    return 0
+
+
+def cmd_events_tail(args: argparse.Namespace) -> int:
+    from localcloud.events import tap
+    from localcloud.stack import LocalCloud
+
+    cloud = LocalCloud.attach(CloudConfig.from_env())
+    template = cloud.template()
+    bus = template.resources.get(args.bus)
+    bus_name = bus.physical_name if bus else args.bus
+    deadline = time.monotonic() + args.seconds if args.seconds else None
+    print(f"edu: tailing {bus_name} (Ctrl-C stops)", flush=True)
+    with tap(template, cloud.aws_url, bus_name) as read:
+        while deadline is None or time.monotonic() < deadline:
+            for event in read(1):
+                detail = event.get("detail") or {}
+                print(f"{event.get('time', '')}  {event.get('detail-type', ''):<20} "
+                      f"{detail.get('id', event.get('id', ''))}  {event.get('source', '')}  "
+                      f"{json.dumps(detail.get('data', detail))[:120]}", flush=True)
+    return 0
+
+
+def cmd_events_redrive(args: argparse.Namespace) -> int:
+    from localcloud.events import redrive
+    from localcloud.stack import LocalCloud
+
+    cloud = LocalCloud.attach(CloudConfig.from_env())
+    moved = redrive(cloud.template(), cloud.aws_url, args.queue)
+    print(f"moved {moved} messages back to {args.queue}")
     return 0
 
 
