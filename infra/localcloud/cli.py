@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--no-demo", action="store_true", help="do not load demo data")
     up.add_argument("--snapstart", action="store_true",
                     help="fork every function's cold starts from an initialised process")
+    up.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                    help="template parameter override, e.g. LoginLimitPerIp=100000 for "
+                    "load tests (repeatable)")
     up.set_defaults(run=cmd_up)
     sub.add_parser("down", help="stop a running `edu up`").set_defaults(run=cmd_down)
     sub.add_parser("status", help="what runs where, healthy or not").set_defaults(run=cmd_status)
@@ -78,6 +81,21 @@ def _parser() -> argparse.ArgumentParser:
     redrive = events.add_parser("redrive", help="move a queue's DLQ messages back to it")
     redrive.add_argument("queue", help="logical id or name, e.g. NotificationsQueue")
     redrive.set_defaults(run=cmd_events_redrive)
+
+    seed = sub.add_parser("seed", help="load-test data into the running stack")
+    seed.add_argument("--users", type=int, default=50_000)
+    seed.add_argument("--courses", type=int, default=100_000)
+    seed.add_argument("--teachers", type=int, default=5_000)
+    seed.set_defaults(run=cmd_seed)
+
+    load = sub.add_parser("load", help="run a Locust scenario headless against the local API")
+    load.add_argument("--scenario", choices=["student", "search", "teacher", "mix"],
+                      default="student")
+    load.add_argument("--users", type=int, default=50)
+    load.add_argument("--rate", type=float, default=10, help="users started per second")
+    load.add_argument("--duration", default="60s")
+    load.add_argument("--host", default=None)
+    load.set_defaults(run=cmd_load)
 
     mail = sub.add_parser("mail", help="emails the local stack sent (moto SES)")
     mail.add_argument("--to", help="only messages to this address")
@@ -147,7 +165,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         raise PortInUse("HTTP API", cfg.api_port, "EDU_API_PORT")
     if port_open(cfg.lambda_port):
         raise PortInUse("Lambda Invoke API", cfg.lambda_port, "EDU_LAMBDA_PORT")
-    cloud = LocalCloud(cfg)
+    cloud = LocalCloud(cfg, overrides=_overrides(" ".join(args.param)))
     t0 = time.monotonic()
     # `edu down` sends SIGTERM: leave through the finally below, like Ctrl-C does.
     signal.signal(signal.SIGTERM, _exit_cleanly)
@@ -352,6 +370,46 @@ def cmd_events_redrive(args: argparse.Namespace) -> int:
     moved = redrive(cloud.template(), cloud.aws_url, args.queue)
     print(f"moved {moved} messages back to {args.queue}")
     return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from localcloud.domain import seed
+    from localcloud.stack import LocalCloud
+
+    cloud = LocalCloud.attach(CloudConfig.from_env())
+    for line in seed(cloud, args.users, args.courses, args.teachers):
+        print(f"seeded {line}")
+    return 0
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    import csv
+    import subprocess
+
+    cfg = CloudConfig.from_env()
+    host = args.host or f"http://127.0.0.1:{cfg.api_port}"
+    out = cfg.root / "loadtests" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / f"{args.scenario}-{time.strftime('%Y%m%d-%H%M%S')}"
+    tags = [] if args.scenario == "mix" else ["--tags", args.scenario]
+    cmd = [sys.executable, "-m", "locust", "-f", str(cfg.root / "loadtests" / "locustfile.py"),
+           "--headless", "-u", str(args.users), "-r", str(args.rate), "-t", args.duration,
+           "--host", host, "--csv", str(stem), "--html", f"{stem}.html", "--only-summary",
+           "--stop-timeout", "5", *tags]
+    proc = subprocess.run(cmd, check=False)
+    stats = Path(f"{stem}_stats.csv")
+    if not stats.exists():
+        print("edu: locust wrote no statistics", file=sys.stderr)
+        return proc.returncode or 1
+    rows = list(csv.DictReader(stats.open()))
+    total = next((r for r in rows if r["Name"] == "Aggregated"), None)
+    if total is None:
+        return 1
+    print(f"\n{args.scenario}: {float(total['Requests/s']):.0f} req/s, "
+          f"p50 {total['50%']} ms, p95 {total['95%']} ms, p99 {total['99%']} ms, "
+          f"{total['Failure Count']} errors of {total['Request Count']} "
+          f"(report {stem}.html)")
+    return 0 if int(total["Failure Count"]) == 0 else 1
 
 
 def cmd_mail(args: argparse.Namespace) -> int:

@@ -195,3 +195,23 @@ def stripe_refund(cloud: LocalCloud, payment_id: str) -> str:
         headers={"Content-Type": "application/json", "Stripe-Signature": signature})
     with urllib.request.urlopen(req, timeout=30) as resp:
         return f"refund {refund.id}: webhook answered {resp.status}"
+
+
+def seed(cloud: LocalCloud, users: int, courses: int, teachers: int = 5000) -> list[str]:
+    """Load-test data: `courses` courses in PostgreSQL and `users` accounts in DynamoDB."""
+    from argon2 import PasswordHasher
+
+    from localcloud.seed import SEED_PASSWORD, seed_courses, seed_users
+
+    tpl = cloud.template()
+    lines = []
+    took = seed_courses(cloud.database_url, courses, teachers=teachers)
+    lines.append(f"{courses} courses in {took:.1f}s ({courses / took:.0f}/s)")
+    digest = PasswordHasher(memory_cost=19 * 1024, time_cost=2, parallelism=1).hash(
+        SEED_PASSWORD)
+    students = max(0, users - teachers)
+    took = seed_users(cloud.aws_url, tpl.region, tpl.resources["UsersTable"].physical_name,
+                      students, min(teachers, users), digest)
+    lines.append(f"{users} users in {took:.1f}s ({users / took:.0f}/s); password "
+                 f"{SEED_PASSWORD!r}")
+    return lines

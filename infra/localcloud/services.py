@@ -61,7 +61,8 @@ def start_moto(port: int, log_path: Path, *, adopt_existing: bool = True) -> Ser
         if adopt_existing and aws_endpoint_healthy(url):
             return Service("aws", url, note="using the AWS endpoint already on this port")
         raise PortInUse("AWS (moto)", port, "EDU_AWS_PORT")
-    proc = spawn([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+    proc = spawn([sys.executable, "-m", "localcloud.moto_server", "-H", "127.0.0.1", "-p",
+                  str(port)],
                  log_path=log_path)
     wait_until(lambda: aws_endpoint_healthy(url, 0.5), timeout=30, what="moto server",
                proc=proc, log_path=log_path)

@@ -1,0 +1,149 @@
+"""Locust scenarios against the local gateway (run with `edu load`, after `edu seed`).
+
+Tags: student (browse, open, search, enroll, progress), search (query mix incl. typos and
+filters), teacher (author and publish courses). Each simulated user signs in once.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from locust import FastHttpUser, between, tag, task
+
+SEED_PASSWORD = "seed-password-2026"
+SEED_STUDENTS = 45_000
+SEED_TEACHERS = 5_000
+CATEGORIES = ["programming", "devops", "data", "design", "art", "business", "music",
+              "languages"]
+QUERIES = ["python", "kubernetes", "deep learning", "watercolor", "guitar", "spanish",
+           "pythn", "kubernets", "machne learning", "photografy", "sql", "terraform",
+           "music theory", "negotiation", "rust systems", "typescript patterns"]
+
+
+class Api(FastHttpUser):
+    abstract = True
+    wait_time = between(0.5, 2.0)
+    token = ""
+
+    def sign_in(self, email: str) -> None:
+        with self.client.post("/auth/login", json={"email": email, "password": SEED_PASSWORD},
+                              name="/auth/login", catch_response=True) as resp:
+            if resp.status_code != 200:
+                resp.failure(f"login {resp.status_code}: run `edu seed` first")
+                return
+            self.token = resp.json()["access_token"]
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+class StudentUser(Api):
+    weight = 6
+
+    def on_start(self) -> None:
+        self.sign_in(f"student{random.randrange(SEED_STUDENTS)}@seed.eduplatform.dev")
+        self.seen: list[dict[str, Any]] = []
+
+    @tag("student")
+    @task(5)
+    def browse(self) -> None:
+        params = {"limit": 20, "category": random.choice(CATEGORIES)}
+        cursor = None
+        for _ in range(random.randint(1, 3)):
+            query = dict(params, **({"cursor": cursor} if cursor else {}))
+            resp = self.client.get("/courses", params=query, name="/courses")
+            if resp.status_code != 200:
+                return
+            body = resp.json()
+            self.seen = body["items"] or self.seen
+            cursor = body["next_cursor"]
+            if not cursor:
+                return
+
+    @tag("student")
+    @task(3)
+    def open_course(self) -> None:
+        if not self.seen:
+            return
+        course = random.choice(self.seen)
+        self.client.get(f"/courses/{course['id']}", name="/courses/[id]")
+        self.client.get(f"/courses/{course['id']}/syllabus", name="/courses/[id]/syllabus")
+
+    @tag("student")
+    @task(2)
+    def search(self) -> None:
+        self.client.get("/search", params={"q": random.choice(QUERIES)}, name="/search")
+
+    @tag("student")
+    @task(1)
+    def my_courses(self) -> None:
+        self.client.get("/me/enrollments", headers=self.auth, name="/me/enrollments")
+
+    @tag("student")
+    @task(1)
+    def enroll_and_progress(self) -> None:
+        free = [c for c in self.seen if c["price"]["amount"] == 0]
+        if not free:
+            return
+        course = random.choice(free)
+        with self.client.post(f"/courses/{course['id']}/enroll", headers=self.auth,
+                              name="/courses/[id]/enroll", catch_response=True) as resp:
+            if resp.status_code in (201, 409):
+                resp.success()
+        syllabus = self.client.get(f"/courses/{course['id']}/syllabus",
+                                   name="/courses/[id]/syllabus").json()
+        lessons = [item for s in syllabus.get("sections", []) for item in s["lessons"]]
+        if lessons:
+            self.client.put(f"/courses/{course['id']}/lessons/{lessons[0]['id']}/progress",
+                            json={"completed": True, "position_seconds": 30},
+                            headers=self.auth, name="/courses/[id]/lessons/[id]/progress")
+
+
+class SearchUser(Api):
+    weight = 3
+
+    @tag("search")
+    @task
+    def search(self) -> None:
+        params: dict[str, Any] = {"q": random.choice(QUERIES)}
+        if random.random() < 0.3:
+            params["category"] = random.choice(CATEGORIES)
+        if random.random() < 0.2:
+            params["price"] = random.choice(["free", "paid"])
+        resp = self.client.get("/search", params=params, name="/search")
+        if resp.status_code == 200 and resp.json()["next_cursor"] and random.random() < 0.3:
+            params["cursor"] = resp.json()["next_cursor"]
+            self.client.get("/search", params=params, name="/search (next page)")
+
+
+class TeacherUser(Api):
+    weight = 1
+
+    def on_start(self) -> None:
+        self.sign_in(f"teacher{random.randrange(SEED_TEACHERS)}@seed.eduplatform.dev")
+
+    @tag("teacher")
+    @task
+    def author_course(self) -> None:
+        created = self.client.post("/courses", headers=self.auth, name="/courses (create)",
+                                   json={"title": f"Load test course {random.random():.6f}",
+                                         "category": random.choice(CATEGORIES),
+                                         "level": "beginner", "language": "en",
+                                         "price": {"amount": 0, "currency": "usd"}})
+        if created.status_code != 201:
+            return
+        course = created.json()
+        self.client.patch(f"/courses/{course['id']}", headers={**self.auth, "If-Match":
+                                                               created.headers["etag"]},
+                          json={"subtitle": "Edited under load"}, name="/courses/[id] (edit)")
+        section = self.client.post(f"/courses/{course['id']}/sections", headers=self.auth,
+                                   json={"title": "Intro"}, name="/courses/[id]/sections")
+        if section.status_code == 201:
+            self.client.post(f"/courses/{course['id']}/sections/{section.json()['id']}/lessons",
+                             headers=self.auth, json={"title": "Hello", "kind": "text",
+                                                      "body": "Hi"},
+                             name="/courses/[id]/sections/[id]/lessons")
+            self.client.post(f"/courses/{course['id']}/publish", headers=self.auth,
+                             name="/courses/[id]/publish")
