@@ -99,6 +99,7 @@ def load_demo(cloud: LocalCloud) -> list[str]:
 
     service = identity_service()
     lines = []
+    teacher_id = None
     for email, name, role in DEMO_USERS:
         try:
             if role == "admin":
@@ -107,6 +108,7 @@ def load_demo(cloud: LocalCloud) -> list[str]:
                 user = service.register(RegisterIn(email=email, password=DEMO_PASSWORD,
                                                    full_name=name, role=role), "127.0.0.1")
                 if role == "teacher":
+                    teacher_id = user.id
                     service.submit_verification(user.id, VerificationIn(
                         bio="Demo teacher for trying the platform locally.",
                         link="https://eduplatform.dev/demo"))
@@ -114,7 +116,44 @@ def load_demo(cloud: LocalCloud) -> list[str]:
         except Conflict:
             pass
         lines.append(f"{role:<8} {email} / {DEMO_PASSWORD}")
+    if teacher_id is not None:  # first run: the demo teacher's courses
+        lines.append(f"courses  {_demo_courses(teacher_id)} published by the demo teacher")
     return lines
+
+
+DEMO_COURSES = (
+    ("Python for Absolute Beginners", "programming", "beginner", 0,
+     "Variables, loops and functions, one small program at a time.", ["python"]),
+    ("Kubernetes in Practice", "devops", "intermediate", 2999,
+     "Deployments, services and operators on a real cluster.", ["kubernetes", "containers"]),
+    ("Watercolor Landscapes", "art", "beginner", 1499,
+     "Washes, layering and light for outdoor scenes.", ["watercolor", "painting"]),
+)
+
+
+def _demo_courses(teacher_id: str) -> int:
+    from edu.auth.claims import Caller
+    from edu.courses.models import CourseIn, LessonIn, Money, SectionIn
+    from edu.services import course_service, flush_outbox
+
+    who = Caller(user_id=teacher_id, email="", role="teacher", is_verified=True,
+                 session_id=None)
+    courses = course_service()
+    for title, category, level, price, description, tags in DEMO_COURSES:
+        course = courses.create(who, CourseIn(
+            title=title, subtitle=description.split(",")[0], description=description,
+            category=category, level=level, language="en",
+            price=Money(amount=price, currency="usd"), tags=tags))
+        for s_index, section_title in enumerate(("Getting started", "Going further")):
+            section = courses.add_section(who, course.id, SectionIn(title=section_title))
+            for l_index in range(2):
+                courses.add_lesson(who, course.id, section.id, LessonIn(
+                    title=f"Lesson {s_index * 2 + l_index + 1}", kind="text",
+                    body=f"{title}: lesson {s_index * 2 + l_index + 1}.",
+                    free_preview=s_index == 0 and l_index == 0))
+        courses.publish(who, course.id)
+    flush_outbox()
+    return len(DEMO_COURSES)
 
 
 # --- Stripe (local) ------------------------------------------------------------------------

@@ -54,6 +54,9 @@ def test_up_status_down(tmp_path: Path) -> None:
         demo = httpx.post(f"{api}/auth/login", json={
             "email": "teacher@demo.eduplatform.dev", "password": "demo-password-2026"})
         assert demo.status_code == 200, demo.text
+        catalog = httpx.get(f"{api}/courses").json()["items"]
+        assert {c["title"] for c in catalog} >= {"Python for Absolute Beginners",
+                                                 "Kubernetes in Practice"}
         made = edu("admin", "create", "--email", "ops@example.com", "--password",
                    "a long admin passphrase", env=env)
         assert made.returncode == 0, made.stdout + made.stderr
