@@ -16,7 +16,6 @@ import pytest
 
 from localcloud.config import CloudConfig
 from localcloud.domain import connect_stripe, ensure_jwt_keys
-from localcloud.procs import free_port
 from localcloud.stack import LocalCloud
 from tests.support.platform import RunningPlatform, start_platform, stop_platform
 
@@ -39,12 +38,9 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     if given_db:
         test_db = urlparse(given_db)._replace(
             path=f"/edu_test_{uuid.uuid4().hex[:8]}").geturl()
-    cfg = CloudConfig(
-        root=ROOT, home=home, aws_port=free_port(), pg_port=free_port(),
-        redis_port=free_port(), api_port=free_port(), lambda_port=free_port(),
-        aws_endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
-        database_url=test_db, redis_url=os.environ.get("REDIS_URL") or None,
-        stripe_port=free_port())
+    cfg = CloudConfig.ephemeral(
+        ROOT, home, aws_endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
+        database_url=test_db, redis_url=os.environ.get("REDIS_URL") or None)
     # Consumers retry failed messages after 2 s here (60 s by default) to keep tests quick.
     stack = LocalCloud(cfg, durable=False, overrides={"ConsumerVisibilityTimeout": "2"})
     stack.start()

@@ -44,6 +44,18 @@ class CloudConfig:
         return self.home / "state.json"
 
     @classmethod
+    def ephemeral(cls, root: Path, home: Path, **given: str | None) -> CloudConfig:
+        """A throwaway stack on free ports (tests, benchmarks); `given` may name URLs of
+        servers to use instead (database_url, redis_url, aws_endpoint_url)."""
+        from localcloud.procs import free_port
+
+        return cls(root=root, home=home, aws_port=free_port(), pg_port=free_port(),
+                   redis_port=free_port(), api_port=free_port(), lambda_port=free_port(),
+                   aws_endpoint_url=given.get("aws_endpoint_url"),
+                   database_url=given.get("database_url"),
+                   redis_url=given.get("redis_url"), stripe_port=free_port())
+
+    @classmethod
     def from_env(cls, root: Path | None = None) -> CloudConfig:
         root = root or find_template().parent
         home = Path(os.environ.get("EDU_HOME", root / ".edu")).resolve()

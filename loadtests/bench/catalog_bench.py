@@ -30,7 +30,6 @@ from edu.courses.models import CatalogQuery, SearchQuery  # noqa: E402
 from edu.courses.service import CourseService  # noqa: E402
 from edu.pagination import CursorCodec  # noqa: E402
 from localcloud.config import CloudConfig  # noqa: E402
-from localcloud.procs import free_port  # noqa: E402
 from localcloud.seed import seed_courses  # noqa: E402
 from localcloud.stack import LocalCloud  # noqa: E402
 
@@ -57,10 +56,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=300)
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="edu-bench-"))
-    cfg = CloudConfig(root=ROOT, home=home, aws_port=free_port(), pg_port=free_port(),
-                      redis_port=free_port(), api_port=free_port(), lambda_port=free_port(),
-                      aws_endpoint_url=None, database_url=None, redis_url=None,
-                      stripe_port=free_port())
+    cfg = CloudConfig.ephemeral(ROOT, home)
     cloud = LocalCloud(cfg, durable=False)
     cloud.start()
     try:

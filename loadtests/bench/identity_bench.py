@@ -24,7 +24,6 @@ import httpx  # noqa: E402
 
 from localcloud.config import CloudConfig  # noqa: E402
 from localcloud.domain import ensure_jwt_keys  # noqa: E402
-from localcloud.procs import free_port  # noqa: E402
 from localcloud.stack import LocalCloud  # noqa: E402
 from tests.support.platform import start_platform, stop_platform  # noqa: E402
 
@@ -71,10 +70,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="edu-bench-"))
-    cfg = CloudConfig(root=ROOT, home=home, aws_port=free_port(), pg_port=free_port(),
-                      redis_port=free_port(), api_port=free_port(), lambda_port=free_port(),
-                      aws_endpoint_url=None, database_url=None, redis_url=None,
-                      stripe_port=free_port())
+    cfg = CloudConfig.ephemeral(ROOT, home)
     cloud = LocalCloud(cfg, durable=False)
     cloud.start()
     try:

@@ -34,7 +34,7 @@ from edu.events import (
     EventPublisher,
     PaymentRefunded,
     PaymentSucceeded,
-    make_event,
+    publish_after_commit,
 )
 from edu.ids import uuid7
 from edu.pagination import CursorCodec, Page
@@ -239,10 +239,5 @@ class EnrollmentService:
         return course
 
     def _publish(self, event_type: str, payload: EventPayload) -> None:
-        event = make_event(event_type, payload, source=SOURCE)
-        try:
-            self.events.publish([event])
-        except Exception as exc:
-            if self.on_publish_failure is None:
-                raise
-            self.on_publish_failure(exc)
+        publish_after_commit(self.events, event_type, payload, source=SOURCE,
+                             on_failure=self.on_publish_failure)

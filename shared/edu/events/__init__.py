@@ -8,6 +8,7 @@ A malformed event is a bug: `make_event` rejects it at the producer.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
@@ -142,3 +143,18 @@ def make_event(event_type: str, data: EventPayload | dict[str, Any], *, source: 
 class EventPublisher(Protocol):
     def publish(self, events: list[Envelope]) -> None:
         """Publishes events; raises on failure (callers decide whether to retry or park)."""
+
+
+def publish_after_commit(publisher: EventPublisher, event_type: str, payload: EventPayload,
+                         *, source: str, on_failure: Callable[[Exception], None] | None
+                         ) -> None:
+    """Publishes one event after its write committed. The event is checked first (a
+    malformed one is a bug and raises); a failed publish goes to on_failure when given,
+    since the committed write cannot be undone."""
+    event = make_event(event_type, payload, source=source)
+    try:
+        publisher.publish([event])
+    except Exception as exc:
+        if on_failure is None:
+            raise
+        on_failure(exc)

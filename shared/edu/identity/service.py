@@ -21,7 +21,7 @@ from edu.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from edu.events import EventPublisher, UserCreated, UserVerified, make_event
+from edu.events import EventPublisher, UserCreated, UserVerified, publish_after_commit
 from edu.identity.models import (
     LoginIn,
     NotificationPrefsOut,
@@ -258,10 +258,5 @@ class IdentityService:
             raise RateLimited("Too many attempts; try again later.", retry_after=retry_after)
 
     def _publish(self, event_type: str, payload: UserCreated | UserVerified) -> None:
-        event = make_event(event_type, payload, source=SOURCE)
-        try:
-            self.events.publish([event])
-        except Exception as exc:  # the write is committed; losing the event is reported
-            if self.on_publish_failure is None:
-                raise
-            self.on_publish_failure(exc)
+        publish_after_commit(self.events, event_type, payload, source=SOURCE,
+                             on_failure=self.on_publish_failure)

@@ -1,3 +1,5 @@
+"""Fixtures for the e2e suites: an administrator and verified teachers, via the real API."""
+
 from __future__ import annotations
 
 from typing import Any
