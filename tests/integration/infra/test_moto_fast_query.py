@@ -40,3 +40,38 @@ def test_query_results_match_dynamodb_semantics(cloud: LocalCloud) -> None:
                         ExpressionAttributeValues={":p": {"S": "U#nobody"}})
     assert missing["Items"] == []
     assert ddb.scan(TableName=table)["Count"] == 36  # scans still see the whole table
+
+
+def test_failed_transaction_leaves_every_item_as_it_was(cloud: LocalCloud) -> None:
+    import pytest
+    from botocore.exceptions import ClientError
+
+    ddb = boto3.client("dynamodb", endpoint_url=cloud.aws_url, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    table = f"tx-{uuid.uuid4().hex[:8]}"
+    ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                {"AttributeName": "sk", "KeyType": "RANGE"}],
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                           {"AttributeName": "sk", "AttributeType": "S"}])
+    ddb.put_item(TableName=table, Item={"pk": {"S": "a"}, "sk": {"S": "1"}, "v": {"N": "1"}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "b"}, "sk": {"S": "1"}, "v": {"N": "1"}})
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "new"}, "sk": {"S": "1"}}}},
+            {"Update": {"TableName": table, "Key": {"pk": {"S": "a"}, "sk": {"S": "1"}},
+                        "UpdateExpression": "SET v = :two",
+                        "ExpressionAttributeValues": {":two": {"N": "2"}}}},
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "b"}, "sk": {"S": "1"}},
+                     "ConditionExpression": "attribute_not_exists(pk)"}}])
+    items = {(i["pk"]["S"], i["v"]["N"] if "v" in i else None)
+             for i in ddb.scan(TableName=table)["Items"]}
+    assert items == {("a", "1"), ("b", "1")}  # nothing of the failed transaction remains
+    ddb.transact_write_items(TransactItems=[
+        {"Put": {"TableName": table, "Item": {"pk": {"S": "new"}, "sk": {"S": "1"}}}},
+        {"Update": {"TableName": table, "Key": {"pk": {"S": "a"}, "sk": {"S": "1"}},
+                    "UpdateExpression": "SET v = :two",
+                    "ExpressionAttributeValues": {":two": {"N": "2"}}}}])
+    items = {(i["pk"]["S"], i["v"]["N"] if "v" in i else None)
+             for i in ddb.scan(TableName=table)["Items"]}
+    assert items == {("a", "2"), ("b", "1"), ("new", None)}
