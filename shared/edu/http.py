@@ -24,6 +24,7 @@ from edu.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from edu.observability import bind
 from edu.problems import PROBLEM_CONTENT_TYPE, internal_error_body, problem_body
 
 M = TypeVar("M", bound=BaseModel)
@@ -136,6 +137,8 @@ def endpoint(fn: Handler) -> Callable[[Mapping[str, Any], Any], LambdaResponse]:
         request_id = getattr(context, "aws_request_id", "") or ""
         try:
             request = Request.from_event(event)
+            bind(request_id=request_id or request.request_id,
+                 correlation_id=request.headers.get("x-correlation-id") or request.request_id)
             return fn(request)
         except EduError as exc:
             return problem_response(exc, instance=str(event.get("rawPath") or "") or None)

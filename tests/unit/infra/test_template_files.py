@@ -1,6 +1,7 @@
 """The template deploys (cfn-lint runs the SAM transform) and every handler resolves."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,8 +34,11 @@ def test_handler_imports_from_code_uri_and_layers_only(name: str) -> None:
         f"obj = getattr(importlib.import_module({module!r}), {attr!r})\n"
         "assert callable(obj), 'handler is not callable'\n"
     )
+    # What Lambda gives every function: its template environment and the region.
+    env = {**fn.environment, "AWS_REGION": TEMPLATE.region,
+           "AWS_DEFAULT_REGION": TEMPLATE.region, "PATH": os.environ.get("PATH", "")}
     proc = subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, text=True,
-                          cwd=fn.code_uri, check=False)
+                          cwd=fn.code_uri, check=False, env=env)
     assert proc.returncode == 0, proc.stderr
 
 

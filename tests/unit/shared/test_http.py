@@ -129,3 +129,30 @@ def test_query_params_are_validated() -> None:
     with pytest.raises(Exception) as err:
         req.query_params(Page)
     assert getattr(err.value, "status", None) == 422
+
+
+def test_log_lines_carry_request_and_correlation_ids(capsys: pytest.CaptureFixture[str]
+                                                     ) -> None:
+    import sys
+
+    from edu import observability
+    from edu.observability import get_logger
+
+    # A logger built by an earlier test writes to that test's captured stdout: start fresh,
+    # and point the (shared, stdlib-level) handler at this test's stdout.
+    get_logger.cache_clear()
+    observability._created = False
+    get_logger().registered_handler.setStream(sys.stdout)  # type: ignore[attr-defined]
+
+    class Ctx:
+        aws_request_id = "req-42"
+
+    @endpoint
+    def noisy(request: Request) -> LambdaResponse:
+        get_logger().info("did something")
+        return json_response(200, {})
+
+    noisy(event({}, headers={"x-correlation-id": "corr-7"}), Ctx())
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line["message"] == "did something"
+    assert line["request_id"] == "req-42" and line["correlation_id"] == "corr-7"
