@@ -9,7 +9,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from edu.adapters.registry import get_adapters
-from edu.auth.claims import Caller, caller
+from edu.auth.claims import Caller, caller, caller_from_claims
 from edu.auth.tokens import JwtIssuer, KeySet
 from edu.courses.service import CourseService
 from edu.errors import Unauthorized
@@ -160,9 +160,7 @@ def optional_caller(request: Request) -> Caller | None:
     except pyjwt.PyJWTError as exc:
         raise Unauthorized(f"The access token is not valid: {exc}.",
                            error="invalid_token") from None
-    return Caller(user_id=str(claims["sub"]), email=str(claims.get("email", "")),
-                  role=str(claims.get("role", "")), is_verified=bool(claims.get("is_verified")),
-                  session_id=claims.get("sid"))
+    return caller_from_claims(claims)
 
 
 @cache

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from edu.errors import Unauthorized
 from edu.http import Request
@@ -18,10 +20,13 @@ class Caller:
 
 
 def caller(request: Request) -> Caller:
-    """The authenticated caller; 401 when the route ran without a verified token.
+    """The authenticated caller; 401 when the route ran without a verified token."""
+    return caller_from_claims(request.claims)
 
-    API Gateway hands claims to the function as strings ("true"/"false" for booleans)."""
-    claims = request.claims
+
+def caller_from_claims(claims: Mapping[str, Any]) -> Caller:
+    """A Caller from verified token claims: as decoded (booleans) or as API Gateway hands
+    them to the function (strings, "true"/"false")."""
     sub = claims.get("sub")
     if not sub:
         raise Unauthorized("Send a valid access token: Authorization: Bearer <token>.",
