@@ -25,7 +25,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from edu.enrollment.models import EnrollmentOut, LessonProgress, Payment
-from edu.enrollment.ports import AlreadyEnrolled, FulfilmentResult
+from edu.enrollment.ports import AlreadyEnrolled, FulfilmentResult, SavedProgress
 
 EVENT_TTL = timedelta(days=30)
 HIGH = "\uffff"
@@ -286,24 +286,23 @@ class DynamoEnrollmentStore:
     # --- progress -----------------------------------------------------------------------------
 
     def save_progress(self, user_id: str, course_id: str, progress: LessonProgress,
-                      total_lessons: int, lesson_ids: frozenset[str]
-                      ) -> tuple[int, datetime | None, bool]:
+                      lesson_ids: frozenset[str]) -> SavedProgress:
         self.prog(f"USER#{user_id}", f"PROG#{course_id}#{progress.lesson_id}",
                   lesson_id=progress.lesson_id, completed=progress.completed,
                   position_seconds=progress.position_seconds,
                   updated_at=progress.updated_at).save()
-        done = sum(1 for p in self.progress(user_id, course_id)
-                   if p.completed and p.lesson_id in lesson_ids)
+        lessons = [p for p in self.progress(user_id, course_id) if p.lesson_id in lesson_ids]
+        done = sum(1 for p in lessons if p.completed)
         item = self.enroll(f"USER#{user_id}", f"ENROLL#{course_id}")
         counters = [self.enroll.completed_lessons.set(done),
-                    self.enroll.total_lessons.set(total_lessons)]
-        if total_lessons and done >= total_lessons:
+                    self.enroll.total_lessons.set(len(lesson_ids))]
+        if lesson_ids and done >= len(lesson_ids):
             now = datetime.now(UTC)
             try:  # first completion only: the condition makes course.completed fire once
                 item.update(actions=[*counters, self.enroll.completed_at.set(now)],
                             condition=self.enroll.pk.exists()
                             & self.enroll.completed_at.does_not_exist())
-                return done, now, True
+                return SavedProgress(lessons, completed_now_at=now)
             except UpdateError as exc:
                 if exc.cause_response_code != "ConditionalCheckFailedException":
                     raise
@@ -312,8 +311,7 @@ class DynamoEnrollmentStore:
         except UpdateError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise  # no enrollment row: the course's teacher previewing
-        existing = self.get_enrollment(user_id, course_id)
-        return done, existing.completed_at if existing else None, False
+        return SavedProgress(lessons, completed_now_at=None)
 
     def progress(self, user_id: str, course_id: str) -> list[LessonProgress]:
         prefix = f"PROG#{course_id}#"

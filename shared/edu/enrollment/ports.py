@@ -30,6 +30,12 @@ class FulfilmentResult:
     enrollment: EnrollmentOut | None  # created now (None if it existed already)
 
 
+@dataclass(frozen=True)
+class SavedProgress:
+    lessons: list[LessonProgress]  # the user's progress on the course's current lessons
+    completed_now_at: datetime | None  # set when this save completed the course, once
+
+
 class Courses(Protocol):
     def facts(self, course_id: str) -> CourseFacts | None: ...
 
@@ -70,9 +76,7 @@ class EnrollmentStore(Protocol):
         """Records a failure or refund once per event id; False for a duplicate event."""
 
     def save_progress(self, user_id: str, course_id: str, progress: LessonProgress,
-                      total_lessons: int, lesson_ids: frozenset[str]
-                      ) -> tuple[int, datetime | None, bool]:
-        """Stores a lesson's progress and the enrollment's counters; returns
-        (completed lessons, completed_at, completed just now)."""
+                      lesson_ids: frozenset[str]) -> SavedProgress:
+        """Stores a lesson's progress and the enrollment's counters."""
 
     def progress(self, user_id: str, course_id: str) -> list[LessonProgress]: ...

@@ -211,23 +211,29 @@ class EnrollmentService:
         progress = LessonProgress(lesson_id=lesson_id, completed=data.completed,
                                   position_seconds=data.position_seconds,
                                   updated_at=self.clock())
-        _done, _at, just_completed = self.store.save_progress(
-            who.user_id, course_id, progress, len(course.lesson_ids), course.lesson_ids)
-        if just_completed and enrollment is not None:
+        saved = self.store.save_progress(who.user_id, course_id, progress, course.lesson_ids)
+        if saved.completed_now_at is not None and enrollment is not None:
             self._publish("course.completed", CourseCompleted(
                 user_id=who.user_id, course_id=course_id, teacher_id=course.teacher_id,
                 course_title=course.title))
-        return self.get_progress(who, course_id)
+        completed_at = saved.completed_now_at or (enrollment.completed_at if enrollment
+                                                  else None)
+        return self._progress(course, saved.lessons, completed_at)
 
     def get_progress(self, who: Caller, course_id: str) -> CourseProgress:
         course, enrollment = self._access(who, course_id)
         lessons = [p for p in self.store.progress(who.user_id, course_id)
                    if p.lesson_id in course.lesson_ids]
+        return self._progress(course, lessons,
+                              enrollment.completed_at if enrollment else None)
+
+    @staticmethod
+    def _progress(course: CourseFacts, lessons: list[LessonProgress],
+                  completed_at: datetime | None) -> CourseProgress:
         done = sum(1 for p in lessons if p.completed)
         total = len(course.lesson_ids)
-        return CourseProgress(course_id=course_id, completed_lessons=done, total_lessons=total,
-                              progress_percent=percent(done, total),
-                              completed_at=enrollment.completed_at if enrollment else None,
+        return CourseProgress(course_id=course.id, completed_lessons=done, total_lessons=total,
+                              progress_percent=percent(done, total), completed_at=completed_at,
                               lessons=sorted(lessons, key=lambda p: p.lesson_id))
 
     # --- helpers ------------------------------------------------------------------------------
