@@ -21,9 +21,9 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from edu.adapters.dynamo_base import keyed_base
 from edu.enrollment.models import EnrollmentOut, LessonProgress, Payment
 from edu.enrollment.ports import AlreadyEnrolled, FulfilmentResult, SavedProgress
 
@@ -33,14 +33,9 @@ HIGH = "\uffff"
 
 @cache
 def _models(table_: str, host_: str | None, region_: str) -> tuple[Any, ...]:
-    class EnrollItem(Model):
-        class Meta:
-            table_name = table_
-            host = host_
-            region = region_
+    base = keyed_base(table_, host_, region_)
 
-        pk = UnicodeAttribute(hash_key=True)
-        sk = UnicodeAttribute(range_key=True)
+    class EnrollItem(base):  # type: ignore[valid-type,misc]
         id = UnicodeAttribute()
         course_id = UnicodeAttribute()
         course_title = UnicodeAttribute()
@@ -52,14 +47,7 @@ def _models(table_: str, host_: str | None, region_: str) -> tuple[Any, ...]:
         completed_at = UTCDateTimeAttribute(null=True)
         payment_id = UnicodeAttribute(null=True)
 
-    class PayItem(Model):
-        class Meta:
-            table_name = table_
-            host = host_
-            region = region_
-
-        pk = UnicodeAttribute(hash_key=True)
-        sk = UnicodeAttribute(range_key=True)
+    class PayItem(base):  # type: ignore[valid-type,misc]
         id = UnicodeAttribute()
         user_id = UnicodeAttribute()
         course_id = UnicodeAttribute()
@@ -73,36 +61,15 @@ def _models(table_: str, host_: str | None, region_: str) -> tuple[Any, ...]:
         created_at = UTCDateTimeAttribute()
         updated_at = UTCDateTimeAttribute()
 
-    class RefItem(Model):
-        class Meta:
-            table_name = table_
-            host = host_
-            region = region_
-
-        pk = UnicodeAttribute(hash_key=True)
-        sk = UnicodeAttribute(range_key=True)
+    class RefItem(base):  # type: ignore[valid-type,misc]
         user_id = UnicodeAttribute()
         payment_id = UnicodeAttribute()
 
-    class EventItem(Model):
-        class Meta:
-            table_name = table_
-            host = host_
-            region = region_
-
-        pk = UnicodeAttribute(hash_key=True)
-        sk = UnicodeAttribute(range_key=True)
+    class EventItem(base):  # type: ignore[valid-type,misc]
         kind = UnicodeAttribute()
         ttl = NumberAttribute()
 
-    class ProgressItem(Model):
-        class Meta:
-            table_name = table_
-            host = host_
-            region = region_
-
-        pk = UnicodeAttribute(hash_key=True)
-        sk = UnicodeAttribute(range_key=True)
+    class ProgressItem(base):  # type: ignore[valid-type,misc]
         lesson_id = UnicodeAttribute()
         completed = BooleanAttribute()
         position_seconds = NumberAttribute()

@@ -19,9 +19,9 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from edu.adapters.dynamo_base import keyed_base
 from edu.identity.models import TokenFamily, User
 from edu.identity.ports import EmailTaken
 from edu.notifications.service import Contact
@@ -30,15 +30,9 @@ from edu.notifications.service import Contact
 @cache
 def _models(table_: str, host_: str | None, region_: str) -> tuple[Any, Any, Any]:
     """Model classes bound to a table; pynamodb fixes the table at class creation."""
+    base = keyed_base(table_, host_, region_)
 
-    class UserItem(Model):
-        class Meta:
-            table_name = table_
-            host = host_
-            region = region_
-
-        pk = UnicodeAttribute(hash_key=True)
-        sk = UnicodeAttribute(range_key=True)
+    class UserItem(base):  # type: ignore[valid-type,misc]
         id = UnicodeAttribute()
         email = UnicodeAttribute()
         full_name = UnicodeAttribute()
@@ -52,24 +46,10 @@ def _models(table_: str, host_: str | None, region_: str) -> tuple[Any, Any, Any
         verification_note = UnicodeAttribute(null=True)
         marketing_opt_out = BooleanAttribute(default=False)
 
-    class EmailItem(Model):
-        class Meta:
-            table_name = table_
-            host = host_
-            region = region_
-
-        pk = UnicodeAttribute(hash_key=True)
-        sk = UnicodeAttribute(range_key=True)
+    class EmailItem(base):  # type: ignore[valid-type,misc]
         user_id = UnicodeAttribute()
 
-    class FamilyItem(Model):
-        class Meta:
-            table_name = table_
-            host = host_
-            region = region_
-
-        pk = UnicodeAttribute(hash_key=True)
-        sk = UnicodeAttribute(range_key=True)
+    class FamilyItem(base):  # type: ignore[valid-type,misc]
         user_id = UnicodeAttribute()
         current_hash = UnicodeAttribute()
         expires_at = UTCDateTimeAttribute()
