@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -137,6 +139,22 @@ class LocalCloud:
 
     def clear_state(self) -> None:
         self.config.state_file.unlink(missing_ok=True)
+
+
+@contextmanager
+def throwaway_cloud(root: Path) -> Iterator[LocalCloud]:
+    """A started and provisioned stack on free ports in a temp dir (benchmarks), stopped on
+    exit; nothing survives it."""
+    import tempfile
+
+    cloud = LocalCloud(CloudConfig.ephemeral(root, Path(tempfile.mkdtemp(prefix="edu-"))),
+                       durable=False)
+    cloud.start()
+    try:
+        cloud.provision()
+        yield cloud
+    finally:
+        cloud.stop()
 
 
 def _given(name: str, url: str, healthy: object, setting: str) -> Service:

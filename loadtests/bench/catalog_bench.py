@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,9 +28,8 @@ from edu.adapters.registry import configure_session  # noqa: E402
 from edu.courses.models import CatalogQuery, SearchQuery  # noqa: E402
 from edu.courses.service import CourseService  # noqa: E402
 from edu.pagination import CursorCodec  # noqa: E402
-from localcloud.config import CloudConfig  # noqa: E402
 from localcloud.seed import seed_courses  # noqa: E402
-from localcloud.stack import LocalCloud  # noqa: E402
+from localcloud.stack import throwaway_cloud  # noqa: E402
 
 QUERIES = ["python", "kubernetes", "deep learning project", "watercolor", "pythn",
            "kubernets operatrs", "music theory for teams", "spanish"]
@@ -55,12 +53,7 @@ def main() -> None:
     parser.add_argument("--courses", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=300)
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="edu-bench-"))
-    cfg = CloudConfig.ephemeral(ROOT, home)
-    cloud = LocalCloud(cfg, durable=False)
-    cloud.start()
-    try:
-        cloud.provision()
+    with throwaway_cloud(ROOT) as cloud:
         seconds = seed_courses(cloud.database_url, args.courses)
         print(f"seeded {args.courses} courses in {seconds:.1f}s")
         with ConnectionPool(cloud.database_url, min_size=1, max_size=2,
@@ -107,8 +100,6 @@ def main() -> None:
                          timed(lambda: uncached.get(course_id, None), args.runs)))
             rows.append(("course by id, Redis cache",
                          timed(lambda: ranked.get(course_id, None), args.runs)))
-    finally:
-        cloud.stop()
     print(f"\n### Catalog and search at {args.courses} courses (server-side, ms)\n")
     print("| operation | p50 | p99 | max |")
     print("|---|---|---|---|")

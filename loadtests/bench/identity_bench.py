@@ -11,7 +11,6 @@ import json
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,9 +21,8 @@ for extra in ("infra", "shared", ""):
 
 import httpx  # noqa: E402
 
-from localcloud.config import CloudConfig  # noqa: E402
 from localcloud.domain import ensure_jwt_keys  # noqa: E402
-from localcloud.stack import LocalCloud  # noqa: E402
+from localcloud.stack import throwaway_cloud  # noqa: E402
 from tests.support.platform import start_platform, stop_platform  # noqa: E402
 
 PASSWORD = "correct horse battery staple"
@@ -69,15 +67,10 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="edu-bench-"))
-    cfg = CloudConfig.ephemeral(ROOT, home)
-    cloud = LocalCloud(cfg, durable=False)
-    cloud.start()
-    try:
-        cloud.provision()
+    with throwaway_cloud(ROOT) as cloud:
         ensure_jwt_keys(cloud)
-        platform = start_platform(cloud, home / "runtime.log", LoginLimitPerIp="100000000",
-                                  LoginLimitPerEmail="100000000",
+        platform = start_platform(cloud, cloud.config.home / "runtime.log",
+                                  LoginLimitPerIp="100000000", LoginLimitPerEmail="100000000",
                                   RegisterLimitPerIp="100000000")
         try:
             api = platform.api
@@ -87,7 +80,7 @@ def main() -> None:
                        timeout=30).raise_for_status()
             token = httpx.post(f"{api}/auth/login", json={"email": email, "password": PASSWORD},
                                timeout=30).json()["access_token"]
-            script = home / "login.lua"
+            script = cloud.config.home / "login.lua"
             script.write_text(
                 'wrk.method = "POST"\n'
                 'wrk.headers["Content-Type"] = "application/json"\n'
@@ -103,8 +96,6 @@ def main() -> None:
             health = wrk(["-t2", f"-c{c}", f"-d{d}", f"{api}/health"])
         finally:
             stop_platform(platform)
-    finally:
-        cloud.stop()
     costs = argon2_costs()
     print(f"\n### Identity throughput (wrk -t2 -c{args.connections} -d{args.duration}s, warm)\n")
     print("| endpoint | req/s | p50 ms | p99 ms | non-2xx |")
