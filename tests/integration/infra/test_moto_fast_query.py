@@ -1,21 +1,28 @@
 """The local moto server's Query shortcut returns exactly what a full scan would."""
 
 import uuid
+from typing import Any
 
 import boto3
 
 from localcloud.stack import LocalCloud
 
 
-def test_query_results_match_dynamodb_semantics(cloud: LocalCloud) -> None:
+def keyed_table(cloud: LocalCloud, prefix: str) -> tuple[Any, str]:
+    """A DynamoDB client and a fresh table with string `pk`/`sk` keys."""
     ddb = boto3.client("dynamodb", endpoint_url=cloud.aws_url, region_name="us-east-1",
                        aws_access_key_id="testing", aws_secret_access_key="testing")
-    table = f"fastquery-{uuid.uuid4().hex[:8]}"
+    table = f"{prefix}-{uuid.uuid4().hex[:8]}"
     ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
                      KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
                                 {"AttributeName": "sk", "KeyType": "RANGE"}],
                      AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
                                            {"AttributeName": "sk", "AttributeType": "S"}])
+    return ddb, table
+
+
+def test_query_results_match_dynamodb_semantics(cloud: LocalCloud) -> None:
+    ddb, table = keyed_table(cloud, "fastquery")
     for user in ("a", "b", "c"):
         for i in range(12):
             ddb.put_item(TableName=table, Item={"pk": {"S": f"U#{user}"},
@@ -46,14 +53,7 @@ def test_failed_transaction_leaves_every_item_as_it_was(cloud: LocalCloud) -> No
     import pytest
     from botocore.exceptions import ClientError
 
-    ddb = boto3.client("dynamodb", endpoint_url=cloud.aws_url, region_name="us-east-1",
-                       aws_access_key_id="testing", aws_secret_access_key="testing")
-    table = f"tx-{uuid.uuid4().hex[:8]}"
-    ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
-                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                                {"AttributeName": "sk", "KeyType": "RANGE"}],
-                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                           {"AttributeName": "sk", "AttributeType": "S"}])
+    ddb, table = keyed_table(cloud, "tx")
     ddb.put_item(TableName=table, Item={"pk": {"S": "a"}, "sk": {"S": "1"}, "v": {"N": "1"}})
     ddb.put_item(TableName=table, Item={"pk": {"S": "b"}, "sk": {"S": "1"}, "v": {"N": "1"}})
     with pytest.raises(ClientError, match="TransactionCanceled"):
