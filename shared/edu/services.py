@@ -5,6 +5,7 @@ Built once per process (a Lambda container) and reused across invocations.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,21 @@ if TYPE_CHECKING:
     from edu.adapters.outbox import OutboxRelay
     from edu.enrollment.service import EnrollmentService
     from edu.notifications.service import NotificationService
+
+
+def _counted(message: str, metric: str) -> Callable[[Exception], None]:
+    """A degraded-mode callback: logs (and so counts) each occurrence. The logger is only
+    built when something goes wrong, keeping Powertools out of the cold start."""
+
+    def report(exc: Exception) -> None:
+        get_logger().warning(message, extra={"metric": metric, "error": str(exc)})
+
+    return report
+
+
+def _publish_failed(exc: Exception) -> None:
+    get_logger().error("event not published after a committed write",
+                       extra={"metric": "event_publish_failed", "error": str(exc)})
 
 
 @cache
@@ -52,19 +68,10 @@ def identity_service() -> IdentityService:
     adapters = get_adapters()
     s = adapters.settings
     store = DynamoIdentityStore(s.users_table, s.aws_endpoint_url, s.region)
-    logger = get_logger()
-
-    def limiter_down(exc: Exception) -> None:
-        logger.warning("rate limiter unavailable: failing open",
-                       extra={"metric": "ratelimit_unavailable", "error": str(exc)})
-
-    def publish_failed(exc: Exception) -> None:
-        logger.error("event not published after a committed write",
-                     extra={"metric": "event_publish_failed", "error": str(exc)})
-
     return IdentityService(
         users=store, families=store,
-        limiter=RedisRateLimiter(adapters.redis(), on_unavailable=limiter_down),
+        limiter=RedisRateLimiter(adapters.redis(), on_unavailable=_counted(
+            "rate limiter unavailable: failing open", "ratelimit_unavailable")),
         hasher=Argon2Hasher(s.argon2_memory_kib, s.argon2_time_cost, s.argon2_parallelism),
         tokens=_LazyTokens(),
         events=EventBridgePublisher(adapters.aws_client("events"), s.event_bus_name),
@@ -72,7 +79,7 @@ def identity_service() -> IdentityService:
                       login_per_email=s.login_limit_per_email,
                       register_per_ip=s.register_limit_per_ip, window_s=s.rate_window_s,
                       refresh_ttl_s=s.refresh_token_ttl_s),
-        on_publish_failure=publish_failed)
+        on_publish_failure=_publish_failed)
 
 
 @cache
@@ -82,18 +89,13 @@ def course_service() -> CourseService:
 
     adapters = get_adapters()
     s = adapters.settings
-    logger = get_logger()
-
-    def cache_down(exc: Exception) -> None:
-        logger.warning("cache unavailable: serving from PostgreSQL",
-                       extra={"metric": "cache_unavailable", "error": str(exc)})
-
     def degraded(message: str) -> None:
-        logger.warning(message, extra={"metric": "search_degraded"})
+        get_logger().warning(message, extra={"metric": "search_degraded"})
 
     return CourseService(
         PgCourseRepository(adapters.pg_pool(), on_degraded=degraded),
-        RedisCache(adapters.redis(), ttl_s=s.cache_ttl_s, on_unavailable=cache_down),
+        RedisCache(adapters.redis(), ttl_s=s.cache_ttl_s, on_unavailable=_counted(
+            "cache unavailable: serving from PostgreSQL", "cache_unavailable")),
         CursorCodec(s.cursor_secret), ranked_search=s.search_mode == "ranked")
 
 
@@ -107,21 +109,15 @@ def enrollment_service() -> EnrollmentService:
 
     adapters = get_adapters()
     s = adapters.settings
-    logger = get_logger()
-
-    def publish_failed(exc: Exception) -> None:
-        logger.error("event not published after a committed write",
-                     extra={"metric": "event_publish_failed", "error": str(exc)})
-
     def log(message: str, extra: dict[str, object]) -> None:
-        logger.warning(message, extra=extra)
+        get_logger().warning(message, extra=extra)
 
     return EnrollmentService(
         DynamoEnrollmentStore(s.enrollments_table, s.aws_endpoint_url, s.region),
         PgCourseFacts(adapters.pg_pool()),
         StripeGateway(s.stripe_secret_key, s.stripe_webhook_secret, s.stripe_api_base or None),
         EventBridgePublisher(adapters.aws_client("events"), s.event_bus_name),
-        CursorCodec(s.cursor_secret), on_publish_failure=publish_failed, log=log)
+        CursorCodec(s.cursor_secret), on_publish_failure=_publish_failed, log=log)
 
 
 @cache
