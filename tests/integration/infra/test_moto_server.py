@@ -1,10 +1,17 @@
-"""The local moto server's Query shortcut returns exactly what a full scan would."""
+"""The local moto server: its Query shortcut returns exactly what a full scan would, and
+it enforces S3 POST policies as S3 does."""
 
+import base64
+import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import httpx
+import pytest
 
+from localcloud.moto_server import PolicyViolation, check_post_policy
 from localcloud.stack import LocalCloud
 
 
@@ -75,3 +82,53 @@ def test_failed_transaction_leaves_every_item_as_it_was(cloud: LocalCloud) -> No
     items = {(i["pk"]["S"], i["v"]["N"] if "v" in i else None)
              for i in ddb.scan(TableName=table)["Items"]}
     assert items == {("a", "2"), ("b", "1"), ("new", None)}
+
+
+def presigned_form(cloud: LocalCloud, max_bytes: int) -> tuple[Any, str, dict[str, Any]]:
+    s3 = boto3.client("s3", endpoint_url=cloud.aws_url, region_name="us-east-1",
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    bucket = f"policy-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    post = s3.generate_presigned_post(
+        bucket, "uploads/a/source", Fields={"Content-Type": "video/mp4"},
+        Conditions=[{"Content-Type": "video/mp4"}, ["content-length-range", 1, max_bytes]],
+        ExpiresIn=300)
+    return s3, bucket, post
+
+
+def upload(post: dict[str, Any], body: bytes, **overrides: str) -> httpx.Response:
+    fields = {**post["fields"], **overrides}
+    return httpx.post(post["url"], data=fields, files={"file": ("clip.mp4", body)})
+
+
+def test_post_policy_is_enforced_like_s3(cloud: LocalCloud) -> None:
+    s3, bucket, post = presigned_form(cloud, max_bytes=100)
+
+    too_big = upload(post, b"x" * 101)
+    assert too_big.status_code == 400 and "EntityTooLarge" in too_big.text
+    wrong_type = upload(post, b"x" * 10, **{"Content-Type": "text/html"})
+    assert wrong_type.status_code == 403 and "content-type" in wrong_type.text
+    other_key = upload(post, b"x" * 10, key="uploads/b/source")
+    assert other_key.status_code == 403 and "$key" in other_key.text
+    extra = upload(post, b"x" * 10, **{"x-amz-meta-owner": "mallory"})
+    assert extra.status_code == 403 and "Extra input fields" in extra.text
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount") == 0  # nothing was stored
+
+    ok = upload(post, b"x" * 100)
+    assert ok.status_code == 204, ok.text
+    head = s3.head_object(Bucket=bucket, Key="uploads/a/source")
+    assert head["ContentLength"] == 100
+
+
+def test_expired_post_policy_is_refused() -> None:
+    policy = base64.b64encode(json.dumps(
+        {"expiration": "2020-01-01T00:00:00Z", "conditions": [{"key": "k"}]}).encode())
+    with pytest.raises(PolicyViolation) as denied:
+        check_post_policy({"policy": policy.decode(), "key": "k"}, "b", 1)
+    assert denied.value.status == 403 and "expired" in denied.value.message
+    future = datetime.now(UTC) + timedelta(minutes=5)
+    fine = base64.b64encode(json.dumps({"expiration": future.isoformat(), "conditions": [
+        {"key": "k"}, ["starts-with", "$Content-Type", "video/"]]}).encode()).decode()
+    check_post_policy({"policy": fine, "key": "k", "Content-Type": "video/webm"}, "b", 1)
+    with pytest.raises(PolicyViolation):
+        check_post_policy({"policy": fine, "key": "k", "Content-Type": "image/png"}, "b", 1)
