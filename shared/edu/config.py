@@ -37,6 +37,17 @@ class Settings(BaseSettings):
                                   validation_alias="EDU_RAW_VIDEO_BUCKET")
     media_bucket: str = Field("edu-platform-media-123456789012",
                               validation_alias="EDU_MEDIA_BUCKET")
+    videos_table: str = Field("edu-platform-videos", validation_alias="EDU_VIDEOS_TABLE")
+    # Video uploads go straight to object storage; the limit is in the presigned policy.
+    max_upload_bytes: int = Field(2 * 1024**3, ge=1, validation_alias="EDU_MAX_UPLOAD_BYTES")
+    upload_url_ttl_s: int = Field(3600, ge=60, validation_alias="EDU_UPLOAD_URL_TTL_S")
+    playback_ttl_s: int = Field(3600, ge=60, validation_alias="EDU_PLAYBACK_TTL_S")
+    # Signs playlist URLs (a grant to watch one video version until it expires).
+    playback_secret: str = Field("local-playback-secret",
+                                 validation_alias="EDU_PLAYBACK_SECRET")
+    transcode_max_attempts: int = Field(3, ge=1, validation_alias="EDU_TRANSCODE_MAX_ATTEMPTS")
+    transcode_retry_delay_s: int = Field(30, ge=0,
+                                         validation_alias="EDU_TRANSCODE_RETRY_DELAY_S")
     max_body_bytes: int = Field(64 * 1024, validation_alias="EDU_MAX_BODY_BYTES")
     pg_pool_max: int = Field(2, ge=1, validation_alias="EDU_PG_POOL_MAX")
     event_source_prefix: str = Field("edu", validation_alias="EDU_EVENT_SOURCE_PREFIX")

@@ -45,6 +45,12 @@ def json_response(status: int, body: Any, headers: Mapping[str, str] | None = No
     }
 
 
+def text_response(status: int, text: str, content_type: str,
+                  headers: Mapping[str, str] | None = None) -> LambdaResponse:
+    return {"statusCode": status, "headers": {"content-type": content_type, **(headers or {})},
+            "body": text, "isBase64Encoded": False}
+
+
 def problem_response(error: EduError, *, instance: str | None = None) -> LambdaResponse:
     return json_response(error.status, problem_body(error, instance=instance), error.headers,
                          content_type=PROBLEM_CONTENT_TYPE)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING
 
-from edu.adapters.registry import get_adapters
+from edu.adapters.registry import Adapters, get_adapters
 from edu.auth.claims import Caller, caller, caller_from_claims
 from edu.auth.tokens import JwtIssuer, KeySet
 from edu.courses.service import CourseService
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from edu.adapters.outbox import OutboxRelay
     from edu.enrollment.service import EnrollmentService
     from edu.notifications.service import NotificationService
+    from edu.video.service import VideoService
 
 
 def _counted(message: str, metric: str) -> Callable[[Exception], None]:
@@ -171,3 +172,32 @@ def notification_service() -> NotificationService:
     return NotificationService(IdentityDirectory(store),
                                SesMailer(adapters.aws_client("ses"), s.mail_from),
                                base_url=s.jwt_issuer)
+
+
+@cache
+def video_service() -> VideoService:
+    return build_video_service(get_adapters())
+
+
+def build_video_service(adapters: Adapters) -> VideoService:
+    from edu.adapters.dynamo_enrollment import DynamoEnrollmentStore
+    from edu.adapters.dynamo_video import DynamoVideoStore
+    from edu.adapters.eventbridge import EventBridgePublisher
+    from edu.adapters.ffmpeg import FfmpegTranscoder
+    from edu.adapters.pg_courses import PgLessonFacts
+    from edu.adapters.s3_media import S3MediaStorage
+    from edu.video.service import PlaybackSigner, VideoLimits, VideoService
+
+    s = adapters.settings
+    return VideoService(
+        PgLessonFacts(adapters.pg_pool()),
+        DynamoEnrollmentStore(s.enrollments_table, s.aws_endpoint_url, s.region),
+        DynamoVideoStore(s.videos_table, s.aws_endpoint_url, s.region),
+        S3MediaStorage(adapters.aws_client("s3"), s.raw_video_bucket, s.media_bucket),
+        FfmpegTranscoder(),
+        EventBridgePublisher(adapters.aws_client("events"), s.event_bus_name),
+        PlaybackSigner(s.playback_secret),
+        VideoLimits(max_upload_bytes=s.max_upload_bytes, upload_ttl_s=s.upload_url_ttl_s,
+                    playback_ttl_s=s.playback_ttl_s, max_attempts=s.transcode_max_attempts,
+                    retry_delay_s=s.transcode_retry_delay_s),
+        base_url=s.jwt_issuer, on_publish_failure=_publish_failed)

@@ -23,6 +23,7 @@ from edu.courses.models import (
 from edu.courses.ports import Hit, NotInCourse, StaleVersion
 from edu.enrollment.models import CourseFacts
 from edu.events import Envelope
+from edu.video.models import LessonFacts
 
 COLUMNS = ("id, teacher_id, title, subtitle, description, category, level, language, "
            "price_amount, price_currency, tags, status, version, created_at, updated_at, "
@@ -390,3 +391,24 @@ class PgCourseFacts:
         return CourseFacts(id=course_id, title=title, teacher_id=teacher_id, status=status,
                            price=Money(amount=amount, currency=currency.strip()),
                            lesson_ids=frozenset(lessons))
+
+
+class PgLessonFacts:
+    """Implements the video context's Lessons port from the courses tables."""
+
+    def __init__(self, pool: ConnectionPool) -> None:
+        self.pool = pool
+
+    def lesson(self, course_id: str, lesson_id: str) -> LessonFacts | None:
+        if not (_is_uuid(course_id) and _is_uuid(lesson_id)):
+            return None
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT c.teacher_id, c.status, l.kind, l.free_preview FROM lessons l "
+                "JOIN courses c ON c.id = l.course_id WHERE l.id = %s AND l.course_id = %s",
+                (lesson_id, course_id)).fetchone()
+        if row is None:
+            return None
+        teacher_id, status, kind, free_preview = row
+        return LessonFacts(course_id=course_id, lesson_id=lesson_id, teacher_id=teacher_id,
+                           course_status=status, kind=kind, free_preview=bool(free_preview))

@@ -98,6 +98,23 @@ class CourseCompleted(EventPayload):
     course_title: str
 
 
+class VideoTranscoded(EventPayload):
+    course_id: str
+    lesson_id: str
+    upload_id: str
+    user_id: str  # the teacher, who is told the video is ready
+    duration_s: float
+    renditions: list[str]
+
+
+class VideoFailed(EventPayload):
+    course_id: str
+    lesson_id: str
+    upload_id: str
+    user_id: str  # the teacher
+    reason: str
+
+
 EVENT_TYPES: dict[str, type[EventPayload]] = {
     "user.created": UserCreated,
     "user.verified": UserVerified,
@@ -107,6 +124,8 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
     "payment.succeeded": PaymentSucceeded,
     "payment.refunded": PaymentRefunded,
     "course.completed": CourseCompleted,
+    "video.transcoded": VideoTranscoded,
+    "video.failed": VideoFailed,
 }
 
 

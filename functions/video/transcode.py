@@ -1,0 +1,65 @@
+"""Transcode consumer: S3 ObjectCreated notifications of the raw bucket (via SQS) become
+HLS renditions in the media bucket.
+
+A failed attempt is reported back to SQS alone (partial batch response) and made visible
+again after a backoff; after the queue's maxReceiveCount it goes to the DLQ, and the last
+attempt marks the video failed with a reason for the teacher.
+"""
+
+import json
+from typing import Any
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from edu.adapters.registry import get_adapters
+from edu.observability import get_logger
+from edu.services import video_service
+from edu.video.service import GaveUp, RetryLater
+
+processor = BatchProcessor(event_type=EventType.SQS)
+remaining_s = [900.0]
+
+
+def retry_after(record: SQSRecord, delay_s: int) -> None:
+    sqs = get_adapters().aws_client("sqs")
+    name = record.event_source_arn.rsplit(":", 1)[-1]
+    url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=record.receipt_handle,
+                                  VisibilityTimeout=delay_s)
+
+
+def record_handler(record: SQSRecord) -> list[str]:
+    body = json.loads(record.body)
+    if body.get("Event") == "s3:TestEvent":  # sent once when the notification is set up
+        return ["ignored: s3:TestEvent"]
+    attempt = int(record.attributes.approximate_receive_count or 1)
+    outcomes = []
+    for s3_record in body.get("Records", []):
+        if not str(s3_record.get("eventName", "")).startswith("ObjectCreated"):
+            continue
+        key = unquote_plus(s3_record["s3"]["object"]["key"])
+        try:
+            outcome = video_service().handle_upload(key, attempt, remaining_s[0])
+        except (RetryLater, GaveUp) as exc:
+            # GaveUp: back at once, so SQS moves it to the DLQ without waiting a timeout.
+            delay = exc.delay_s if isinstance(exc, RetryLater) else 0
+            get_logger().warning("transcode attempt failed", extra={
+                "key": key, "attempt": attempt, "error": str(exc), "retry_in_s": delay})
+            retry_after(record, delay)
+            raise
+        get_logger().info("transcode", extra={"key": key, "attempt": attempt,
+                                              "outcome": outcome})
+        outcomes.append(outcome)
+    return outcomes
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    remaining_s[0] = context.get_remaining_time_in_millis() / 1000
+    return process_partial_response(event=event, record_handler=record_handler,
+                                    processor=processor, context=context)

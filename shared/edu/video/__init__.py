@@ -1,0 +1,1 @@
+"""Lesson videos: presigned uploads, transcoding to an HLS ladder, and signed playback."""

@@ -1,0 +1,176 @@
+"""The video service against real moto (S3, DynamoDB, EventBridge), PostgreSQL and ffmpeg:
+upload through the presigned form, transcode, idempotency, retries, signed playback.
+
+Buckets are the test's own (no S3 notification), so the running platform's transcode
+consumer never races these direct calls."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from edu.adapters.pg_courses import PgCourseRepository
+from edu.adapters.redis_cache import RedisCache
+from edu.adapters.registry import Adapters
+from edu.auth.claims import Caller
+from edu.config import Settings
+from edu.courses.models import CourseIn, LessonIn, Money, SectionIn
+from edu.courses.service import CourseService
+from edu.errors import Forbidden, NotFound, Unauthorized
+from edu.pagination import CursorCodec
+from edu.services import build_video_service
+from edu.video.models import UploadIn
+from edu.video.service import GaveUp, RetryLater, VideoService
+from localcloud.stack import LocalCloud
+from tests.support.media import make_clip
+
+TEACHER = Caller(user_id=f"t-{uuid.uuid4().hex[:6]}", email="t@example.com", role="teacher",
+                 is_verified=True, session_id=None)
+STUDENT = Caller(user_id=f"s-{uuid.uuid4().hex[:6]}", email="s@example.com", role="student",
+                 is_verified=False, session_id=None)
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_clip(tmp_path_factory.mktemp("media") / "clip.mp4", seconds=3)
+
+
+@pytest.fixture
+def adapters(cloud: LocalCloud, aws_env: dict[str, str]) -> Iterator[Adapters]:
+    suffix = uuid.uuid4().hex[:8]
+    settings = Settings(AWS_ENDPOINT_URL=cloud.aws_url, DATABASE_URL=cloud.database_url,
+                        REDIS_URL=cloud.redis_url, EDU_RAW_VIDEO_BUCKET=f"raw-{suffix}",
+                        EDU_MEDIA_BUCKET=f"media-{suffix}", EDU_TRANSCODE_RETRY_DELAY_S=0,
+                        EDU_MAX_UPLOAD_BYTES=50_000_000)
+    registry = Adapters(settings)
+    s3 = registry.aws_client("s3")
+    s3.create_bucket(Bucket=settings.raw_video_bucket)
+    s3.create_bucket(Bucket=settings.media_bucket)
+    yield registry
+    registry.close()
+
+
+@pytest.fixture
+def videos(adapters: Adapters) -> VideoService:
+    return build_video_service(adapters)
+
+
+def video_lesson(adapters: Adapters, *, publish: bool = True) -> tuple[str, str]:
+    courses = CourseService(PgCourseRepository(adapters.pg_pool()),
+                            RedisCache(adapters.redis(), ttl_s=60), CursorCodec("s"))
+    course = courses.create(TEACHER, CourseIn(
+        title="Video course", category="video", level="beginner", language="en",
+        price=Money(amount=0, currency="usd")))
+    section = courses.add_section(TEACHER, course.id, SectionIn(title="S"))
+    lesson = courses.add_lesson(TEACHER, course.id, section.id,
+                                LessonIn(title="Watch", kind="video"))
+    if publish:
+        courses.publish(TEACHER, course.id)
+    return course.id, lesson.id
+
+
+def upload(videos: VideoService, course_id: str, lesson_id: str, content: bytes) -> str:
+    ticket = videos.request_upload(TEACHER, course_id, lesson_id, UploadIn(
+        filename="lesson.mp4", content_type="video/mp4", size_bytes=len(content)))
+    resp = httpx.post(ticket.url, data=ticket.fields,
+                      files={"file": ("lesson.mp4", content, "video/mp4")}, timeout=60)
+    assert resp.status_code == 204, resp.text
+    return str(ticket.fields["key"])
+
+
+def test_upload_transcode_once_and_play(videos: VideoService, adapters: Adapters,
+                                        clip: Path) -> None:
+    course_id, lesson_id = video_lesson(adapters)
+    key = upload(videos, course_id, lesson_id, clip.read_bytes())
+    assert videos.video(TEACHER, course_id, lesson_id).status == "awaiting_upload"
+
+    outcome = videos.handle_upload(key, attempt=1, remaining_s=600)
+    assert outcome.startswith("ready: 2 renditions")
+    assert videos.handle_upload(key, attempt=1, remaining_s=600).startswith("duplicate")
+
+    status = videos.video(TEACHER, course_id, lesson_id)
+    assert status.status == "ready" and status.duration_s == pytest.approx(3, abs=0.2)
+    assert [(r.name, r.height) for r in status.renditions] == [("480p", 480), ("360p", 360)]
+    assert status.playback is not None
+    prefix = f"hls/{course_id}/{lesson_id}/{key.split('/')[3]}/"
+    stored = {obj["Key"].removeprefix(prefix) for obj in media_keys(adapters)}
+    assert {"master.m3u8", "480p.m3u8", "360p.m3u8", "poster.jpg", "360p_000.ts"} <= stored
+
+    with pytest.raises(Unauthorized):
+        videos.video(None, course_id, lesson_id)
+    with pytest.raises(Forbidden):
+        videos.video(STUDENT, course_id, lesson_id)
+
+    # The master playlist carries the grant to its variants; variants list presigned
+    # segment URLs that object storage serves.
+    query = dict(p.split("=") for p in status.playback.master_url.split("?")[1].split("&"))
+    upload_id = key.split("/")[3]
+    master = videos.playlist(course_id, lesson_id, upload_id, "master.m3u8", query["exp"],
+                             query["sig"])
+    assert "480p.m3u8?exp=" in master and 'CODECS="avc1' in master
+    variant = videos.playlist(course_id, lesson_id, upload_id, "360p.m3u8", query["exp"],
+                              query["sig"])
+    segment_url = next(line for line in variant.splitlines() if line.startswith("http"))
+    segment = httpx.get(segment_url, timeout=30)
+    assert segment.status_code == 200 and segment.content[:1] == b"\x47"  # MPEG-TS sync
+    with pytest.raises(Forbidden):
+        videos.playlist(course_id, lesson_id, upload_id, "master.m3u8", query["exp"],
+                        "0" * 64)
+    with pytest.raises(NotFound):
+        videos.playlist(course_id, lesson_id, upload_id, "../../secret.m3u8", query["exp"],
+                        query["sig"])
+
+
+def test_a_newer_upload_supersedes_and_the_ready_version_keeps_playing(
+        videos: VideoService, adapters: Adapters, clip: Path) -> None:
+    course_id, lesson_id = video_lesson(adapters)
+    first = upload(videos, course_id, lesson_id, clip.read_bytes())
+    videos.handle_upload(first, attempt=1, remaining_s=600)
+    second = upload(videos, course_id, lesson_id, clip.read_bytes())
+    third = upload(videos, course_id, lesson_id, clip.read_bytes())
+    assert videos.handle_upload(second, attempt=1, remaining_s=600).startswith("ignored")
+    teacher_view = videos.video(TEACHER, course_id, lesson_id)
+    assert teacher_view.status == "awaiting_upload" and teacher_view.playback is not None
+    assert first.split("/")[3] in teacher_view.playback.master_url  # still the first
+    assert third.split("/")[3] not in teacher_view.playback.master_url
+
+
+def test_a_corrupt_upload_is_retried_then_failed_with_a_reason(
+        videos: VideoService, adapters: Adapters) -> None:
+    course_id, lesson_id = video_lesson(adapters, publish=False)
+    key = upload(videos, course_id, lesson_id, b"\x00\x00\x00\x18ftypmp42" + b"junk" * 500)
+    with pytest.raises(RetryLater):
+        videos.handle_upload(key, attempt=1, remaining_s=600)
+    retrying = videos.video(TEACHER, course_id, lesson_id)
+    assert retrying.status == "processing" and retrying.reason
+    with pytest.raises(RetryLater):
+        videos.handle_upload(key, attempt=2, remaining_s=600)
+    with pytest.raises(GaveUp):
+        videos.handle_upload(key, attempt=3, remaining_s=600)
+    failed = videos.video(TEACHER, course_id, lesson_id)
+    assert failed.status == "failed"
+    assert failed.reason and "not a video we can read" in failed.reason
+    # a redelivery after the end changes nothing
+    assert videos.handle_upload(key, attempt=4, remaining_s=600).startswith("duplicate")
+    with pytest.raises(NotFound):  # a draft's lessons do not exist for students
+        videos.video(STUDENT, course_id, lesson_id)
+
+
+def test_a_transcode_past_its_deadline_is_reported(videos: VideoService,
+                                                   adapters: Adapters, clip: Path) -> None:
+    course_id, lesson_id = video_lesson(adapters)
+    key = upload(videos, course_id, lesson_id, clip.read_bytes())
+    # remaining_s below the safety margin: the deadline passes at once
+    with pytest.raises(RetryLater) as retry:
+        videos.handle_upload(key, attempt=1, remaining_s=20)
+    assert "time limit" in str(retry.value)
+
+
+def media_keys(adapters: Adapters) -> list[dict[str, Any]]:
+    listing = adapters.aws_client("s3").list_objects_v2(Bucket=adapters.settings.media_bucket)
+    return list(listing.get("Contents", []))
