@@ -80,9 +80,10 @@ def aws_env(cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> dict[str, str
 def platform(cloud: LocalCloud, tmp_path_factory: pytest.TempPathFactory
              ) -> Iterator[RunningPlatform]:
     """The project's functions behind the local API gateway (rate limits raised: the suite
-    signs in many times from 127.0.0.1; the limits have their own tests)."""
+    signs in many times from 127.0.0.1; the limits have their own tests). Failed transcodes
+    are retried after 1 s instead of 30 s."""
     running = start_platform(cloud, tmp_path_factory.mktemp("platform") / "runtime.log",
                              LoginLimitPerIp="100000", LoginLimitPerEmail="100000",
-                             RegisterLimitPerIp="100000")
+                             RegisterLimitPerIp="100000", TranscodeRetryDelay="1")
     yield running
     stop_platform(running)

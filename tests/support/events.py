@@ -1,4 +1,5 @@
-"""Watching the event bus in tests: a rule (pattern) delivering to a fresh SQS queue."""
+"""Watching the event bus in tests (a rule delivering to a fresh SQS queue), and the mail
+the platform sent."""
 
 from __future__ import annotations
 
@@ -11,19 +12,20 @@ from typing import Any
 
 import boto3
 
+from localcloud.aws import sent_emails
 from localcloud.stack import LocalCloud
 
 BUS = "edu-platform-events"
 
 
-def _client(cloud: LocalCloud, service: str) -> Any:
+def aws_client(cloud: LocalCloud, service: str) -> Any:
     return boto3.client(service, endpoint_url=cloud.aws_url, region_name="us-east-1",
                         aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
 class Watch:
     def __init__(self, cloud: LocalCloud, url: str) -> None:
-        self.sqs = _client(cloud, "sqs")
+        self.sqs = aws_client(cloud, "sqs")
         self.url = url
         self.seen: list[dict[str, Any]] = []
 
@@ -43,7 +45,7 @@ class Watch:
 
 @contextmanager
 def watch_events(cloud: LocalCloud, pattern: dict[str, Any]) -> Iterator[Watch]:
-    sqs, events = _client(cloud, "sqs"), _client(cloud, "events")
+    sqs, events = aws_client(cloud, "sqs"), aws_client(cloud, "events")
     name = f"watch-{uuid.uuid4().hex[:10]}"
     url = sqs.create_queue(QueueName=name)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
@@ -56,3 +58,16 @@ def watch_events(cloud: LocalCloud, pattern: dict[str, Any]) -> Iterator[Watch]:
         events.remove_targets(Rule=name, EventBusName=BUS, Ids=["q"])
         events.delete_rule(Name=name, EventBusName=BUS)
         sqs.delete_queue(QueueUrl=url)
+
+
+def mail_to(cloud: LocalCloud, address: str, count: int = 1, timeout: float = 20,
+            subject: str | None = None) -> list[dict[str, Any]]:
+    """Emails sent to address (with that subject, if given), waiting up to timeout for
+    `count` of them."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [m for m in sent_emails(cloud.aws_url) if address in m["to"]
+                 and (subject is None or m["subject"] == subject)]
+        if len(found) >= count or time.monotonic() >= deadline:
+            return found
+        time.sleep(0.3)

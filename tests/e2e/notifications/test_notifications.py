@@ -7,28 +7,16 @@ import time
 import uuid
 from typing import Any
 
-import boto3
 import httpx
 
-from localcloud.aws import sent_emails
 from localcloud.stack import LocalCloud
+from tests.support.events import aws_client, mail_to
 from tests.support.identity import bearer, login, register
 from tests.support.platform import RunningPlatform
 
 
-def mail_to(cloud: LocalCloud, address: str, count: int = 1, timeout: float = 20
-            ) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = [m for m in sent_emails(cloud.aws_url) if address in m["to"]]
-        if len(found) >= count or time.monotonic() >= deadline:
-            return found
-        time.sleep(0.3)
-
-
 def sqs(cloud: LocalCloud) -> Any:
-    return boto3.client("sqs", endpoint_url=cloud.aws_url, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return aws_client(cloud, "sqs")
 
 
 def as_bus_event(envelope: dict[str, Any]) -> str:
