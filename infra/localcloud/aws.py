@@ -188,6 +188,14 @@ def _table_spec(t: Resource) -> dict[str, Any]:
 # --- S3 ------------------------------------------------------------------------------------
 
 
+# CloudFormation's CorsRule names -> the S3 API's
+_CORS_NAMES = {"Id": "ID", "MaxAge": "MaxAgeSeconds", "ExposedHeaders": "ExposeHeaders"}
+
+
+def cors_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    return {_CORS_NAMES.get(key, key): value for key, value in rule.items()}
+
+
 def _buckets(template: Template, s3: Any, report: BootstrapReport) -> None:
     existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     for b in template.of_type("AWS::S3::Bucket"):
@@ -195,8 +203,8 @@ def _buckets(template: Template, s3: Any, report: BootstrapReport) -> None:
             s3.create_bucket(Bucket=b.physical_name)
         report.add("bucket", b.physical_name, b.physical_name not in existing)
         if b.properties.get("CorsConfiguration"):
-            s3.put_bucket_cors(Bucket=b.physical_name, CORSConfiguration={
-                "CORSRules": b.properties["CorsConfiguration"]["CorsRules"]})
+            s3.put_bucket_cors(Bucket=b.physical_name, CORSConfiguration={"CORSRules": [
+                cors_rule(rule) for rule in b.properties["CorsConfiguration"]["CorsRules"]]})
         notif = b.properties.get("NotificationConfiguration")
         if notif:
             s3.put_bucket_notification_configuration(

@@ -63,7 +63,7 @@ def scale_filter(probe: Probe, spec: RenditionSpec) -> str:
 
 
 def hls_command(ffmpeg: str, source: Path, out_dir: Path, probe: Probe,
-                ladder: list[RenditionSpec]) -> list[str]:
+                ladder: list[RenditionSpec], preset: str = "veryfast") -> list[str]:
     n = len(ladder)
     split = f"[0:v]split={n}" + "".join(f"[v{i}]" for i in range(n))
     scaled = ";".join(f"[v{i}]{scale_filter(probe, spec)}[v{i}o]"
@@ -80,7 +80,7 @@ def hls_command(ffmpeg: str, source: Path, out_dir: Path, probe: Probe,
         cmd += ["-c:a", "aac", "-ac", "2"]
     streams = " ".join(f"v:{i}{f',a:{i}' if probe.has_audio else ''},name:{spec.name}"
                        for i, spec in enumerate(ladder))
-    cmd += ["-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high",
+    cmd += ["-c:v", "libx264", "-preset", preset, "-profile:v", "high",
             "-pix_fmt", "yuv420p", "-sc_threshold", "0",
             # a keyframe at every segment boundary, so every rendition switches cleanly
             "-force_key_frames", f"expr:gte(t,n_forced*{SEGMENT_S})",
@@ -105,8 +105,9 @@ def renditions_from_master(master: str) -> list[Rendition]:
 
 
 class FfmpegTranscoder:
-    def __init__(self, ffmpeg: str | None = None) -> None:
+    def __init__(self, ffmpeg: str | None = None, preset: str = "veryfast") -> None:
         self._ffmpeg = ffmpeg
+        self.preset = preset  # x264 speed/size trade-off (docs/benchmarks.md)
 
     @property
     def ffmpeg(self) -> str:
@@ -125,7 +126,7 @@ class FfmpegTranscoder:
                   ladder: list[RenditionSpec], deadline_s: float,
                   on_progress: Callable[[float], None]) -> list[Rendition]:
         started = time.monotonic()
-        cmd = hls_command(self.ffmpeg, source, out_dir, probe, ladder)
+        cmd = hls_command(self.ffmpeg, source, out_dir, probe, ladder, self.preset)
         with tempfile.TemporaryFile() as stderr:
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr, text=True)
             assert proc.stdout is not None

@@ -1,0 +1,99 @@
+"""Transcode benchmark: a generated 60 s 720p clip (moving test pattern + tone) to the HLS
+ladder (720p/480p/360p), as a multiple of realtime, with ffmpeg's peak memory. Each variant
+runs in its own process so peak RSS is its own. Not a test: prints numbers for
+docs/benchmarks.md.
+
+    .venv/bin/python loadtests/bench/transcode_bench.py [--seconds 60] [--repeat 1]
+
+Variants: the baseline a first script would write (one ffmpeg run per rendition, x264's
+default preset), one decode split into every rendition (ours) at the default preset, and
+ours at the faster presets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+for extra in ("infra", "shared", ""):
+    sys.path.insert(0, str(ROOT / extra))
+
+from edu.adapters.ffmpeg import FfmpegTranscoder, ffmpeg_path, scale_filter  # noqa: E402
+from edu.video.models import ladder_for  # noqa: E402
+from tests.support.media import make_clip  # noqa: E402
+
+VARIANTS = {
+    "baseline: a run per rendition, preset medium": ("separate", "medium"),
+    "one decode split 3 ways, preset medium": ("split", "medium"),
+    "one decode split 3 ways, preset veryfast (ours)": ("split", "veryfast"),
+    "one decode split 3 ways, preset superfast": ("split", "superfast"),
+}
+
+
+def run_variant(source: Path, mode: str, preset: str) -> dict[str, float]:
+    transcoder = FfmpegTranscoder(preset=preset)
+    probe = transcoder.probe(source)
+    ladder = ladder_for(probe)
+    with tempfile.TemporaryDirectory() as out:
+        started = time.perf_counter()
+        if mode == "split":
+            transcoder.transcode(source, Path(out), probe, ladder, 3600, lambda _p: None)
+        else:
+            for spec in ladder:
+                subprocess.run(
+                    [ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-y", "-i",
+                     str(source), "-vf", scale_filter(probe, spec), "-c:v", "libx264",
+                     "-preset", preset, "-b:v", f"{spec.video_kbps}k", "-c:a", "aac",
+                     "-b:a", "128k", "-f", "hls", "-hls_time", "4", "-hls_playlist_type",
+                     "vod", str(Path(out) / f"{spec.name}.m3u8")], check=True)
+        wall = time.perf_counter() - started
+        size = sum(p.stat().st_size for p in Path(out).iterdir())
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {"wall_s": wall, "realtime_x": probe.duration_s / wall,
+            "peak_ffmpeg_mib": peak_kib / 1024, "output_mib": size / 2**20,
+            "renditions": len(ladder)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--variant", help=argparse.SUPPRESS)
+    parser.add_argument("--source", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.variant:  # child process: one variant, JSON out
+        mode, preset = VARIANTS[args.variant]
+        print(json.dumps(run_variant(Path(args.source), mode, preset)))
+        return
+    with tempfile.TemporaryDirectory() as work:
+        source = make_clip(Path(work) / "source.mp4", seconds=args.seconds, size="1280x720",
+                           fps=30)
+        rows: dict[str, list[dict[str, float]]] = {name: [] for name in VARIANTS}
+        for _ in range(args.repeat):
+            for name in VARIANTS:
+                out = subprocess.run([sys.executable, __file__, "--variant", name,
+                                      "--source", str(source)], capture_output=True,
+                                     text=True, check=True).stdout
+                rows[name].append(json.loads(out))
+    base = min(r["wall_s"] for r in rows[next(iter(VARIANTS))])
+    print(f"{args.seconds} s 1280x720 30 fps source -> 720p/480p/360p HLS, best of "
+          f"{args.repeat}")
+    print(f"{'variant':50} {'wall s':>7} {'x realtime':>10} {'vs base':>8} "
+          f"{'peak MiB':>9} {'out MiB':>8}")
+    for name, results in rows.items():
+        best = min(results, key=lambda r: r["wall_s"])
+        print(f"{name:50} {best['wall_s']:7.1f} {best['realtime_x']:10.2f} "
+              f"{base / best['wall_s']:7.2f}x {best['peak_ffmpeg_mib']:9.0f} "
+              f"{best['output_mib']:8.1f}")
+
+
+if __name__ == "__main__":
+    main()
