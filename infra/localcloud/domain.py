@@ -147,13 +147,37 @@ def _demo_courses(teacher_id: str) -> int:
         for s_index, section_title in enumerate(("Getting started", "Going further")):
             section = courses.add_section(who, course.id, SectionIn(title=section_title))
             for l_index in range(2):
-                courses.add_lesson(who, course.id, section.id, LessonIn(
-                    title=f"Lesson {s_index * 2 + l_index + 1}", kind="text",
-                    body=f"{title}: lesson {s_index * 2 + l_index + 1}.",
-                    free_preview=s_index == 0 and l_index == 0))
+                first = s_index == 0 and l_index == 0
+                lesson = courses.add_lesson(who, course.id, section.id, LessonIn(
+                    title=f"Lesson {s_index * 2 + l_index + 1}",
+                    kind="video" if first else "text",
+                    body="" if first else f"{title}: lesson {s_index * 2 + l_index + 1}.",
+                    free_preview=first))
+                if first and title == DEMO_COURSES[0][0]:
+                    _demo_video(who, course.id, lesson.id)
         courses.publish(who, course.id)
     flush_outbox()
     return len(DEMO_COURSES)
+
+
+def _demo_video(who: Any, course_id: str, lesson_id: str) -> None:
+    """Uploads a generated clip as a teacher would (presigned form); the runtime's transcode
+    function picks it up from the queue once it runs."""
+    import tempfile
+
+    import httpx
+
+    from edu.services import video_service
+    from edu.video.models import UploadIn
+    from localcloud.media import make_clip
+
+    with tempfile.TemporaryDirectory() as work:
+        content = make_clip(Path(work) / "welcome.mp4", seconds=6, size="1280x720"
+                            ).read_bytes()
+        ticket = video_service().request_upload(who, course_id, lesson_id, UploadIn(
+            filename="welcome.mp4", content_type="video/mp4", size_bytes=len(content)))
+        httpx.post(ticket.url, data=ticket.fields, timeout=60,
+                   files={"file": ("welcome.mp4", content, "video/mp4")}).raise_for_status()
 
 
 # --- Stripe (local) ------------------------------------------------------------------------

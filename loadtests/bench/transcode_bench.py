@@ -28,7 +28,7 @@ for extra in ("infra", "shared", ""):
 
 from edu.adapters.ffmpeg import FfmpegTranscoder, ffmpeg_path, scale_filter  # noqa: E402
 from edu.video.models import ladder_for  # noqa: E402
-from tests.support.media import make_clip  # noqa: E402
+from localcloud.media import make_clip  # noqa: E402
 
 VARIANTS = {
     "baseline: a run per rendition, preset medium": ("separate", "medium"),

@@ -57,6 +57,15 @@ def test_up_status_down(tmp_path: Path) -> None:
         catalog = httpx.get(f"{api}/courses").json()["items"]
         assert {c["title"] for c in catalog} >= {"Python for Absolute Beginners",
                                                  "Kubernetes in Practice"}
+        # The demo video (uploaded before the runtime started) is transcoded by it.
+        python = next(c for c in catalog if c["title"] == "Python for Absolute Beginners")
+        syllabus = httpx.get(f"{api}/courses/{python['id']}/syllabus").json()
+        first = syllabus["sections"][0]["lessons"][0]
+        video_url = f"{api}/courses/{python['id']}/lessons/{first['id']}/video"
+        while (video := httpx.get(video_url).json())["status"] != "ready":
+            assert time.monotonic() < deadline + 90, (video, log.read_text()[-3000:])
+            time.sleep(0.5)
+        assert httpx.get(video["playback"]["master_url"]).status_code == 200
         made = edu("admin", "create", "--email", "ops@example.com", "--password",
                    "a long admin passphrase", env=env)
         assert made.returncode == 0, made.stdout + made.stderr

@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
+from localcloud.media import make_clip
 from localcloud.stack import LocalCloud
 from tests.support.courses import create_course
 from tests.support.events import aws_client, mail_to
 from tests.support.identity import bearer, login, register
-from tests.support.media import make_clip
 from tests.support.platform import RunningPlatform
 
 

@@ -6,14 +6,18 @@ consumer never races these direct calls."""
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from edu.adapters.dynamo_enrollment import DynamoEnrollmentStore
+from edu.adapters.ffmpeg import FfmpegTranscoder, ffmpeg_path
 from edu.adapters.pg_courses import PgCourseRepository
 from edu.adapters.redis_cache import RedisCache
 from edu.adapters.registry import Adapters
@@ -21,13 +25,15 @@ from edu.auth.claims import Caller
 from edu.config import Settings
 from edu.courses.models import CourseIn, LessonIn, Money, SectionIn
 from edu.courses.service import CourseService
+from edu.enrollment.models import EnrollmentOut
 from edu.errors import Forbidden, NotFound, Unauthorized
 from edu.pagination import CursorCodec
 from edu.services import build_video_service
-from edu.video.models import UploadIn
+from edu.video.models import Probe, UploadIn
+from edu.video.ports import InvalidMedia
 from edu.video.service import GaveUp, RetryLater, VideoService
+from localcloud.media import make_clip
 from localcloud.stack import LocalCloud
-from tests.support.media import make_clip
 
 TEACHER = Caller(user_id=f"t-{uuid.uuid4().hex[:6]}", email="t@example.com", role="teacher",
                  is_verified=True, session_id=None)
@@ -171,6 +177,49 @@ def test_a_transcode_past_its_deadline_is_reported(videos: VideoService,
     assert "time limit" in str(retry.value)
 
 
+def build_enrollment_store(adapters: Adapters) -> DynamoEnrollmentStore:
+    s = adapters.settings
+    return DynamoEnrollmentStore(s.enrollments_table, s.aws_endpoint_url, s.region)
+
+
 def media_keys(adapters: Adapters) -> list[dict[str, Any]]:
     listing = adapters.aws_client("s3").list_objects_v2(Bucket=adapters.settings.media_bucket)
     return list(listing.get("Contents", []))
+
+
+def test_real_ffmpeg_probes_sources(tmp_path: Path, clip: Path) -> None:
+    transcoder = FfmpegTranscoder()
+    assert transcoder.probe(clip) == Probe(duration_s=pytest.approx(3, abs=0.1),  # type: ignore[arg-type]
+                                           width=854, height=480, has_audio=True)
+    portrait = make_clip(tmp_path / "portrait.mp4", seconds=1, size="360x640", audio=False)
+    assert transcoder.probe(portrait).has_audio is False
+    sound = tmp_path / "sound.m4a"
+    subprocess.run([ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+                    "sine=duration=1", "-c:a", "aac", str(sound)], check=True)
+    with pytest.raises(InvalidMedia, match="no video stream"):
+        transcoder.probe(sound)
+    text = tmp_path / "notes.mp4"
+    text.write_text("just some text")
+    with pytest.raises(InvalidMedia, match="not a video"):
+        transcoder.probe(text)
+
+
+def test_teacher_sees_progress_students_see_only_what_plays(
+        videos: VideoService, adapters: Adapters, clip: Path) -> None:
+    course_id, lesson_id = video_lesson(adapters)
+    key = upload(videos, course_id, lesson_id, clip.read_bytes())
+    upload_id, now = key.split("/")[3], datetime.now(UTC)
+    assert videos.store.claim(course_id, lesson_id, upload_id, 1, now,
+                              now + timedelta(minutes=5)) == "claimed"
+    assert videos.store.claim(course_id, lesson_id, upload_id, 1, now,
+                              now + timedelta(minutes=5)) == "busy"  # another worker
+    videos.store.progress(course_id, lesson_id, upload_id, 42.04, now)
+    teacher_view = videos.video(TEACHER, course_id, lesson_id)
+    assert (teacher_view.status, teacher_view.percent) == ("processing", 42.0)
+    enroll = build_enrollment_store(adapters)
+    enroll.create_enrollment(STUDENT.user_id, EnrollmentOut(
+        id=str(uuid.uuid4()), course_id=course_id, course_title="Video course",
+        status="active", source="free", created_at=now))
+    student_view = videos.video(STUDENT, course_id, lesson_id)
+    assert (student_view.status, student_view.percent, student_view.playback) == (
+        "processing", None, None)
