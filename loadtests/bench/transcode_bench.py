@@ -6,14 +6,15 @@ docs/benchmarks.md.
     .venv/bin/python loadtests/bench/transcode_bench.py [--seconds 60] [--repeat 1]
 
 Variants: the baseline a first script would write (one ffmpeg run per rendition, x264's
-default preset), one decode split into every rendition (ours) at the default preset, and
-ours at the faster presets.
+default preset), then one decode split into every rendition at several x264 presets. SSIM
+of the top and lowest rendition against the (scaled) source shows what speed costs.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import resource
 import subprocess
 import sys
@@ -31,15 +32,16 @@ from edu.video.models import ladder_for  # noqa: E402
 from localcloud.media import make_clip  # noqa: E402
 
 VARIANTS = {
-    "baseline: a run per rendition, preset medium": ("separate", "medium"),
-    "one decode split 3 ways, preset medium": ("split", "medium"),
-    "one decode split 3 ways, preset veryfast (ours)": ("split", "veryfast"),
-    "one decode split 3 ways, preset superfast": ("split", "superfast"),
+    "baseline: a run per rendition, preset medium": ("separate", "medium", "medium"),
+    "one decode split 3 ways, medium": ("split", "medium", "medium"),
+    "one decode split 3 ways, veryfast": ("split", "veryfast", "veryfast"),
+    "split, veryfast top + superfast lower (ours)": ("split", "veryfast", "superfast"),
+    "one decode split 3 ways, superfast": ("split", "superfast", "superfast"),
 }
 
 
-def run_variant(source: Path, mode: str, preset: str) -> dict[str, float]:
-    transcoder = FfmpegTranscoder(preset=preset)
+def run_variant(source: Path, mode: str, preset: str, lower: str) -> dict[str, float]:
+    transcoder = FfmpegTranscoder(preset=preset, lower_preset=lower)
     probe = transcoder.probe(source)
     ladder = ladder_for(probe)
     with tempfile.TemporaryDirectory() as out:
@@ -55,11 +57,23 @@ def run_variant(source: Path, mode: str, preset: str) -> dict[str, float]:
                      "-b:a", "128k", "-f", "hls", "-hls_time", "4", "-hls_playlist_type",
                      "vod", str(Path(out) / f"{spec.name}.m3u8")], check=True)
         wall = time.perf_counter() - started
+        peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         size = sum(p.stat().st_size for p in Path(out).iterdir())
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        quality = {spec.name: ssim(Path(out) / f"{spec.name}.m3u8", source, spec.short_side)
+                   for spec in ladder}
     return {"wall_s": wall, "realtime_x": probe.duration_s / wall,
             "peak_ffmpeg_mib": peak_kib / 1024, "output_mib": size / 2**20,
-            "renditions": len(ladder)}
+            "ssim_top": quality[ladder[0].name], "ssim_low": quality[ladder[-1].name]}
+
+
+def ssim(rendition: Path, source: Path, height: int) -> float:
+    """SSIM of a rendition against the source scaled to its size (1.0 = identical)."""
+    done = subprocess.run(
+        [ffmpeg_path(), "-hide_banner", "-nostdin", "-i", str(rendition), "-i", str(source),
+         "-lavfi", f"[1:v]scale=-2:{height}[ref];[0:v][ref]ssim", "-f", "null", "-"],
+        capture_output=True, text=True, check=True)
+    match = re.search(r"All:([0-9.]+)", done.stderr)
+    return float(match[1]) if match else 0.0
 
 
 def main() -> None:
@@ -70,8 +84,7 @@ def main() -> None:
     parser.add_argument("--source", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.variant:  # child process: one variant, JSON out
-        mode, preset = VARIANTS[args.variant]
-        print(json.dumps(run_variant(Path(args.source), mode, preset)))
+        print(json.dumps(run_variant(Path(args.source), *VARIANTS[args.variant])))
         return
     with tempfile.TemporaryDirectory() as work:
         source = make_clip(Path(work) / "source.mp4", seconds=args.seconds, size="1280x720",
@@ -86,13 +99,13 @@ def main() -> None:
     base = min(r["wall_s"] for r in rows[next(iter(VARIANTS))])
     print(f"{args.seconds} s 1280x720 30 fps source -> 720p/480p/360p HLS, best of "
           f"{args.repeat}")
-    print(f"{'variant':50} {'wall s':>7} {'x realtime':>10} {'vs base':>8} "
-          f"{'peak MiB':>9} {'out MiB':>8}")
+    print(f"{'variant':46} {'wall s':>7} {'x realtime':>10} {'vs base':>8} "
+          f"{'peak MiB':>9} {'out MiB':>8} {'SSIM top':>8} {'SSIM low':>8}")
     for name, results in rows.items():
         best = min(results, key=lambda r: r["wall_s"])
-        print(f"{name:50} {best['wall_s']:7.1f} {best['realtime_x']:10.2f} "
+        print(f"{name:46} {best['wall_s']:7.1f} {best['realtime_x']:10.2f} "
               f"{base / best['wall_s']:7.2f}x {best['peak_ffmpeg_mib']:9.0f} "
-              f"{best['output_mib']:8.1f}")
+              f"{best['output_mib']:8.1f} {best['ssim_top']:8.4f} {best['ssim_low']:8.4f}")
 
 
 if __name__ == "__main__":

@@ -50,3 +50,20 @@ def test_event_files_parse(path: Path) -> None:
 
 def test_there_are_event_files() -> None:
     assert list((ROOT / "events").rglob("*.json"))
+
+
+def test_every_dead_letter_queue_has_an_alarm() -> None:
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    # CloudFormation short forms (!Ref, !GetAtt, !Sub) as plain tagged values.
+    Loader.add_multi_constructor("!", lambda loader, tag, node: {tag: str(node.value)})
+    raw = yaml.load((ROOT / "template.yaml").read_text(), Loader=Loader)["Resources"]
+    dlqs = {str(r["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["GetAtt"])
+            .split(".")[0] for r in raw.values()
+            if r["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" in r["Properties"]}
+    alarmed = {str(r["Properties"]["Dimensions"][0]["Value"]["GetAtt"]).split(".")[0]
+               for r in raw.values() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    assert dlqs and dlqs <= alarmed, f"DLQs without an alarm: {dlqs - alarmed}"
