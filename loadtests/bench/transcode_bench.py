@@ -32,16 +32,15 @@ from edu.video.models import ladder_for  # noqa: E402
 from localcloud.media import make_clip  # noqa: E402
 
 VARIANTS = {
-    "baseline: a run per rendition, preset medium": ("separate", "medium", "medium"),
-    "one decode split 3 ways, medium": ("split", "medium", "medium"),
-    "one decode split 3 ways, veryfast": ("split", "veryfast", "veryfast"),
-    "split, veryfast top + superfast lower (ours)": ("split", "veryfast", "superfast"),
-    "one decode split 3 ways, superfast": ("split", "superfast", "superfast"),
+    "baseline: a run per rendition, preset medium": ("separate", "medium"),
+    "one decode split 3 ways, medium": ("split", "medium"),
+    "one decode split 3 ways, veryfast": ("split", "veryfast"),
+    "one decode split 3 ways, superfast (ours)": ("split", "superfast"),
 }
 
 
-def run_variant(source: Path, mode: str, preset: str, lower: str) -> dict[str, float]:
-    transcoder = FfmpegTranscoder(preset=preset, lower_preset=lower)
+def run_variant(source: Path, mode: str, preset: str) -> dict[str, float]:
+    transcoder = FfmpegTranscoder(preset=preset)
     probe = transcoder.probe(source)
     ladder = ladder_for(probe)
     with tempfile.TemporaryDirectory() as out:
