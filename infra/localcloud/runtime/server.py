@@ -38,6 +38,7 @@ class LocalRuntime:
         self.watch = watch
         self.api_port = api_port
         self.lambda_port = lambda_port
+        self.endpoint = endpoint
         self._background: set[asyncio.Task[Any]] = set()
         self._watcher: asyncio.Task[None] | None = None
         self._by_name = {fn.name: fn.name for fn in template.functions.values()}
@@ -56,6 +57,8 @@ class LocalRuntime:
         port = (scope.get("server") or ("", 0))[1]
         if port == self.lambda_port:
             await self._lambda_api(scope, receive, send)
+        elif scope["path"].startswith("/_edu/mail") and self.endpoint:
+            await self._mailbox(scope, send)
         else:
             await self.gateway(scope, receive, send)
 
@@ -88,6 +91,28 @@ class LocalRuntime:
         if self.triggers:
             await self.triggers.stop()
         await self.runtime.close()
+
+    # --- local mail viewer ------------------------------------------------------------
+
+    async def _mailbox(self, scope: dict[str, Any], send: Any) -> None:
+        from urllib.parse import parse_qs
+
+        from localcloud.aws import sent_emails
+        from localcloud.mailbox import MESSAGE_CSP, mailbox_page, message_page
+
+        messages = await asyncio.to_thread(sent_emails, self.endpoint)
+        rest = scope["path"].removeprefix("/_edu/mail").strip("/")
+        if not rest:
+            query = parse_qs(scope.get("query_string", b"").decode())
+            page = mailbox_page(messages, (query.get("to") or [None])[0])
+            await _respond(send, 200, page.encode(), "text/html; charset=utf-8")
+            return
+        html = message_page(messages, int(rest)) if rest.isdigit() else None
+        if html is None:
+            await _respond(send, 404, b'{"message":"Not Found"}')
+            return
+        await _respond(send, 200, html.encode(), "text/html; charset=utf-8",
+                       [(b"content-security-policy", MESSAGE_CSP.encode())])
 
     # --- Lambda Invoke API ------------------------------------------------------------
 

@@ -42,6 +42,21 @@ def test_registration_sends_one_welcome_email(platform: RunningPlatform,
     assert len(mail_to(cloud, user["email"], timeout=0)) == 1
 
 
+def test_mail_viewer_under_the_local_gateway(platform: RunningPlatform,
+                                            cloud: LocalCloud) -> None:
+    user = register(platform.api, full_name="Grace <b>Hopper</b>")
+    mail_to(cloud, user["email"])
+    inbox = httpx.get(f"{platform.api}/_edu/mail", params={"to": user["email"]}, timeout=30)
+    assert inbox.status_code == 200 and inbox.headers["content-type"].startswith("text/html")
+    assert "Sent mail (1)" in inbox.text
+    assert "Welcome to EduPlatform, Grace &lt;b&gt;Hopper&lt;/b&gt;" in inbox.text  # escaped
+    number = inbox.text.split('href="/_edu/mail/')[1].split('"')[0]
+    message = httpx.get(f"{platform.api}/_edu/mail/{number}", timeout=30)
+    assert message.status_code == 200 and user["email"] in message.text
+    assert "script-src" not in message.headers["content-security-policy"]  # none at all
+    assert httpx.get(f"{platform.api}/_edu/mail/999999", timeout=30).status_code == 404
+
+
 def test_redelivered_event_sends_one_email(platform: RunningPlatform,
                                            cloud: LocalCloud) -> None:
     user = register(platform.api)
