@@ -1,14 +1,18 @@
-"""Scheduled sweep: publishes outbox events that the per-request flush did not."""
+"""Scheduled sweep: publishes outbox events (PostgreSQL rows, DynamoDB outbox items) that
+the per-request flush did not, e.g. after a crash or while EventBridge was failing."""
 
 from typing import Any
 
-from edu.services import outbox_relay
+from edu.services import relay_outboxes
+
+BATCH = 100
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    published = 0
+    published: dict[str, int] = {}
     while True:
-        batch = outbox_relay().relay(limit=100)
-        published += batch
-        if batch < 100 or context.get_remaining_time_in_millis() < 5000:
-            return {"published": published}
+        sent = relay_outboxes(limit=BATCH)
+        for source, count in sent.items():
+            published[source] = published.get(source, 0) + count
+        if max(sent.values()) < BATCH or context.get_remaining_time_in_millis() < 5000:
+            return published

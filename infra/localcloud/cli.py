@@ -97,6 +97,10 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--host", default=None)
     load.set_defaults(run=cmd_load)
 
+    search = sub.add_parser("search", help="the search index").add_subparsers(metavar="TASK")
+    search.add_parser("reindex", help="rebuild the Meilisearch index from PostgreSQL"
+                      ).set_defaults(run=cmd_search_reindex)
+
     mail = sub.add_parser("mail", help="emails the local stack sent (moto SES)")
     mail.add_argument("--to", help="only messages to this address")
     mail.add_argument("--body", action="store_true", help="print the bodies too")
@@ -379,6 +383,14 @@ def cmd_seed(args: argparse.Namespace) -> int:
     cloud = LocalCloud.attach(CloudConfig.from_env())
     for line in seed(cloud, args.users, args.courses, args.teachers):
         print(f"seeded {line}")
+    return 0
+
+
+def cmd_search_reindex(args: argparse.Namespace) -> int:
+    from localcloud.domain import search_reindex
+    from localcloud.stack import LocalCloud
+
+    print(search_reindex(LocalCloud.attach(CloudConfig.from_env())))
     return 0
 
 

@@ -64,13 +64,30 @@ def _aws(service: str, region: str) -> Any:
     return boto3.client(service, region_name=region)  # type: ignore[call-overload]
 
 
-def domain_env(cloud: LocalCloud) -> dict[str, str]:
-    """The environment a function would see, for running domain code in this process."""
+def domain_env(cloud: LocalCloud, function: str | None = None) -> dict[str, str]:
+    """The environment a function (the first, or the one named) would see, for running
+    domain code in this process."""
     tpl = cloud.template()
-    env = dict(next(iter(tpl.functions.values())).environment)
+    fn = tpl.functions[function] if function else next(iter(tpl.functions.values()))
+    env = dict(fn.environment)
     env.update(cloud.function_env())
     env["AWS_DEFAULT_REGION"] = tpl.region
     return env
+
+
+def search_reindex(cloud: LocalCloud, progress: bool = True) -> str:
+    """Rebuilds the Meilisearch index from PostgreSQL (the indexer function's settings)."""
+    os.environ.update(domain_env(cloud, "SearchIndexerFunction"))
+    from tqdm import tqdm
+
+    from edu.services import course_service
+
+    courses = course_service()
+    if courses.index is None:
+        return "no search index configured: set the MeiliUrl parameter (MEILI_URL)"
+    with tqdm(desc="courses indexed", unit=" courses", disable=not progress) as bar:
+        total = courses.reindex(on_batch=bar.update)
+    return f"indexed {total} published courses"
 
 
 def create_admin(cloud: LocalCloud, email: str, password: str, full_name: str) -> str:

@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     # Signs pagination cursors (not a credential: forging one only moves a page boundary).
     cursor_secret: str = Field("local-cursor-secret", validation_alias="EDU_CURSOR_SECRET")
     search_mode: Literal["naive", "ranked"] = Field("ranked", validation_alias="EDU_SEARCH_MODE")
+    # Meilisearch (optional): fed by the indexer, used by GET /search while it answers.
+    meili_url: str = Field("", validation_alias="MEILI_URL")
+    meili_api_key: str = Field("", validation_alias="MEILI_API_KEY")
+    meili_index: str = Field("courses", validation_alias="EDU_MEILI_INDEX")
     cache_ttl_s: int = Field(300, ge=1, validation_alias="EDU_CACHE_TTL_S")
 
     # Rate limits (sliding window, per minute).

@@ -21,6 +21,7 @@ from edu.observability import get_logger
 from edu.pagination import CursorCodec
 
 if TYPE_CHECKING:
+    from edu.adapters.dynamo_outbox import DynamoOutbox
     from edu.adapters.outbox import OutboxRelay
     from edu.enrollment.service import EnrollmentService
     from edu.notifications.service import NotificationService
@@ -59,10 +60,29 @@ class _LazyTokens:
         return jwt_issuer().issue(user, family_id)
 
 
+def dynamo_outbox(adapters: Adapters, table: str) -> DynamoOutbox:
+    from edu.adapters.dynamo_outbox import DynamoOutbox
+    from edu.adapters.eventbridge import EventBridgePublisher
+
+    s = adapters.settings
+    return DynamoOutbox(table, s.aws_endpoint_url, s.region, EventBridgePublisher(
+        adapters.aws_client("events"), s.event_bus_name))
+
+
+def relay_outboxes(limit: int = 100) -> dict[str, int]:
+    """Publishes what every outbox holds (PostgreSQL and the DynamoDB tables that produce
+    events): the scheduled sweep behind each request's own flush."""
+    adapters = get_adapters()
+    s = adapters.settings
+    sent = {"postgresql": outbox_relay().relay(limit=limit)}
+    for table in (s.users_table, s.enrollments_table, s.videos_table):
+        sent[table] = dynamo_outbox(adapters, table).relay(limit=limit)
+    return sent
+
+
 @cache
 def identity_service() -> IdentityService:
     from edu.adapters.dynamo_identity import DynamoIdentityStore
-    from edu.adapters.eventbridge import EventBridgePublisher
     from edu.adapters.passwords import Argon2Hasher
     from edu.adapters.ratelimit import RedisRateLimiter
 
@@ -75,7 +95,7 @@ def identity_service() -> IdentityService:
             "rate limiter unavailable: failing open", "ratelimit_unavailable")),
         hasher=Argon2Hasher(s.argon2_memory_kib, s.argon2_time_cost, s.argon2_parallelism),
         tokens=_LazyTokens(),
-        events=EventBridgePublisher(adapters.aws_client("events"), s.event_bus_name),
+        outbox=dynamo_outbox(adapters, s.users_table),
         limits=Limits(login_per_ip=s.login_limit_per_ip,
                       login_per_email=s.login_limit_per_email,
                       register_per_ip=s.register_limit_per_ip, window_s=s.rate_window_s,
@@ -85,25 +105,37 @@ def identity_service() -> IdentityService:
 
 @cache
 def course_service() -> CourseService:
+    return build_course_service(get_adapters())
+
+
+def build_course_service(adapters: Adapters) -> CourseService:
     from edu.adapters.pg_courses import PgCourseRepository
     from edu.adapters.redis_cache import RedisCache
 
-    adapters = get_adapters()
     s = adapters.settings
     def degraded(message: str) -> None:
         get_logger().warning(message, extra={"metric": "search_degraded"})
 
+    def fallback(why: str) -> None:
+        get_logger().warning("search served by PostgreSQL", extra={
+            "metric": "search_fallback", "reason": why})
+
+    index = None
+    if s.meili_url:
+        from edu.adapters.meili_search import MeiliCourseIndex
+
+        index = MeiliCourseIndex(s.meili_url, s.meili_api_key or None, s.meili_index)
     return CourseService(
         PgCourseRepository(adapters.pg_pool(), on_degraded=degraded),
         RedisCache(adapters.redis(), ttl_s=s.cache_ttl_s, on_unavailable=_counted(
             "cache unavailable: serving from PostgreSQL", "cache_unavailable")),
-        CursorCodec(s.cursor_secret), ranked_search=s.search_mode == "ranked")
+        CursorCodec(s.cursor_secret), ranked_search=s.search_mode == "ranked", index=index,
+        on_search_fallback=fallback)
 
 
 @cache
 def enrollment_service() -> EnrollmentService:
     from edu.adapters.dynamo_enrollment import DynamoEnrollmentStore
-    from edu.adapters.eventbridge import EventBridgePublisher
     from edu.adapters.pg_courses import PgCourseFacts
     from edu.adapters.stripe_gateway import StripeGateway
     from edu.enrollment.service import EnrollmentService
@@ -117,7 +149,7 @@ def enrollment_service() -> EnrollmentService:
         DynamoEnrollmentStore(s.enrollments_table, s.aws_endpoint_url, s.region),
         PgCourseFacts(adapters.pg_pool()),
         StripeGateway(s.stripe_secret_key, s.stripe_webhook_secret, s.stripe_api_base or None),
-        EventBridgePublisher(adapters.aws_client("events"), s.event_bus_name),
+        dynamo_outbox(adapters, s.enrollments_table),
         CursorCodec(s.cursor_secret), on_publish_failure=_publish_failed, log=log)
 
 
@@ -182,7 +214,6 @@ def video_service() -> VideoService:
 def build_video_service(adapters: Adapters) -> VideoService:
     from edu.adapters.dynamo_enrollment import DynamoEnrollmentStore
     from edu.adapters.dynamo_video import DynamoVideoStore
-    from edu.adapters.eventbridge import EventBridgePublisher
     from edu.adapters.ffmpeg import FfmpegTranscoder
     from edu.adapters.pg_courses import PgLessonFacts
     from edu.adapters.s3_media import S3MediaStorage
@@ -195,7 +226,7 @@ def build_video_service(adapters: Adapters) -> VideoService:
         DynamoVideoStore(s.videos_table, s.aws_endpoint_url, s.region),
         S3MediaStorage(adapters.aws_client("s3"), s.raw_video_bucket, s.media_bucket),
         FfmpegTranscoder(),
-        EventBridgePublisher(adapters.aws_client("events"), s.event_bus_name),
+        dynamo_outbox(adapters, s.videos_table),
         PlaybackSigner(s.playback_secret),
         VideoLimits(max_upload_bytes=s.max_upload_bytes, upload_ttl_s=s.upload_url_ttl_s,
                     playback_ttl_s=s.playback_ttl_s, max_attempts=s.transcode_max_attempts,

@@ -5,10 +5,12 @@
     USER#<user>  / PROG#<course>#<lesson>   a lesson's progress
     PI#<intent>  / PI                       provider reference -> payment
     EVENT#<id>   / EVENT                    a provider event already handled (TTL 30 days)
+    OUTBOX#<n>   / <time>#<event id>        events of those writes (edu.adapters.dynamo_outbox)
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -24,8 +26,10 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from edu.adapters.dynamo_base import keyed_base
+from edu.adapters.dynamo_outbox import outbox_items, outbox_model
 from edu.enrollment.models import EnrollmentOut, LessonProgress, Payment
 from edu.enrollment.ports import AlreadyEnrolled, FulfilmentResult, SavedProgress
+from edu.events import Envelope
 
 EVENT_TTL = timedelta(days=30)
 HIGH = "\uffff"
@@ -102,6 +106,7 @@ class DynamoEnrollmentStore:
     def __init__(self, table: str, host: str | None, region: str) -> None:
         (self.enroll, self.pay, self.ref, self.event,
          self.prog) = _models(table, host, region)
+        self.outbox = outbox_model(table, host, region)
         self.connection = Connection(host=host, region=region)
 
     # --- enrollments --------------------------------------------------------------------
@@ -122,15 +127,17 @@ class DynamoEnrollmentStore:
         except DoesNotExist:
             return None
 
-    def create_enrollment(self, user_id: str, enrollment: EnrollmentOut) -> None:
-        from pynamodb.exceptions import PutError
-
+    def create_enrollment(self, user_id: str, enrollment: EnrollmentOut,
+                          events: Sequence[Envelope] = ()) -> None:
         item = self._enroll_item(user_id, enrollment)
         try:
-            item.save(condition=self.enroll.pk.does_not_exist()
-                      | (self.enroll.status == "revoked"))
-        except PutError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            with TransactWrite(connection=self.connection) as tx:
+                tx.save(item, condition=self.enroll.pk.does_not_exist()
+                        | (self.enroll.status == "revoked"))
+                for outbox in outbox_items(self.outbox, events):
+                    tx.save(outbox)
+        except TransactWriteError as exc:
+            if 0 not in _failed(exc):
                 raise
             existing = self.get_enrollment(user_id, enrollment.course_id)
             assert existing is not None
@@ -183,8 +190,8 @@ class DynamoEnrollmentStore:
     def _pay_key(self, p: Payment) -> Any:
         return self.pay(f"USER#{p.user_id}", f"PAY#{p.id}")
 
-    def fulfil(self, event_id: str, payment: Payment, enrollment: EnrollmentOut
-               ) -> FulfilmentResult:
+    def fulfil(self, event_id: str, payment: Payment, enrollment: EnrollmentOut,
+               events: Sequence[Envelope] = ()) -> FulfilmentResult:
         now = datetime.now(UTC)
         guard = self._event_guard(event_id, "payment_intent.succeeded")
         item = self._enroll_item(payment.user_id, enrollment, payment.id)
@@ -195,6 +202,8 @@ class DynamoEnrollmentStore:
                 tx.save(guard, condition=self.event.pk.does_not_exist())
                 tx.save(item, condition=self.enroll.pk.does_not_exist()
                         | (self.enroll.status == "revoked"))
+                for outbox in outbox_items(self.outbox, events):
+                    tx.save(outbox)
                 tx.update(self._pay_key(payment), actions=paid,
                           condition=self.pay.pk.exists())
             return FulfilmentResult(False, enrollment)
@@ -217,7 +226,7 @@ class DynamoEnrollmentStore:
         return FulfilmentResult(False, None)
 
     def mark_payment(self, event_id: str, payment: Payment, status: str,
-                     revoke_enrollment: bool) -> bool:
+                     revoke_enrollment: bool, events: Sequence[Envelope] = ()) -> bool:
         now = datetime.now(UTC)
         guard = self._event_guard(event_id, f"payment:{status}")
         condition = self.pay.pk.exists()
@@ -225,10 +234,14 @@ class DynamoEnrollmentStore:
             condition = condition & (self.pay.status != "succeeded")
         enroll_key = self.enroll(f"USER#{payment.user_id}", f"ENROLL#{payment.course_id}")
         attempts = [True, False] if revoke_enrollment else [False]
+        # Cancellation reasons: puts first (guard, outbox items), then the two updates.
+        pay_at = 1 + len(events)
         for with_enrollment in attempts:
             try:
                 with TransactWrite(connection=self.connection) as tx:
                     tx.save(guard, condition=self.event.pk.does_not_exist())
+                    for outbox in outbox_items(self.outbox, events):
+                        tx.save(outbox)
                     tx.update(self._pay_key(payment), condition=condition, actions=[
                         self.pay.status.set(status), self.pay.updated_at.set(now)])
                     if with_enrollment:
@@ -239,9 +252,9 @@ class DynamoEnrollmentStore:
                 failed = _failed(exc)
                 if 0 in failed:
                     return False  # this event was handled before
-                if with_enrollment and 2 in failed:
+                if with_enrollment and pay_at + 1 in failed:
                     continue  # no enrollment to revoke: record the refund alone
-                if 1 in failed:  # e.g. failure after success: remember the event only
+                if pay_at in failed:  # e.g. failure after success: remember the event only
                     try:
                         guard.save(condition=self.event.pk.does_not_exist())
                     except Exception:
@@ -253,7 +266,8 @@ class DynamoEnrollmentStore:
     # --- progress -----------------------------------------------------------------------------
 
     def save_progress(self, user_id: str, course_id: str, progress: LessonProgress,
-                      lesson_ids: frozenset[str]) -> SavedProgress:
+                      lesson_ids: frozenset[str],
+                      completion_events: Sequence[Envelope] = ()) -> SavedProgress:
         self.prog(f"USER#{user_id}", f"PROG#{course_id}#{progress.lesson_id}",
                   lesson_id=progress.lesson_id, completed=progress.completed,
                   position_seconds=progress.position_seconds,
@@ -266,12 +280,16 @@ class DynamoEnrollmentStore:
         if lesson_ids and done >= len(lesson_ids):
             now = datetime.now(UTC)
             try:  # first completion only: the condition makes course.completed fire once
-                item.update(actions=[*counters, self.enroll.completed_at.set(now)],
-                            condition=self.enroll.pk.exists()
-                            & self.enroll.completed_at.does_not_exist())
+                with TransactWrite(connection=self.connection) as tx:
+                    tx.update(item, actions=[*counters, self.enroll.completed_at.set(now)],
+                              condition=self.enroll.pk.exists()
+                              & self.enroll.completed_at.does_not_exist())
+                    for outbox in outbox_items(self.outbox, completion_events):
+                        tx.save(outbox)
                 return SavedProgress(lessons, completed_now_at=now)
-            except UpdateError as exc:
-                if exc.cause_response_code != "ConditionalCheckFailedException":
+            except TransactWriteError as exc:
+                # puts (outbox items) come first: the update is the last operation
+                if len(completion_events) not in _failed(exc):
                     raise
         try:
             item.update(actions=counters, condition=self.enroll.pk.exists())

@@ -2,11 +2,13 @@
 
     USER#<id>      / PROFILE   the user
     EMAIL#<email>  / EMAIL     uniqueness guard: written in the same transaction as the user
+    OUTBOX#<n>     / <time>#<event id>   events of those writes (edu.adapters.dynamo_outbox)
     FAMILY#<id>    / FAMILY    a refresh-token family (TTL on expires_at)
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -22,6 +24,8 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from edu.adapters.dynamo_base import keyed_base
+from edu.adapters.dynamo_outbox import outbox_items, outbox_model
+from edu.events import Envelope
 from edu.identity.models import TokenFamily, User
 from edu.identity.ports import EmailTaken
 from edu.notifications.service import Contact
@@ -74,6 +78,7 @@ class DynamoIdentityStore:
 
     def __init__(self, table: str, host: str | None, region: str) -> None:
         self.user_item, self.email_item, self.family_item = _models(table, host, region)
+        self.outbox_item = outbox_model(table, host, region)
         self.connection = Connection(host=host, region=region)
 
     # --- users ----------------------------------------------------------------------------
@@ -87,12 +92,14 @@ class DynamoIdentityStore:
             verification_bio=user.verification_bio, verification_link=user.verification_link,
             verification_note=user.verification_note, marketing_opt_out=user.marketing_opt_out)
 
-    def create(self, user: User) -> None:
+    def create(self, user: User, events: Sequence[Envelope] = ()) -> None:
         email = self.email_item(f"EMAIL#{user.email}", "EMAIL", user_id=user.id)
         try:
             with TransactWrite(connection=self.connection) as tx:
                 tx.save(email, condition=self.email_item.pk.does_not_exist())
                 tx.save(self._user_item(user), condition=self.user_item.pk.does_not_exist())
+                for item in outbox_items(self.outbox_item, events):
+                    tx.save(item)
         except TransactWriteError as exc:
             reasons = [r.code for r in (exc.cancellation_reasons or []) if r is not None]
             if "ConditionalCheckFailed" in reasons:
@@ -112,8 +119,14 @@ class DynamoIdentityStore:
             return None
         return self.by_id(guard.user_id)
 
-    def update(self, user: User) -> None:
-        self._user_item(user).save(condition=self.user_item.pk.exists())
+    def update(self, user: User, events: Sequence[Envelope] = ()) -> None:
+        if not events:
+            self._user_item(user).save(condition=self.user_item.pk.exists())
+            return
+        with TransactWrite(connection=self.connection) as tx:
+            tx.save(self._user_item(user), condition=self.user_item.pk.exists())
+            for item in outbox_items(self.outbox_item, events):
+                tx.save(item)
 
     # --- refresh-token families -----------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """Lesson video status in DynamoDB (pynamodb): one item per lesson,
 
     COURSE#<course> / LESSON#<lesson>    the latest upload's status and the ready version
+    OUTBOX#<n>      / <time>#<event id>  video.transcoded / video.failed (dynamo_outbox)
 
 so a course's videos are one Query. Transitions are conditional writes: a transcode job is
 claimed once (a lease guards against a second worker), and only the latest upload may end.
@@ -9,14 +10,19 @@ claimed once (a lease guards against a second worker), and only the latest uploa
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
 from edu.adapters.dynamo_base import keyed_base
+from edu.adapters.dynamo_outbox import outbox_items, outbox_model
+from edu.events import Envelope
 from edu.video.models import ReadyVideo, Rendition, VideoRecord
 from edu.video.ports import Claim
 
@@ -70,6 +76,8 @@ def _conditional(exc: UpdateError) -> bool:
 class DynamoVideoStore:
     def __init__(self, table: str, host: str | None, region: str) -> None:
         self.model = _model(table, host, region)
+        self.outbox = outbox_model(table, host, region)
+        self.connection = Connection(host=host, region=region)
 
     def _item(self, course_id: str, lesson_id: str) -> Any:
         return self.model(f"COURSE#{course_id}", f"LESSON#{lesson_id}")
@@ -136,7 +144,7 @@ class DynamoVideoStore:
 
     def finish(self, course_id: str, lesson_id: str, upload_id: str, now: datetime, *,
                ready: tuple[float, list[Rendition]] | None = None,
-               failed: str | None = None) -> bool:
+               failed: str | None = None, events: Sequence[Envelope] = ()) -> bool:
         m = self.model
         actions = [m.updated_at.set(now), m.lease_until.set(0), m.percent.remove()]
         if ready is not None:
@@ -148,11 +156,16 @@ class DynamoVideoStore:
         else:
             actions += [m.status.set("failed"), m.reason.set(failed or "failed")]
         try:
-            self._item(course_id, lesson_id).update(
-                actions=actions,
-                condition=(m.upload_id == upload_id) & (m.status == "processing"))
-        except UpdateError as exc:
-            if not _conditional(exc):
+            with TransactWrite(connection=self.connection) as tx:
+                tx.update(self._item(course_id, lesson_id), actions=actions,
+                          condition=(m.upload_id == upload_id) & (m.status == "processing"))
+                for item in outbox_items(self.outbox, events):
+                    tx.save(item)
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            # puts (the outbox items) are sent first: the update is the last operation
+            update = reasons[len(events)] if len(reasons) > len(events) else None
+            if update is None or update.code != "ConditionalCheckFailed":
                 raise
             return False
         return True

@@ -85,6 +85,14 @@ class PgCourseRepository:
                 f"SELECT {COLUMNS} FROM courses WHERE id = %s", (course_id,)).fetchone()
         return _course(row) if row else None
 
+    def published(self, after_id: str | None, limit: int) -> list[CourseOut]:
+        with self.pool.connection() as conn:
+            rows = conn.cursor(row_factory=dict_row).execute(
+                f"SELECT {COLUMNS} FROM courses WHERE status = 'published' "
+                "AND (%s::uuid IS NULL OR id > %s::uuid) ORDER BY id LIMIT %s",
+                (after_id, after_id, limit)).fetchall()
+        return [_course(row) for row in rows]
+
     def update(self, course_id: str, changes: dict[str, Any], expected_version: int | None,
                events: Callable[[CourseOut], list[Envelope]]) -> CourseOut:
         sets, params = ["version = version + 1", "updated_at = now()"], []

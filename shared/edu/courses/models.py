@@ -152,4 +152,4 @@ class SearchHit(BaseModel):
     course: CourseOut
     score: float
     highlight: str
-    match: Literal["all", "any", "fuzzy", "naive"]
+    match: Literal["all", "any", "fuzzy", "naive", "meili"]

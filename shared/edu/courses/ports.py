@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -68,6 +68,21 @@ class CourseRepository(Protocol):
 
     def search(self, query: SearchQuery, after: list[Any] | None, limit: int,
                ranked: bool) -> list[Hit]: ...
+
+    def published(self, after_id: str | None, limit: int) -> list[CourseOut]:
+        """Published courses in id order (for rebuilding a search index)."""
+
+
+class SearchIndex(Protocol):
+    """A search engine fed from course events (Meilisearch); PostgreSQL is the fallback."""
+
+    def search(self, query: SearchQuery, offset: int, limit: int) -> list[Hit]: ...
+
+    def upsert(self, courses: Iterable[CourseOut], wait: bool = False) -> int: ...
+
+    def delete(self, course_ids: list[str], wait: bool = False) -> None: ...
+
+    def configure(self) -> None: ...
 
 
 class CourseCache(Protocol):

@@ -6,10 +6,12 @@ every write that changes what the public sees.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from edu.auth.claims import Caller
+from edu.breaker import CircuitBreaker
 from edu.courses.models import (
     CatalogQuery,
     CourseIn,
@@ -23,7 +25,14 @@ from edu.courses.models import (
     SectionOut,
     SyllabusOut,
 )
-from edu.courses.ports import CourseCache, CourseRepository, NotInCourse, StaleVersion
+from edu.courses.ports import (
+    CourseCache,
+    CourseRepository,
+    Hit,
+    NotInCourse,
+    SearchIndex,
+    StaleVersion,
+)
 from edu.errors import Conflict, FieldError, Forbidden, NotFound, PreconditionFailed
 from edu.events import CoursePublished, CourseUpdated, Envelope, Price, make_event
 from edu.ids import is_uuid, uuid7
@@ -54,11 +63,16 @@ def _updated_event(course: CourseOut, changed: list[str]) -> Envelope:
 
 class CourseService:
     def __init__(self, repo: CourseRepository, cache: CourseCache, cursors: CursorCodec,
-                 ranked_search: bool = True) -> None:
+                 ranked_search: bool = True, index: SearchIndex | None = None,
+                 breaker: CircuitBreaker | None = None,
+                 on_search_fallback: Callable[[str], None] | None = None) -> None:
         self.repo = repo
         self.cache = cache
         self.cursors = cursors
         self.ranked_search = ranked_search
+        self.index = index
+        self.breaker = breaker or CircuitBreaker()
+        self.on_search_fallback = on_search_fallback or (lambda _why: None)
 
     # --- authoring ----------------------------------------------------------------------
 
@@ -224,18 +238,71 @@ class CourseService:
         return [stamp.isoformat(), course.id]
 
     def search(self, query: SearchQuery) -> Page[SearchHit]:
+        """The search index when one is configured and answering; PostgreSQL otherwise.
+        An index failure never reaches the caller: it is counted, and after a few in a row
+        the circuit opens so requests stop waiting on a dead server."""
         fingerprint = query.fingerprint() + f"|ranked={self.ranked_search}"
         after = self.cursors.decode(query.cursor, fingerprint) if query.cursor else None
+        from_index = after is not None and after[0] == "meili"
+        if self.index is not None and (after is None or from_index):
+            offset = int(after[1]) if after else 0
+            if self.breaker.allow():
+                try:
+                    hits = self.index.search(query, offset, query.limit + 1)
+                except Exception as exc:  # any index failure: serve from PostgreSQL
+                    self.breaker.failure()
+                    self.on_search_fallback(f"index failed: {exc}")
+                else:
+                    self.breaker.success()
+                    return self._search_page(
+                        hits, query, lambda _last: ["meili", offset + query.limit],
+                        fingerprint)
+            else:
+                self.on_search_fallback("index circuit open")
+        if from_index:
+            after = None  # an index cursor cannot continue in PostgreSQL: start over
         hits = self.repo.search(query, after, query.limit + 1, ranked=self.ranked_search)
+        return self._search_page(hits, query, lambda last: [last.mode, last.score,
+                                                            last.course.id], fingerprint)
+
+    def _search_page(self, hits: list[Hit], query: SearchQuery,
+                     position: Callable[[Hit], list[Any]], fingerprint: str
+                     ) -> Page[SearchHit]:
         items, more = hits[:query.limit], len(hits) > query.limit
-        cursor = None
-        if more and items:
-            last = items[-1]
-            cursor = self.cursors.encode([last.mode, last.score, last.course.id], fingerprint)
+        cursor = self.cursors.encode(position(items[-1]), fingerprint) \
+            if more and items else None
         return Page[SearchHit](items=[SearchHit(course=h.course, score=round(h.score, 6),
                                                 highlight=h.highlight, match=h.mode)
                                       for h in items],
                                next_cursor=cursor)
+
+    # --- search index -----------------------------------------------------------------------
+
+    def index_course(self, course_id: str) -> str:
+        """Brings one course's search document in line with PostgreSQL (the source of
+        truth, so events applied late or twice still end in the right state)."""
+        if self.index is None:
+            return "skipped: no search index configured"
+        course = self.repo.get(course_id) if is_uuid(course_id) else None
+        if course is not None and course.status == "published":
+            self.index.upsert([course])
+            return "indexed"
+        self.index.delete([course_id])
+        return "removed"
+
+    def reindex(self, batch: int = 1000,
+                on_batch: Callable[[int], None] = lambda _n: None) -> int:
+        """Rebuilds the index from every published course; returns how many."""
+        if self.index is None:
+            raise Conflict("No search index is configured (set MEILI_URL).")
+        self.index.configure()
+        after, total = None, 0
+        while rows := self.repo.published(after, batch):
+            self.index.upsert(rows, wait=len(rows) < batch)
+            total += len(rows)
+            on_batch(len(rows))
+            after = rows[-1].id
+        return total
 
     # --- helpers -------------------------------------------------------------------------
 

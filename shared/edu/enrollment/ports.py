@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -12,6 +13,7 @@ from edu.enrollment.models import (
     LessonProgress,
     Payment,
 )
+from edu.events import Envelope
 
 
 class AlreadyEnrolled(Exception):
@@ -52,8 +54,10 @@ class PaymentGateway(Protocol):
 class EnrollmentStore(Protocol):
     def get_enrollment(self, user_id: str, course_id: str) -> EnrollmentOut | None: ...
 
-    def create_enrollment(self, user_id: str, enrollment: EnrollmentOut) -> None:
-        """AlreadyEnrolled if an active enrollment exists (a revoked one is replaced)."""
+    def create_enrollment(self, user_id: str, enrollment: EnrollmentOut,
+                          events: Sequence[Envelope] = ()) -> None:
+        """AlreadyEnrolled if an active enrollment exists (a revoked one is replaced).
+        `events` are written to the outbox in the same transaction (so everywhere below)."""
 
     def list_enrollments(self, user_id: str, after: str | None, limit: int
                          ) -> list[EnrollmentOut]: ...
@@ -66,17 +70,20 @@ class EnrollmentStore(Protocol):
 
     def list_payments(self, user_id: str) -> list[Payment]: ...
 
-    def fulfil(self, event_id: str, payment: Payment, enrollment: EnrollmentOut
-               ) -> FulfilmentResult:
+    def fulfil(self, event_id: str, payment: Payment, enrollment: EnrollmentOut,
+               events: Sequence[Envelope] = ()) -> FulfilmentResult:
         """Atomically: mark the event handled, the payment succeeded, and create the
-        enrollment unless one exists. Exactly once per event id and per payment."""
+        enrollment (with `events`) unless one exists. Exactly once per event id and per
+        payment."""
 
     def mark_payment(self, event_id: str, payment: Payment, status: str,
-                     revoke_enrollment: bool) -> bool:
+                     revoke_enrollment: bool, events: Sequence[Envelope] = ()) -> bool:
         """Records a failure or refund once per event id; False for a duplicate event."""
 
     def save_progress(self, user_id: str, course_id: str, progress: LessonProgress,
-                      lesson_ids: frozenset[str]) -> SavedProgress:
-        """Stores a lesson's progress and the enrollment's counters."""
+                      lesson_ids: frozenset[str],
+                      completion_events: Sequence[Envelope] = ()) -> SavedProgress:
+        """Stores a lesson's progress and the enrollment's counters; `completion_events`
+        are written only by the save that completes the course."""
 
     def progress(self, user_id: str, course_id: str) -> list[LessonProgress]: ...

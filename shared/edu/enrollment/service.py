@@ -30,11 +30,13 @@ from edu.errors import BadRequest, Conflict, Forbidden, NotFound
 from edu.events import (
     CourseCompleted,
     EnrollmentCreated,
+    Envelope,
     EventPayload,
-    EventPublisher,
+    Outbox,
     PaymentRefunded,
     PaymentSucceeded,
-    publish_after_commit,
+    flush_after_commit,
+    make_event,
 )
 from edu.ids import uuid7
 from edu.pagination import CursorCodec, Page
@@ -48,14 +50,14 @@ def percent(done: int, total: int) -> float:
 
 class EnrollmentService:
     def __init__(self, store: EnrollmentStore, courses: Courses, gateway: PaymentGateway,
-                 events: EventPublisher, cursors: CursorCodec,
+                 outbox: Outbox, cursors: CursorCodec,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  on_publish_failure: Callable[[Exception], None] | None = None,
                  log: Callable[[str, dict[str, Any]], None] | None = None) -> None:
         self.store = store
         self.courses = courses
         self.gateway = gateway
-        self.events = events
+        self.outbox = outbox
         self.cursors = cursors
         self.clock = clock
         self.on_publish_failure = on_publish_failure
@@ -72,13 +74,14 @@ class EnrollmentService:
             raise self._already(existing)
         if course.price.amount == 0:
             enrollment = self._new_enrollment(course, "free")
+            events = [self._event("enrollment.created", EnrollmentCreated(
+                enrollment_id=enrollment.id, user_id=who.user_id, course_id=course.id,
+                course_title=course.title, teacher_id=course.teacher_id, source="free"))]
             try:
-                self.store.create_enrollment(who.user_id, enrollment)
+                self.store.create_enrollment(who.user_id, enrollment, events)
             except AlreadyEnrolled as exc:  # a concurrent request won
                 raise self._already(exc.existing) from None
-            self._publish("enrollment.created", EnrollmentCreated(
-                enrollment_id=enrollment.id, user_id=who.user_id, course_id=course.id,
-                course_title=course.title, teacher_id=course.teacher_id, source="free"))
+            self._flush(events)
             return enrollment
         pending = self.store.pending_payment(who.user_id, course_id)
         if pending is not None:  # asking again returns the same payment, not a second one
@@ -130,12 +133,13 @@ class EnrollmentService:
             payment = self.store.payment_by_ref(str(obj.get("payment_intent", "")))
             if payment is None:
                 return "ignored: unknown payment"
-            if not self.store.mark_payment(event_id, payment, "refunded", True):
-                return "duplicate"
-            self._publish("payment.refunded", PaymentRefunded(
+            events = [self._event("payment.refunded", PaymentRefunded(
                 payment_id=payment.id, user_id=payment.user_id, course_id=payment.course_id,
                 teacher_id=payment.teacher_id, amount=payment.amount,
-                currency=payment.currency))
+                currency=payment.currency))]
+            if not self.store.mark_payment(event_id, payment, "refunded", True, events):
+                return "duplicate"
+            self._flush(events)
             return "refunded: enrollment revoked"
         return f"ignored: {kind}"
 
@@ -154,19 +158,21 @@ class EnrollmentService:
                                    course_title=payment.course_title, status="active",
                                    source="payment", created_at=self.clock(),
                                    total_lessons=total)
-        result = self.store.fulfil(event_id, payment, enrollment)
+        events = [
+            self._event("payment.succeeded", PaymentSucceeded(
+                payment_id=payment.id, user_id=payment.user_id, course_id=payment.course_id,
+                teacher_id=payment.teacher_id, amount=payment.amount,
+                currency=payment.currency, provider_ref=payment.provider_ref)),
+            self._event("enrollment.created", EnrollmentCreated(
+                enrollment_id=enrollment.id, user_id=payment.user_id,
+                course_id=payment.course_id, course_title=payment.course_title,
+                teacher_id=payment.teacher_id, source="payment", payment_id=payment.id))]
+        result = self.store.fulfil(event_id, payment, enrollment, events)
         if result.duplicate_event:
             return "duplicate"
         if result.enrollment is None:
             return "already fulfilled"
-        self._publish("payment.succeeded", PaymentSucceeded(
-            payment_id=payment.id, user_id=payment.user_id, course_id=payment.course_id,
-            teacher_id=payment.teacher_id, amount=payment.amount, currency=payment.currency,
-            provider_ref=payment.provider_ref))
-        self._publish("enrollment.created", EnrollmentCreated(
-            enrollment_id=enrollment.id, user_id=payment.user_id, course_id=payment.course_id,
-            course_title=payment.course_title, teacher_id=payment.teacher_id,
-            source="payment", payment_id=payment.id))
+        self._flush(events)
         return "enrolled"
 
     # --- reading ----------------------------------------------------------------------------
@@ -211,11 +217,13 @@ class EnrollmentService:
         progress = LessonProgress(lesson_id=lesson_id, completed=data.completed,
                                   position_seconds=data.position_seconds,
                                   updated_at=self.clock())
-        saved = self.store.save_progress(who.user_id, course_id, progress, course.lesson_ids)
-        if saved.completed_now_at is not None and enrollment is not None:
-            self._publish("course.completed", CourseCompleted(
-                user_id=who.user_id, course_id=course_id, teacher_id=course.teacher_id,
-                course_title=course.title))
+        completion = [self._event("course.completed", CourseCompleted(
+            user_id=who.user_id, course_id=course_id, teacher_id=course.teacher_id,
+            course_title=course.title))] if enrollment is not None else []
+        saved = self.store.save_progress(who.user_id, course_id, progress, course.lesson_ids,
+                                         completion)
+        if saved.completed_now_at is not None:
+            self._flush(completion)
         completed_at = saved.completed_now_at or (enrollment.completed_at if enrollment
                                                   else None)
         return self._progress(course, saved.lessons, completed_at)
@@ -244,6 +252,9 @@ class EnrollmentService:
             raise NotFound("No published course with this id.")
         return course
 
-    def _publish(self, event_type: str, payload: EventPayload) -> None:
-        publish_after_commit(self.events, event_type, payload, source=SOURCE,
-                             on_failure=self.on_publish_failure)
+    @staticmethod
+    def _event(event_type: str, payload: EventPayload) -> Envelope:
+        return make_event(event_type, payload, source=SOURCE)
+
+    def _flush(self, events: list[Envelope]) -> None:
+        flush_after_commit(self.outbox, events, self.on_publish_failure)

@@ -8,7 +8,7 @@ A malformed event is a bug: `make_event` rejects it at the producer.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
@@ -164,15 +164,17 @@ class EventPublisher(Protocol):
         """Publishes events; raises on failure (callers decide whether to retry or park)."""
 
 
-def publish_after_commit(publisher: EventPublisher, event_type: str, payload: EventPayload,
-                         *, source: str, on_failure: Callable[[Exception], None] | None
-                         ) -> None:
-    """Publishes one event after its write committed. The event is checked first (a
-    malformed one is a bug and raises); a failed publish goes to on_failure when given,
-    since the committed write cannot be undone."""
-    event = make_event(event_type, payload, source=source)
+class Outbox(Protocol):
+    def flush(self, events: Sequence[Envelope]) -> None:
+        """Publishes events that were stored in the same transaction as the write that
+        caused them, and clears them; raises on failure (a relay publishes them later)."""
+
+
+def flush_after_commit(outbox: Outbox, events: Sequence[Envelope],
+                       on_failure: Callable[[Exception], None] | None) -> None:
+    """Publishes a committed write's outbox events now; a failure is left to the relay."""
     try:
-        publisher.publish([event])
+        outbox.flush(events)
     except Exception as exc:
         if on_failure is None:
             raise

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from edu.events import Envelope
 from edu.identity.models import TokenFamily, User
 
 
@@ -13,15 +15,16 @@ class EmailTaken(Exception):
 
 
 class UserRepository(Protocol):
-    def create(self, user: User) -> None:
-        """Stores a new user; raises EmailTaken if the email is registered (atomically)."""
+    def create(self, user: User, events: Sequence[Envelope] = ()) -> None:
+        """Stores a new user and its events' outbox items in one transaction; raises
+        EmailTaken if the email is registered (atomically)."""
 
     def by_id(self, user_id: str) -> User | None: ...
 
     def by_email(self, email: str) -> User | None: ...
 
-    def update(self, user: User) -> None:
-        """Replaces the stored user (same id and email)."""
+    def update(self, user: User, events: Sequence[Envelope] = ()) -> None:
+        """Replaces the stored user (same id and email), with its events' outbox items."""
 
 
 class TokenFamilies(Protocol):

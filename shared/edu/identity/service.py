@@ -21,7 +21,7 @@ from edu.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from edu.events import EventPublisher, UserCreated, UserVerified, publish_after_commit
+from edu.events import Outbox, UserCreated, UserVerified, flush_after_commit, make_event
 from edu.identity.models import (
     LoginIn,
     NotificationPrefsOut,
@@ -80,7 +80,7 @@ class Limits:
 
 class IdentityService:
     def __init__(self, users: UserRepository, families: TokenFamilies, limiter: RateLimiter,
-                 hasher: PasswordHasher, tokens: AccessTokens, events: EventPublisher,
+                 hasher: PasswordHasher, tokens: AccessTokens, outbox: Outbox,
                  limits: Limits, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  on_publish_failure: Callable[[Exception], None] | None = None) -> None:
         self.users = users
@@ -88,7 +88,7 @@ class IdentityService:
         self.limiter = limiter
         self.hasher = hasher
         self.tokens = tokens
-        self.events = events
+        self.outbox = outbox
         self.limits = limits
         self.clock = clock
         self.on_publish_failure = on_publish_failure
@@ -106,13 +106,14 @@ class IdentityService:
         user = User(id=str(uuid.uuid4()), email=data.email, full_name=data.full_name,
                     role=data.role, password_hash=self.hasher.hash(data.password),
                     created_at=self.clock(), is_verified=False)
+        event = make_event("user.created", UserCreated(
+            user_id=user.id, email=user.email, full_name=user.full_name, role=user.role,
+            is_verified=user.is_verified), source=SOURCE)
         try:
-            self.users.create(user)
+            self.users.create(user, [event])
         except EmailTaken:
             raise Conflict("An account with this email already exists.") from None
-        self._publish("user.created", UserCreated(
-            user_id=user.id, email=user.email, full_name=user.full_name, role=user.role,
-            is_verified=user.is_verified))
+        flush_after_commit(self.outbox, [event], self.on_publish_failure)
         return UserOut.of(user)
 
     def login(self, data: LoginIn, source_ip: str) -> TokenPair:
@@ -230,10 +231,11 @@ class IdentityService:
         user = user.with_changes(is_verified=approve,
                                  verification_status="verified" if approve else "rejected",
                                  verification_note=reason)
-        self.users.update(user)
-        self._publish("user.verified", UserVerified(
+        event = make_event("user.verified", UserVerified(
             user_id=user.id, email=user.email, full_name=user.full_name,
-            decision="verified" if approve else "rejected", reason=reason))
+            decision="verified" if approve else "rejected", reason=reason), source=SOURCE)
+        self.users.update(user, [event])
+        flush_after_commit(self.outbox, [event], self.on_publish_failure)
         return UserOut.of(user)
 
     def create_admin(self, email: str, password: str, full_name: str) -> UserOut:
@@ -256,7 +258,3 @@ class IdentityService:
         retry_after = self.limiter.hit(key, limit, self.limits.window_s)
         if retry_after is not None:
             raise RateLimited("Too many attempts; try again later.", retry_after=retry_after)
-
-    def _publish(self, event_type: str, payload: UserCreated | UserVerified) -> None:
-        publish_after_commit(self.events, event_type, payload, source=SOURCE,
-                             on_failure=self.on_publish_failure)

@@ -3,12 +3,13 @@ a transcoder (ffmpeg) and the event bus."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Literal, Protocol
 
 from edu.enrollment.models import EnrollmentOut
+from edu.events import Envelope
 from edu.video.models import (
     LessonFacts,
     Probe,
@@ -56,9 +57,10 @@ class VideoStore(Protocol):
 
     def finish(self, course_id: str, lesson_id: str, upload_id: str, now: datetime, *,
                ready: tuple[float, list[Rendition]] | None = None,
-               failed: str | None = None) -> bool:
-        """Ends the upload as ready (duration, renditions) or failed (reason); False when
-        it was already ended or superseded, so its event is published once."""
+               failed: str | None = None, events: Sequence[Envelope] = ()) -> bool:
+        """Ends the upload as ready (duration, renditions) or failed (reason), writing
+        `events` to the outbox in the same transaction; False when it was already ended or
+        superseded, so its events are written once."""
 
 
 class MediaStorage(Protocol):

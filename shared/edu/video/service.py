@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from edu.auth.claims import Caller
 from edu.errors import Conflict, FieldError, Forbidden, NotFound, Unauthorized, ValidationFailed
-from edu.events import EventPublisher, VideoFailed, VideoTranscoded, publish_after_commit
+from edu.events import Outbox, VideoFailed, VideoTranscoded, flush_after_commit, make_event
 from edu.ids import is_uuid, uuid7
 from edu.video.models import (
     CONTENT_TYPES,
@@ -103,7 +103,7 @@ def rewrite_playlist(text: str, uri: Callable[[str], str]) -> str:
 
 class VideoService:
     def __init__(self, lessons: Lessons, enrollments: Enrollments, store: VideoStore,
-                 storage: MediaStorage, transcoder: Transcoder, events: EventPublisher,
+                 storage: MediaStorage, transcoder: Transcoder, outbox: Outbox,
                  signer: PlaybackSigner, limits: VideoLimits, base_url: str,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  on_publish_failure: Callable[[Exception], None] | None = None) -> None:
@@ -112,7 +112,7 @@ class VideoService:
         self.store = store
         self.storage = storage
         self.transcoder = transcoder
-        self.events = events
+        self.outbox = outbox
         self.signer = signer
         self.limits = limits
         self.base_url = base_url.rstrip("/")
@@ -243,12 +243,13 @@ class VideoService:
         except (InvalidMedia, TranscodeFailed) as exc:
             return self._attempt_failed(course_id, lesson_id, upload_id, attempt, str(exc))
         record = self.store.get(course_id, lesson_id)
+        events = [make_event("video.transcoded", VideoTranscoded(
+            course_id=course_id, lesson_id=lesson_id, upload_id=upload_id,
+            user_id=record.teacher_id if record else "", duration_s=duration,
+            renditions=[r.name for r in renditions]), source=SOURCE)]
         if self.store.finish(course_id, lesson_id, upload_id, self.clock(),
-                             ready=(duration, renditions)) and record is not None:
-            self._publish("video.transcoded", VideoTranscoded(
-                course_id=course_id, lesson_id=lesson_id, upload_id=upload_id,
-                user_id=record.teacher_id, duration_s=duration,
-                renditions=[r.name for r in renditions]))
+                             ready=(duration, renditions), events=events):
+            flush_after_commit(self.outbox, events, self.on_publish_failure)
         took = time.monotonic() - started
         return f"ready: {len(renditions)} renditions of {duration:.1f} s in {took:.1f} s"
 
@@ -277,11 +278,12 @@ class VideoService:
             self.store.release(course_id, lesson_id, upload_id, reason, self.clock())
             raise RetryLater(reason, self.limits.retry_delay_s * 2 ** (attempt - 1))
         record = self.store.get(course_id, lesson_id)
-        if self.store.finish(course_id, lesson_id, upload_id, self.clock(),
-                             failed=reason) and record is not None:
-            self._publish("video.failed", VideoFailed(
-                course_id=course_id, lesson_id=lesson_id, upload_id=upload_id,
-                user_id=record.teacher_id, reason=reason))
+        events = [make_event("video.failed", VideoFailed(
+            course_id=course_id, lesson_id=lesson_id, upload_id=upload_id,
+            user_id=record.teacher_id if record else "", reason=reason), source=SOURCE)]
+        if self.store.finish(course_id, lesson_id, upload_id, self.clock(), failed=reason,
+                             events=events):
+            flush_after_commit(self.outbox, events, self.on_publish_failure)
         raise GaveUp(f"attempt {attempt} of {self.limits.max_attempts} failed: {reason}")
 
     # --- helpers ---------------------------------------------------------------------------
@@ -292,7 +294,3 @@ class VideoService:
         if lesson is None:
             raise NotFound(NOT_FOUND)
         return lesson
-
-    def _publish(self, event_type: str, payload: VideoTranscoded | VideoFailed) -> None:
-        publish_after_commit(self.events, event_type, payload, source=SOURCE,
-                             on_failure=self.on_publish_failure)

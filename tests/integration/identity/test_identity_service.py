@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -13,6 +13,7 @@ import pytest
 import redis
 
 from edu.adapters.dynamo_identity import DynamoIdentityStore
+from edu.adapters.dynamo_outbox import DynamoOutbox
 from edu.adapters.eventbridge import EventBridgePublisher
 from edu.adapters.passwords import Argon2Hasher
 from edu.adapters.ratelimit import RedisRateLimiter
@@ -49,7 +50,9 @@ def events_queue(cloud: LocalCloud) -> Iterator[str]:
 
 
 def service(cloud: LocalCloud, *, limits: Limits | None = None,
-            redis_url: str | None = None, failures: list[Exception] | None = None
+            redis_url: str | None = None, failures: list[Exception] | None = None,
+            bus: str = "edu-platform-events",
+            on_publish_failure: Callable[[Exception], None] | None = None
             ) -> IdentityService:
     store = DynamoIdentityStore("edu-platform-users", cloud.aws_url, "us-east-1")
     sink = failures if failures is not None else []
@@ -60,14 +63,16 @@ def service(cloud: LocalCloud, *, limits: Limits | None = None,
         users=store, families=store, limiter=limiter,
         hasher=Argon2Hasher(memory_kib=8 * 1024, time_cost=1, parallelism=1),
         tokens=JwtIssuer(KeySet.from_json(json.dumps(rotated({}))), "http://issuer", "aud", 900),
-        events=EventBridgePublisher(client(cloud, "events"), "edu-platform-events"),
-        limits=limits or Limits(100, 100, 100, 60, 3600))
+        outbox=DynamoOutbox("edu-platform-users", cloud.aws_url, "us-east-1",
+                            EventBridgePublisher(client(cloud, "events"), bus)),
+        limits=limits or Limits(100, 100, 100, 60, 3600), on_publish_failure=on_publish_failure)
 
 
-def received(cloud: LocalCloud, url: str, count: int) -> list[dict[str, Any]]:
+def received(cloud: LocalCloud, url: str, count: int, timeout: float = 10
+             ) -> list[dict[str, Any]]:
     sqs = client(cloud, "sqs")
     out: list[dict[str, Any]] = []
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + timeout
     while len(out) < count and time.monotonic() < deadline:
         for msg in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
                                        WaitTimeSeconds=1).get("Messages", []):
@@ -87,6 +92,27 @@ def test_registration_publishes_user_created(cloud: LocalCloud, events_queue: st
     assert envelope["data"] == {"user_id": user.id, "email": email, "full_name": "Eve",
                                 "role": "teacher", "is_verified": False}
     assert envelope["id"] and envelope["occurred_at"].endswith("Z")
+
+
+def test_an_event_bus_outage_loses_no_event(cloud: LocalCloud, events_queue: str) -> None:
+    """The event is committed with the user (outbox); while the bus fails, registration
+    still succeeds and the relay delivers the event later, exactly once."""
+    failures: list[Exception] = []
+    broken = service(cloud, bus=f"missing-bus-{uuid.uuid4().hex[:6]}",
+                     on_publish_failure=failures.append)
+    email = f"outage-{uuid.uuid4().hex[:8]}@example.com"
+    user = broken.register(RegisterIn(email=email, password=PASSWORD, full_name="Olga",
+                                      role="student"), "10.0.0.2")
+    assert len(failures) == 1
+    assert received(cloud, events_queue, 1, timeout=2) == []  # nothing got out
+    # The relay (this one, or the running platform's scheduled sweep) delivers it.
+    relay = DynamoOutbox("edu-platform-users", cloud.aws_url, "us-east-1",
+                         EventBridgePublisher(client(cloud, "events"), "edu-platform-events"))
+    relay.relay()
+    delivered = [e["detail"] for e in received(cloud, events_queue, 1)]
+    assert [e["data"]["user_id"] for e in delivered] == [user.id]
+    assert relay.relay() == 0  # sent items are gone: no second delivery
+    assert received(cloud, events_queue, 1, timeout=2) == []
 
 
 def test_login_is_rate_limited_per_email_and_ip(cloud: LocalCloud) -> None:
