@@ -79,6 +79,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--content", choices=["pattern", "lecture"], default="pattern",
+                        help="pattern: motion and detail in every frame (hard); lecture: "
+                        "a still slide with a small moving picture-in-picture")
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     parser.add_argument("--source", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -87,7 +90,7 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as work:
         source = make_clip(Path(work) / "source.mp4", seconds=args.seconds, size="1280x720",
-                           fps=30)
+                           fps=30, content=args.content)
         rows: dict[str, list[dict[str, float]]] = {name: [] for name in VARIANTS}
         for _ in range(args.repeat):
             for name in VARIANTS:
@@ -96,8 +99,8 @@ def main() -> None:
                                      text=True, check=True).stdout
                 rows[name].append(json.loads(out))
     base = min(r["wall_s"] for r in rows[next(iter(VARIANTS))])
-    print(f"{args.seconds} s 1280x720 30 fps source -> 720p/480p/360p HLS, best of "
-          f"{args.repeat}")
+    print(f"{args.seconds} s 1280x720 30 fps {args.content} source -> 720p/480p/360p HLS, "
+          f"best of {args.repeat}")
     print(f"{'variant':46} {'wall s':>7} {'x realtime':>10} {'vs base':>8} "
           f"{'peak MiB':>9} {'out MiB':>8} {'SSIM top':>8} {'SSIM low':>8}")
     for name, results in rows.items():
