@@ -41,8 +41,10 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     cfg = CloudConfig.ephemeral(
         ROOT, home, aws_endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
         database_url=test_db, redis_url=os.environ.get("REDIS_URL") or None)
-    # Consumers retry failed messages after 2 s here (60 s by default) to keep tests quick.
-    stack = LocalCloud(cfg, durable=False, overrides={"ConsumerVisibilityTimeout": "2"})
+    # Consumers retry failed messages after 1 s, 2 s (10 s, 20 s by default; 2 s if a
+    # consumer died) to keep tests quick.
+    stack = LocalCloud(cfg, durable=False, overrides={"ConsumerVisibilityTimeout": "2",
+                                                      "ConsumerRetryBase": "1"})
     stack.start()
     try:
         stack.provision()

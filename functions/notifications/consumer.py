@@ -1,8 +1,8 @@
 """Notifications consumer: domain events from the bus (via SQS) become emails.
 
-Powertools batch processing reports only failed records back to SQS (they are retried,
-then moved to the DLQ); the idempotency utility, keyed on the event id, makes a redelivered
-event send nothing twice.
+Powertools batch processing reports only failed records back to SQS (they are retried with
+a doubling delay, then moved to the DLQ); the idempotency utility, keyed on the event id,
+makes a redelivered event send nothing twice.
 """
 
 import json
@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 
+from edu.adapters.sqs_backoff import back_off_failures
 from edu.config import get_settings
 from edu.observability import get_logger
 from edu.services import notification_service
@@ -46,5 +47,7 @@ def record_handler(record: SQSRecord) -> str:
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
-    return process_partial_response(event=event, record_handler=record_handler,
-                                    processor=processor, context=context)
+    response = process_partial_response(event=event, record_handler=record_handler,
+                                        processor=processor, context=context)
+    back_off_failures(event, response, get_settings().consumer_retry_base_s)
+    return response

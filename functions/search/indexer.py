@@ -1,7 +1,8 @@
 """Search indexer: course.published / course.updated events (via SQS) keep the Meilisearch
 index in line with PostgreSQL. Each record re-reads the course, so duplicates and events
-out of order converge on the current state; a failed record alone is retried, then parked
-in the DLQ. Without MEILI_URL there is no index and records are acknowledged."""
+out of order converge on the current state; a failed record alone is retried (with a
+doubling delay), then parked in the DLQ. Without MEILI_URL there is no index and records
+are acknowledged."""
 
 import json
 from typing import Any
@@ -13,6 +14,8 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from edu.adapters.sqs_backoff import back_off_failures
+from edu.config import get_settings
 from edu.observability import get_logger
 from edu.services import course_service
 
@@ -30,5 +33,7 @@ def record_handler(record: SQSRecord) -> str:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=record_handler,
-                                    processor=processor, context=context)
+    response = process_partial_response(event=event, record_handler=record_handler,
+                                        processor=processor, context=context)
+    back_off_failures(event, response, get_settings().consumer_retry_base_s)
+    return response

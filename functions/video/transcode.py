@@ -17,21 +17,13 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from edu.adapters.registry import get_adapters
+from edu.adapters.sqs_backoff import retry_after
 from edu.observability import get_logger
 from edu.services import video_service
 from edu.video.service import GaveUp, RetryLater
 
 processor = BatchProcessor(event_type=EventType.SQS)
 remaining_s = [900.0]
-
-
-def retry_after(record: SQSRecord, delay_s: int) -> None:
-    sqs = get_adapters().aws_client("sqs")
-    name = record.event_source_arn.rsplit(":", 1)[-1]
-    url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=record.receipt_handle,
-                                  VisibilityTimeout=delay_s)
 
 
 def record_handler(record: SQSRecord) -> list[str]:
@@ -51,7 +43,7 @@ def record_handler(record: SQSRecord) -> list[str]:
             delay = exc.delay_s if isinstance(exc, RetryLater) else 0
             get_logger().warning("transcode attempt failed", extra={
                 "key": key, "attempt": attempt, "error": str(exc), "retry_in_s": delay})
-            retry_after(record, delay)
+            retry_after(record.event_source_arn, record.receipt_handle, delay)
             raise
         get_logger().info("transcode", extra={"key": key, "attempt": attempt,
                                               "outcome": outcome})

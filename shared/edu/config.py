@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     # Signs playlist URLs (a grant to watch one video version until it expires).
     playback_secret: str = Field("local-playback-secret",
                                  validation_alias="EDU_PLAYBACK_SECRET")
+    # Failed consumer messages come back after base, 2x base, 4x base ... seconds.
+    consumer_retry_base_s: int = Field(10, ge=0, validation_alias="EDU_CONSUMER_RETRY_BASE_S")
     transcode_max_attempts: int = Field(3, ge=1, validation_alias="EDU_TRANSCODE_MAX_ATTEMPTS")
     transcode_retry_delay_s: int = Field(30, ge=0,
                                          validation_alias="EDU_TRANSCODE_RETRY_DELAY_S")

@@ -1,0 +1,39 @@
+"""Retry timing for SQS consumers: a failed message comes back after a delay that doubles
+with each receive (not the queue's fixed visibility timeout), so a struggling dependency
+gets room and a poison message reaches the DLQ after maxReceiveCount either way."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from edu.adapters.registry import get_adapters
+
+MAX_DELAY_S = 12 * 3600  # SQS's limit for a visibility timeout
+
+
+@cache
+def _queue_url(arn: str) -> str:
+    _, _, _, _region, account, name = arn.split(":", 5)
+    sqs = get_adapters().aws_client("sqs")
+    return str(sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"])
+
+
+def retry_after(queue_arn: str, receipt_handle: str, delay_s: int) -> None:
+    get_adapters().aws_client("sqs").change_message_visibility(
+        QueueUrl=_queue_url(queue_arn), ReceiptHandle=receipt_handle,
+        VisibilityTimeout=max(0, min(MAX_DELAY_S, delay_s)))
+
+
+def backoff_delay(attempt: int, base_s: int) -> int:
+    return min(MAX_DELAY_S, base_s * 2 ** max(0, attempt - 1))
+
+
+def back_off_failures(event: dict[str, Any], response: dict[str, Any], base_s: int) -> None:
+    """After a partial batch response: delays each failed record by its attempt number."""
+    failed = {f.get("itemIdentifier") for f in response.get("batchItemFailures") or []}
+    for record in event.get("Records") or []:
+        if record.get("messageId") in failed:
+            attempt = int((record.get("attributes") or {}).get("ApproximateReceiveCount", 1))
+            retry_after(record["eventSourceARN"], record["receiptHandle"],
+                        backoff_delay(attempt, base_s))
