@@ -97,6 +97,14 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--host", default=None)
     load.set_defaults(run=cmd_load)
 
+    bench = sub.add_parser("bench", help="benchmarks").add_subparsers(metavar="WHAT")
+    cold = bench.add_parser("cold-start", help="forced cold starts: Init Duration and first "
+                            "response, normal and fork snapshot, beside two baselines")
+    cold.add_argument("functions", nargs="*", metavar="FN",
+                      help="template functions (default: all)")
+    cold.add_argument("--n", type=int, default=20, help="cold starts per function and mode")
+    cold.set_defaults(run=cmd_bench_cold_start)
+
     search = sub.add_parser("search", help="the search index").add_subparsers(metavar="TASK")
     search.add_parser("reindex", help="rebuild the Meilisearch index from PostgreSQL"
                       ).set_defaults(run=cmd_search_reindex)
@@ -383,6 +391,23 @@ def cmd_seed(args: argparse.Namespace) -> int:
     cloud = LocalCloud.attach(CloudConfig.from_env())
     for line in seed(cloud, args.users, args.courses, args.teachers):
         print(f"seeded {line}")
+    return 0
+
+
+def cmd_bench_cold_start(args: argparse.Namespace) -> int:
+    from localcloud.coldstart import measure, table, write_json
+    from localcloud.stack import LocalCloud
+
+    cfg = CloudConfig.from_env()
+    try:  # the functions' first requests reach the running stack's stores
+        env = LocalCloud.attach(cfg).function_env()
+    except RuntimeError as exc:
+        print(f"edu: {exc}", file=sys.stderr)
+        return 1
+    results = measure(cfg.root / "template.yaml", cfg.root / "loadtests/bench/template.yaml",
+                      args.functions, args.n, env)
+    print(table(results))
+    print(f"JSON: {write_json(results, cfg.root / 'loadtests' / 'results')}")
     return 0
 
 

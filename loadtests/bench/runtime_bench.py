@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import time
@@ -229,24 +228,11 @@ def through_runtime_us(function: str, path: str, n: int) -> float:
 
 
 def cold_starts(function: str, path: str, snapstart: bool, runs: int) -> dict[str, float]:
+    from localcloud.coldstart import samples
+
     tpl = load_template(TEMPLATE)
-    inits, firsts = [], []
-
-    async def once() -> None:
-        pool = FunctionPool(tpl.functions[function], tpl, {}, lambda _line: None,
-                            snapstart=snapstart)
-        if snapstart:
-            await pool.ensure_zygote()  # the snapshot exists before traffic, as on AWS
-        t = time.perf_counter()
-        result = await pool.invoke(http_event(path))
-        firsts.append((time.perf_counter() - t) * 1000)
-        assert result.ok and result.cold, result
-        inits.append(result.init_ms or 0.0)
-        await pool.close()
-
-    for _ in range(runs):
-        asyncio.run(once())
-    return {"init_ms": statistics.median(inits), "first_response_ms": statistics.median(firsts)}
+    stats = asyncio.run(samples(tpl, tpl.functions[function], {}, snapstart, runs))
+    return {"init_ms": stats["init_p50_ms"], "first_response_ms": stats["first_p50_ms"]}
 
 
 # --- main ----------------------------------------------------------------------------------

@@ -66,6 +66,16 @@ def test_up_status_down(tmp_path: Path) -> None:
             assert time.monotonic() < deadline + 90, (video, log.read_text()[-3000:])
             time.sleep(0.5)
         assert httpx.get(video["playback"]["master_url"]).status_code == 200
+        # Forced cold starts of one function beside the two baselines, both modes.
+        bench = edu("bench", "cold-start", "GetCourseFunction", "--n", "2", env=env)
+        assert bench.returncode == 0, bench.stdout + bench.stderr
+        rows = {line.split()[0] + " " + line.split()[1]: line.split()[2:]
+                for line in bench.stdout.splitlines()
+                if line.split() and line.split()[-1] in ("ok", "error")}
+        assert set(rows) == {f"{f} {m}" for f in ("bare", "fastapi+mangum",
+                                                   "GetCourseFunction")
+                             for m in ("normal", "snapshot")}, bench.stdout
+        assert float(rows["GetCourseFunction normal"][0]) > 0  # an Init Duration was seen
         made = edu("admin", "create", "--email", "ops@example.com", "--password",
                    "a long admin passphrase", env=env)
         assert made.returncode == 0, made.stdout + made.stderr
