@@ -5,8 +5,9 @@ baselines measured in the same run: a bare Python handler and a FastAPI+Mangum h
 
 Each sample is a fresh worker pool, so every invocation is a real cold start (a new process,
 or a fork of the initialised snapshot). The first request is a minimal event of the
-function's first trigger: an HTTP GET of its route (placeholders filled with a nil UUID), or
-an empty batch for queue and schedule consumers; a 4xx answer still counts as a response.
+function's first trigger: an HTTP request to its route (placeholders filled with a nil
+UUID), a one-message batch for queue consumers, a scheduled event; a 4xx answer or a failed
+batch item still counts as a response.
 """
 
 from __future__ import annotations
@@ -33,7 +34,19 @@ def first_event(fn: Function) -> dict[str, Any]:
             method = "GET" if method in ("ANY", "X-AMAZON-APIGATEWAY-ANY-METHOD") else method
             path = re.sub(r"\{[^}]+\}", NIL_UUID, str(ev.properties.get("Path", "/")))
             return http_event(method, path)
-    return {"Records": []}
+        if ev.type == "SQS":  # one harmless message (S3's test event) in a real batch shape
+            return {"Records": [{
+                "messageId": NIL_UUID, "receiptHandle": "cold-start",
+                "body": json.dumps({"Event": "s3:TestEvent"}),
+                "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
+                "md5OfBody": "", "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:cold-start",
+                "awsRegion": "us-east-1"}]}
+        if ev.type == "Schedule":
+            return {"version": "0", "id": NIL_UUID, "detail-type": "Scheduled Event",
+                    "source": "aws.events", "account": "123456789012", "time": "",
+                    "region": "us-east-1", "resources": [], "detail": {}}
+    return {}
 
 
 def http_event(method: str, path: str) -> dict[str, Any]:
