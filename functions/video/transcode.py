@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from edu.adapters.sqs_backoff import retry_after
-from edu.observability import get_logger
+from edu.observability import count, get_logger
 from edu.services import video_service
 from edu.video.service import GaveUp, RetryLater
 
@@ -44,9 +44,13 @@ def record_handler(record: SQSRecord) -> list[str]:
             get_logger().warning("transcode attempt failed", extra={
                 "key": key, "attempt": attempt, "error": str(exc), "retry_in_s": delay})
             retry_after(record.event_source_arn, record.receipt_handle, delay)
+            if isinstance(exc, GaveUp):
+                count("transcode_jobs_failed")
             raise
         get_logger().info("transcode", extra={"key": key, "attempt": attempt,
                                               "outcome": outcome})
+        if outcome.startswith("ready"):
+            count("transcode_jobs_ready")
         outcomes.append(outcome)
     return outcomes
 

@@ -8,6 +8,8 @@ gateway's CPU under load).
 from __future__ import annotations
 
 import bisect
+import json
+import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -76,14 +78,80 @@ class FunctionStats:
         }
 
 
+def _prom_name(name: str) -> str:
+    return re.sub(r"[^a-zA-Z0-9_]", "_", name).lower()
+
+
+class QueueDepth:
+    """SQS queue depths (every queue of the template, DLQs included). `refresh` reads them
+    (blocking: run it off the event loop) before each scrape; `collect` reports the last."""
+
+    def __init__(self, names: list[str], client: Any) -> None:
+        self.names = names
+        self.client = client
+        self.urls: dict[str, str] = {}
+        self.depths: dict[str, tuple[float, float]] = {}
+
+    def refresh(self) -> None:
+        depths = {}
+        for name in self.names:
+            try:
+                if name not in self.urls:
+                    self.urls[name] = self.client.get_queue_url(QueueName=name)["QueueUrl"]
+                attrs = self.client.get_queue_attributes(
+                    QueueUrl=self.urls[name], AttributeNames=[
+                        "ApproximateNumberOfMessages",
+                        "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+            except Exception:  # the local AWS is down or restarting: no sample this time
+                continue
+            depths[name] = (float(attrs["ApproximateNumberOfMessages"]),
+                            float(attrs["ApproximateNumberOfMessagesNotVisible"]))
+        self.depths = depths
+
+    def collect(self) -> Iterator[Metric]:
+        visible = GaugeMetricFamily("sqs_messages_visible", "Messages waiting in the queue",
+                                    labels=["queue"])
+        in_flight = GaugeMetricFamily("sqs_messages_in_flight",
+                                      "Messages received and not yet deleted",
+                                      labels=["queue"])
+        for name, (waiting, received) in sorted(self.depths.items()):
+            visible.add_metric([name], waiting)
+            in_flight.add_metric([name], received)
+        yield visible
+        yield in_flight
+
+
 class Metrics:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, queues: QueueDepth | None = None) -> None:
+        self.queues = queues
         self.pools: dict[str, FunctionPool] = dict(runtime.pools)
         self.stats: dict[str, FunctionStats] = {name: FunctionStats() for name in self.pools}
+        # app metrics the functions print as CloudWatch EMF: {(metric, function): total}
+        self.app: dict[tuple[str, str], float] = {}
         for pool in self.pools.values():
             pool.listeners.append(self.record)
+            pool.line_listeners.append(self.record_emf)
         self.registry = CollectorRegistry()
         self.registry.register(self)
+
+    def record_emf(self, fn: Function, line: str) -> None:
+        """Counts the metrics of an Embedded Metric Format line, as CloudWatch would ingest
+        them on AWS (Powertools Metrics prints these)."""
+        if not line.startswith("{") or '"_aws"' not in line:
+            return
+        try:
+            doc = json.loads(line)
+            directives = doc["_aws"]["CloudWatchMetrics"]
+        except (ValueError, KeyError, TypeError):
+            return
+        for directive in directives:
+            for metric in directive.get("Metrics", []):
+                name = str(metric.get("Name", ""))
+                values = doc.get(name)
+                for value in values if isinstance(values, list) else [values]:
+                    if isinstance(value, int | float):
+                        key = (name, fn.name)
+                        self.app[key] = self.app.get(key, 0.0) + value
 
     def record(self, fn: Function, result: InvokeResult) -> None:
         stats = self.stats.get(fn.name)
@@ -132,6 +200,18 @@ class Metrics:
         for name, pool in self.pools.items():
             gauge.add_metric([name], pool.busy)
         yield gauge
+        by_metric: dict[str, list[tuple[str, float]]] = {}
+        for (metric, function), total in sorted(self.app.items()):
+            by_metric.setdefault(metric, []).append((function, total))
+        for metric, rows in by_metric.items():
+            family = CounterMetricFamily(f"app_{_prom_name(metric)}",
+                                         f"{metric} (EMF metric printed by the functions)",
+                                         labels=["function"])
+            for function, total in rows:
+                family.add_metric([function], total)
+            yield family
+        if self.queues is not None:
+            yield from self.queues.collect()
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

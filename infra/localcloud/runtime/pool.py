@@ -343,6 +343,7 @@ class FunctionPool:
         self._waiters: list[asyncio.Future[None]] = []
         self._reaping: set[asyncio.Task[None]] = set()
         self.listeners: list[Callable[[Function, InvokeResult], None]] = []
+        self.line_listeners: list[Callable[[Function, str], None]] = []  # worker output
 
     # --- process management -----------------------------------------------------------
 
@@ -464,6 +465,8 @@ class FunctionPool:
             text = line.decode(errors="replace").rstrip("\n")
             request = (worker.current_request or worker.last_request) if worker else ""
             self.log(f"[{self.fn.name}] {request or '-'} {text}")
+            for listener in self.line_listeners:
+                listener(self.fn, text)
 
     # --- invocation -------------------------------------------------------------------
 

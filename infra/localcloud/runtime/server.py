@@ -17,12 +17,23 @@ from typing import Any
 
 from localcloud.procs import PortInUse
 from localcloud.runtime.gateway import Gateway
-from localcloud.runtime.observe import Metrics
+from localcloud.runtime.observe import Metrics, QueueDepth
 from localcloud.runtime.pool import LogSink, Runtime, _print_sink, new_request_id
 from localcloud.runtime.triggers import Triggers
 from localcloud.template import Template
 
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
+
+
+def queue_depth(template: Template, endpoint: str) -> QueueDepth | None:
+    names = [q.physical_name for q in template.of_type("AWS::SQS::Queue")]
+    if not names or not endpoint:
+        return None
+    import boto3
+
+    client = boto3.client("sqs", endpoint_url=endpoint, region_name=template.region,
+                          aws_access_key_id="local", aws_secret_access_key="local")
+    return QueueDepth(names, client)
 
 
 class LocalRuntime:
@@ -33,7 +44,7 @@ class LocalRuntime:
         self.log = log
         self.runtime = Runtime(template, base_env, log, snapstart=snapstart)
         self.gateway = Gateway(template, self.runtime)
-        self.metrics = Metrics(self.runtime)
+        self.metrics = Metrics(self.runtime, queue_depth(template, endpoint))
         self.triggers = Triggers(template, self.runtime, endpoint, log) if triggers else None
         self.watch = watch
         self.api_port = api_port
@@ -119,6 +130,8 @@ class LocalRuntime:
     async def _lambda_api(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         path, method = scope["path"], scope["method"]
         if path == "/metrics" and method == "GET":
+            if self.metrics.queues is not None:  # blocking SQS calls: off the event loop
+                await asyncio.to_thread(self.metrics.queues.refresh)
             await _respond(send, 200, self.metrics.exposition(),
                            "text/plain; version=0.0.4; charset=utf-8")
             return
