@@ -3,8 +3,10 @@ counters (printed by the functions as CloudWatch EMF) and every queue's depth.""
 
 from __future__ import annotations
 
+import json
 import re
 import time
+from pathlib import Path
 
 import httpx
 
@@ -36,3 +38,19 @@ def test_metrics_expose_business_counters_and_queue_depths(
     for queue in ("edu-platform-notifications", "edu-platform-notifications-dlq",
                   "edu-platform-transcode-dlq", "edu-platform-search-index"):
         assert sample(text, "sqs_messages_visible", queue=queue) is not None, queue
+
+
+def test_grafana_dashboard_queries_metrics_that_exist(platform: RunningPlatform) -> None:
+    root = Path(__file__).resolve().parents[2]
+    dashboard = json.loads((root / "infra/observability/grafana-dashboard.json").read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    names = {m for e in exprs for m in re.findall(r"\b([a-z][a-z0-9_]*)(?=\{|\[)", e)}
+    exposed = httpx.get(f"{platform.lambda_api}/metrics", timeout=10).text
+    emitted = {m for f in (root / "functions").rglob("*.py")
+               for m in re.findall(r'count\("([a-z_]+)"\)', f.read_text())}
+    for name in names:
+        if name.startswith("app_"):  # business counters appear once their event happened
+            assert name.removeprefix("app_").removesuffix("_total") in emitted, name
+        else:
+            assert re.search(rf"^{name}[{{ ]", exposed, re.M), name
+    assert len(names) >= 10
