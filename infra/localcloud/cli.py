@@ -86,6 +86,12 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--users", type=int, default=50_000)
     seed.add_argument("--courses", type=int, default=100_000)
     seed.add_argument("--teachers", type=int, default=5_000)
+    seed.add_argument("--enrollments", type=int, default=0,
+                      help="enrollments of seeded students in seeded courses (e.g. 500000)")
+    seed.add_argument("--seed", type=int, default=42, dest="seed_value",
+                      help="random seed of the enrollment pairs (same seed, same data)")
+    seed.add_argument("--reset", action="store_true",
+                      help="remove earlier seeded users and enrollments first")
     seed.set_defaults(run=cmd_seed)
 
     load = sub.add_parser("load", help="run a Locust scenario headless against the local API")
@@ -389,7 +395,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
     from localcloud.stack import LocalCloud
 
     cloud = LocalCloud.attach(CloudConfig.from_env())
-    for line in seed(cloud, args.users, args.courses, args.teachers):
+    for line in seed(cloud, args.users, args.courses, args.teachers, args.enrollments,
+                     args.seed_value, args.reset):
         print(f"seeded {line}")
     return 0
 

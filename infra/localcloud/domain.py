@@ -277,21 +277,45 @@ def stripe_refund(cloud: LocalCloud, payment_id: str) -> str:
         return f"refund {refund.id}: webhook answered {resp.status}"
 
 
-def seed(cloud: LocalCloud, users: int, courses: int, teachers: int = 5000) -> list[str]:
-    """Load-test data: `courses` courses in PostgreSQL and `users` accounts in DynamoDB."""
+def seed(cloud: LocalCloud, users: int, courses: int, teachers: int = 5000,
+         enrollments: int = 0, seed_value: int = 42, reset: bool = False,
+         progress: bool = True) -> list[str]:
+    """Load-test data: `courses` courses in PostgreSQL, `users` accounts and `enrollments`
+    enrollments in DynamoDB, each phase with a progress bar and its rate."""
     from argon2 import PasswordHasher
+    from tqdm import tqdm
 
-    from localcloud.seed import SEED_PASSWORD, seed_courses, seed_users
+    from localcloud.seed import (
+        SEED_PASSWORD,
+        reset_dynamo,
+        seed_courses,
+        seed_enrollments,
+        seed_users,
+    )
 
     tpl = cloud.template()
+    users_table = tpl.resources["UsersTable"].physical_name
+    enrollments_table = tpl.resources["EnrollmentsTable"].physical_name
     lines = []
+    if reset:
+        removed = reset_dynamo(cloud.aws_url, tpl.region, [users_table, enrollments_table])
+        lines.append(f"reset: {removed} seeded DynamoDB items removed (courses are replaced)")
     took = seed_courses(cloud.database_url, courses, teachers=teachers)
     lines.append(f"{courses} courses in {took:.1f}s ({courses / took:.0f}/s)")
     digest = PasswordHasher(memory_cost=19 * 1024, time_cost=2, parallelism=1).hash(
         SEED_PASSWORD)
     students = max(0, users - teachers)
-    took = seed_users(cloud.aws_url, tpl.region, tpl.resources["UsersTable"].physical_name,
-                      students, min(teachers, users), digest)
+    with tqdm(total=users, desc="users", unit=" users", disable=not progress) as bar:
+        took = seed_users(cloud.aws_url, tpl.region, users_table, students,
+                          min(teachers, users), digest, progress=bar.update)
     lines.append(f"{users} users in {took:.1f}s ({users / took:.0f}/s); password "
                  f"{SEED_PASSWORD!r}")
+    if enrollments:
+        with tqdm(total=enrollments, desc="enrollments", unit=" enrollments",
+                  disable=not progress) as bar:
+            took = seed_enrollments(cloud.database_url, cloud.aws_url, tpl.region,
+                                    enrollments_table, enrollments, students,
+                                    seed=seed_value, progress=bar.update)
+        lines.append(f"{enrollments} enrollments in {took:.1f}s "
+                     f"({enrollments / max(took, 1e-9):.0f}/s)")
     return lines

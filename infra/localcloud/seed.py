@@ -7,6 +7,7 @@ teacher, so benchmarks are repeatable. Seeded teachers are ids `seed-teacher-<n>
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 TOPICS = {
@@ -108,14 +109,12 @@ SEED_PASSWORD = "seed-password-2026"  # every seeded user's password (documented
 
 
 def seed_users(endpoint: str, region: str, table: str, students: int, teachers: int,
-               password_hash: str, *, workers: int = 4) -> float:
+               password_hash: str, *, workers: int = 4,
+               progress: Callable[[int], object] = lambda _n: None) -> float:
     """Seeded accounts in DynamoDB: `student<i>@seed.eduplatform.dev` (ids seed-student-<i>)
     and verified `teacher<i>@seed.eduplatform.dev` (ids seed-teacher-<i>, who own the seeded
     courses). All share one precomputed argon2id hash, so seeding spends no time hashing."""
-    from concurrent.futures import ThreadPoolExecutor
     from datetime import UTC, datetime
-
-    from localcloud.aws import local_client
 
     started = time.perf_counter()
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+0000")
@@ -136,7 +135,19 @@ def seed_users(endpoint: str, region: str, table: str, students: int, teachers: 
         return out
 
     everything = items("student", students) + items("teacher", teachers)
-    chunks = [everything[i:i + 25] for i in range(0, len(everything), 25)]
+    batch_write(endpoint, region, table, everything, workers,
+                lambda n: progress(n // 2))  # two items per user
+    return time.perf_counter() - started
+
+
+def batch_write(endpoint: str, region: str, table: str, items: list[dict[str, Any]],
+                workers: int, progress: Callable[[int], object]) -> None:
+    """BatchWriteItem in chunks of 25 from a few threads, retrying unprocessed items."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from localcloud.aws import local_client
+
+    chunks = [items[i:i + 25] for i in range(0, len(items), 25)]
 
     def write(chunk: list[dict[str, Any]]) -> None:
         client = local_client("dynamodb", endpoint, region)
@@ -144,7 +155,67 @@ def seed_users(endpoint: str, region: str, table: str, students: int, teachers: 
         while pending:
             resp = client.batch_write_item(RequestItems={table: pending})
             pending = resp.get("UnprocessedItems", {}).get(table, [])
+        progress(len(chunk))
 
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(write, chunks))
+
+
+def seed_enrollments(database_url: str, endpoint: str, region: str, table: str,
+                     count: int, students: int, *, seed: int = 42, workers: int = 4,
+                     progress: Callable[[int], object] = lambda _n: None) -> float:
+    """`count` active enrollments of seeded students (seed-student-<i>) in published seeded
+    courses, spread evenly (about count/students each, no pair twice), in DynamoDB. The
+    same seed and counts give the same pairs (courses by their seeded order)."""
+    import random
+    from datetime import UTC, datetime
+
+    import psycopg
+
+    started = time.perf_counter()
+    with psycopg.connect(database_url) as conn:
+        courses = conn.execute(
+            "SELECT c.id::text, c.title, count(l.id) FROM courses c "
+            "LEFT JOIN lessons l ON l.course_id = c.id "
+            "WHERE c.teacher_id LIKE 'seed-teacher-%' AND c.status = 'published' "
+            "GROUP BY c.id ORDER BY c.created_at DESC, c.title").fetchall()
+    if not courses or not students:
+        return 0.0
+    rng = random.Random(seed)
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+0000")
+    per_student, extra = divmod(count, students)
+    items: list[dict[str, Any]] = []
+    for student in range(students):
+        want = min(len(courses), per_student + (1 if student < extra else 0))
+        for index in rng.sample(range(len(courses)), want) if want else []:
+            course_id, title, lessons = courses[index]
+            items.append({
+                "pk": {"S": f"USER#seed-student-{student}"}, "sk": {"S": f"ENROLL#{course_id}"},
+                "id": {"S": f"seed-enrollment-{student}-{index}"},
+                "course_id": {"S": course_id}, "course_title": {"S": title},
+                "status": {"S": "active"}, "source": {"S": "free"}, "created_at": {"S": now},
+                "completed_lessons": {"N": "0"}, "total_lessons": {"N": str(lessons)}})
+    batch_write(endpoint, region, table, items, workers, progress)
     return time.perf_counter() - started
+
+
+def reset_dynamo(endpoint: str, region: str, tables: list[str]) -> int:
+    """Deletes every seeded item (users, their email guards, their enrollments)."""
+    from localcloud.aws import local_client
+
+    client = local_client("dynamodb", endpoint, region)
+    removed = 0
+    for table in tables:
+        pages = client.get_paginator("scan").paginate(
+            TableName=table, ProjectionExpression="pk, sk",
+            FilterExpression="begins_with(pk, :user) OR (begins_with(pk, :email) AND "
+                             "contains(pk, :domain))",
+            ExpressionAttributeValues={":user": {"S": "USER#seed-"},
+                                       ":email": {"S": "EMAIL#"},
+                                       ":domain": {"S": "@seed.eduplatform.dev"}})
+        keys = [item for page in pages for item in page.get("Items", [])]
+        for start in range(0, len(keys), 25):
+            client.batch_write_item(RequestItems={table: [
+                {"DeleteRequest": {"Key": key}} for key in keys[start:start + 25]]})
+        removed += len(keys)
+    return removed

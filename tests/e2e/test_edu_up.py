@@ -76,6 +76,19 @@ def test_up_status_down(tmp_path: Path) -> None:
                                                    "GetCourseFunction")
                              for m in ("normal", "snapshot")}, bench.stdout
         assert float(rows["GetCourseFunction normal"][0]) > 0  # an Init Duration was seen
+        # Seeding: 25 students with 2 enrollments each; a re-run with --reset replaces them.
+        args = ["seed", "--users", "30", "--courses", "40", "--teachers", "5",
+                "--enrollments", "50"]
+        seeded = edu(*args, env=env)
+        assert seeded.returncode == 0 and "50 enrollments" in seeded.stdout, seeded.stderr
+        student = httpx.post(f"{api}/auth/login", json={
+            "email": "student0@seed.eduplatform.dev", "password": "seed-password-2026"})
+        assert student.status_code == 200, student.text
+        mine = httpx.get(f"{api}/me/enrollments", headers={
+            "Authorization": f"Bearer {student.json()['access_token']}"}).json()["items"]
+        assert len(mine) == 2 and all(e["status"] == "active" for e in mine)
+        again = edu(*args, "--reset", env=env)
+        assert "reset: 110 seeded DynamoDB items removed" in again.stdout, again.stdout
         made = edu("admin", "create", "--email", "ops@example.com", "--password",
                    "a long admin passphrase", env=env)
         assert made.returncode == 0, made.stdout + made.stderr
