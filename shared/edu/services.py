@@ -43,6 +43,36 @@ def _publish_failed(exc: Exception) -> None:
                        extra={"metric": "event_publish_failed", "error": str(exc)})
 
 
+PRIMED_MODULES = ("psycopg", "psycopg_pool", "redis", "boto3", "pynamodb.models", "jwt",
+                  "cryptography.hazmat.primitives.asymmetric.rsa")
+PRIMED_CLIENTS = ("events", "secretsmanager", "s3", "sqs")
+
+
+def prime_for_snapshot() -> None:
+    """SnapStart priming (runs before the snapshot, not per request): the imports and AWS
+    clients a first request would otherwise pay for (docs/benchmarks.md). Nothing that holds
+    a socket or a thread: a snapshot's connections would be shared by every restored worker,
+    and threads do not survive the fork."""
+    import importlib
+
+    for module in PRIMED_MODULES:
+        try:
+            importlib.import_module(module)
+        except ImportError:  # not in this function's layers
+            continue
+    adapters = get_adapters()
+    for service in PRIMED_CLIENTS:
+        adapters.aws_client(service)  # botocore loads the service model; no connection yet
+
+
+try:
+    from snapshot_restore_py import register_before_snapshot
+except ImportError:  # a function without the API layer: no priming
+    pass
+else:
+    register_before_snapshot(prime_for_snapshot)
+
+
 @cache
 def jwt_issuer() -> JwtIssuer:
     adapters = get_adapters()

@@ -164,6 +164,18 @@ def serve(sock: socket.socket, handler: Any) -> None:
             send(sock, reply)
 
 
+def run_snapstart_hooks(kind: str) -> None:
+    """Runs the hooks a function registered with AWS's `snapshot_restore_py` (SnapStart's
+    runtime hooks): "before_snapshot" in the zygote before it forks anything,
+    "after_restore" in each forked worker. Only when the function imported that module."""
+    hooks = sys.modules.get("snapshot_restore_py")
+    if hooks is None:
+        return
+    registry = getattr(hooks, f"get_{kind}")()
+    for func, args, kwargs in registry:
+        func(*args, **kwargs)
+
+
 def zygote(control: socket.socket, handler: Any) -> None:
     """Fork "SnapStart": this initialised process forks a worker per cold start.
 
@@ -207,6 +219,7 @@ def zygote(control: socket.socket, handler: Any) -> None:
             os.close(fds[1])
             os.close(fds[2])
             worker = socket.socket(fileno=fds[0])
+            run_snapstart_hooks("after_restore")
             send(worker, {"type": "ready", "init_ms": (time.perf_counter() - forked_at) * 1000,
                           "max_rss_mb": max_rss_mb(), "restored": True})
             serve(worker, handler)
@@ -223,6 +236,8 @@ def main() -> None:
     started = time.perf_counter()
     try:
         handler = load_handler(handler_spec, json.loads(paths_json))
+        if as_zygote:  # priming belongs to the snapshot's Init, as on AWS
+            run_snapstart_hooks("before_snapshot")
     except Exception as exc:
         err = _error(exc)
         err["errorType"] = f"Runtime.ImportModuleError: {err['errorType']}"

@@ -141,6 +141,17 @@ def test_snapstart_cold_start_is_a_fork_of_the_initialised_process() -> None:
     assert any("snapshot ready" in line for line in lines)
 
 
+def test_snapstart_runtime_hooks_prime_the_snapshot_and_run_after_each_restore() -> None:
+    (first,) = run_pool("HooksFunction", [{}], snapstart=True)
+    assert first.ok and first.restored
+    primed_in, worker = first.payload["primed_in"], first.payload["pid"]
+    assert primed_in is not None and primed_in != worker  # before the fork, in the zygote
+    assert first.payload["restored_in"] == [worker]       # once, in the forked worker
+    (plain,) = run_pool("HooksFunction", [{}])  # no snapshots: no hooks, as on AWS
+    assert plain.ok and plain.payload["primed_in"] is None
+    assert plain.payload["restored_in"] == []
+
+
 def test_snapstart_concurrent_cold_starts_fork_separate_workers() -> None:
     results = run_pool("OneAtATimeFunction", [{}], snapstart=True)
     assert results[0].ok and results[0].restored
