@@ -111,6 +111,8 @@ class Request:
             data = json.loads(self.raw_body or b"null")
         except (ValueError, UnicodeDecodeError) as exc:
             raise BadRequest(f"The body is not valid JSON: {exc}.") from exc
+        except RecursionError:  # thousands of nested arrays: refuse, do not crash
+            raise BadRequest("The body's JSON is nested too deeply.") from None
         if not isinstance(data, dict):
             raise ValidationFailed("The body must be a JSON object.",
                                    [FieldError("body", "expected a JSON object")])

@@ -128,7 +128,7 @@ def build_event_v2(route: Route, scope: ASGIScope, headers: list[tuple[bytes, by
     query: dict[str, str] = {}
     for k, v in parse_qsl(raw_query, keep_blank_values=True):
         query[k] = f"{query[k]},{v}" if k in query else v
-    is_text = _is_text(hdrs.get("content-type", ""))
+    is_text = _is_text(hdrs.get("content-type", ""), body)
     time_str, epoch = _now()
     client = scope.get("client") or ("127.0.0.1", 0)
     event: dict[str, Any] = {
@@ -170,7 +170,7 @@ def build_event_v1(route: Route, scope: ASGIScope, headers: list[tuple[bytes, by
     mq: dict[str, list[str]] = {}
     for k, v in pairs:
         mq.setdefault(k, []).append(v)
-    is_text = _is_text(single.get("content-type", single.get("Content-Type", "")))
+    is_text = _is_text(single.get("content-type", single.get("Content-Type", "")), body)
     time_str, epoch = _now()
     return {
         "resource": route.path, "path": scope["path"], "httpMethod": scope["method"],
@@ -188,9 +188,17 @@ def build_event_v1(route: Route, scope: ASGIScope, headers: list[tuple[bytes, by
     }
 
 
-def _is_text(content_type: str) -> bool:
+def _is_text(content_type: str, body: bytes) -> bool:
+    """Whether the body travels as text: a text content type and valid UTF-8 (a body that
+    is not, whatever its type claims, is base64-encoded rather than mangled)."""
     ct = content_type.lower()
-    return not ct or ct.startswith(_TEXT_TYPES) or ct.endswith("+json")
+    if not (not ct or ct.startswith(_TEXT_TYPES) or ct.endswith("+json")):
+        return False
+    try:
+        body.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def shape_response(result: InvokeResult, version: str
