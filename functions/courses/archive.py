@@ -1,12 +1,11 @@
 """DELETE /courses/{id}: archive (courses are never hard-deleted: students keep history)."""
 
-from edu.auth.claims import caller
 from edu.http import LambdaResponse, Request, endpoint, json_response
-from edu.services import course_service, flush_outbox
+from edu.services import course_service, flush_outbox, writer
 
 
 @endpoint
 def handler(request: Request) -> LambdaResponse:
-    course = course_service().archive(caller(request), request.path_params["id"])
+    course = course_service().archive(writer(request), request.path_params["id"])
     flush_outbox()
     return json_response(200, course)

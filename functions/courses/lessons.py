@@ -1,14 +1,13 @@
 """POST /courses/{id}/sections/{sid}/lessons (add) and PUT .../lessons/order (reorder)."""
 
-from edu.auth.claims import caller
 from edu.courses.models import LessonIn, OrderIn
 from edu.http import LambdaResponse, Request, endpoint, json_response
-from edu.services import course_service
+from edu.services import course_service, writer
 
 
 @endpoint
 def handler(request: Request) -> LambdaResponse:
-    service, who = course_service(), caller(request)
+    service, who = course_service(), writer(request)
     course_id, section_id = request.path_params["id"], request.path_params["sid"]
     if request.method == "PUT":
         order = request.json_body(OrderIn)

@@ -1,14 +1,13 @@
 """POST /courses/{id}/publish and /unpublish."""
 
-from edu.auth.claims import caller
 from edu.courses.service import etag
 from edu.http import LambdaResponse, Request, endpoint, json_response
-from edu.services import course_service, flush_outbox
+from edu.services import course_service, flush_outbox, writer
 
 
 @endpoint
 def handler(request: Request) -> LambdaResponse:
-    service, who, course_id = course_service(), caller(request), request.path_params["id"]
+    service, who, course_id = course_service(), writer(request), request.path_params["id"]
     if request.path.endswith("/unpublish"):
         course = service.unpublish(who, course_id)
     else:

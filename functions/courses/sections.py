@@ -1,14 +1,13 @@
 """POST /courses/{id}/sections (add) and PUT /courses/{id}/sections/order (reorder)."""
 
-from edu.auth.claims import caller
 from edu.courses.models import OrderIn, SectionIn
 from edu.http import LambdaResponse, Request, endpoint, json_response
-from edu.services import course_service
+from edu.services import course_service, writer
 
 
 @endpoint
 def handler(request: Request) -> LambdaResponse:
-    service, who, course_id = course_service(), caller(request), request.path_params["id"]
+    service, who, course_id = course_service(), writer(request), request.path_params["id"]
     if request.method == "PUT":
         order = request.json_body(OrderIn)
         return json_response(200, service.reorder_sections(who, course_id, order.ids))

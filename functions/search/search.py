@@ -2,9 +2,10 @@
 
 from edu.courses.models import SearchQuery
 from edu.http import LambdaResponse, Request, endpoint, json_response
-from edu.services import course_service
+from edu.services import course_service, limit_search
 
 
 @endpoint
 def handler(request: Request) -> LambdaResponse:
+    limit_search(request)
     return json_response(200, course_service().search(request.query_params(SearchQuery)))

@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     login_limit_per_ip: int = Field(30, ge=1, validation_alias="EDU_LOGIN_LIMIT_PER_IP")
     login_limit_per_email: int = Field(10, ge=1, validation_alias="EDU_LOGIN_LIMIT_PER_EMAIL")
     register_limit_per_ip: int = Field(20, ge=1, validation_alias="EDU_REGISTER_LIMIT_PER_IP")
+    search_limit_per_ip: int = Field(300, ge=1, validation_alias="EDU_SEARCH_LIMIT_PER_IP")
+    write_limit_per_user: int = Field(120, ge=1, validation_alias="EDU_WRITE_LIMIT_PER_USER")
     rate_window_s: int = Field(60, ge=1, validation_alias="EDU_RATE_WINDOW_S")
 
 

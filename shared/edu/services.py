@@ -13,7 +13,7 @@ from edu.adapters.registry import Adapters, get_adapters
 from edu.auth.claims import Caller, caller, caller_from_claims
 from edu.auth.tokens import JwtIssuer, KeySet
 from edu.courses.service import CourseService
-from edu.errors import Unauthorized
+from edu.errors import RateLimited, Unauthorized
 from edu.http import Request
 from edu.identity.models import User
 from edu.identity.service import IdentityService, Limits
@@ -23,6 +23,7 @@ from edu.pagination import CursorCodec
 if TYPE_CHECKING:
     from edu.adapters.dynamo_outbox import DynamoOutbox
     from edu.adapters.outbox import OutboxRelay
+    from edu.adapters.ratelimit import RedisRateLimiter
     from edu.enrollment.service import EnrollmentService
     from edu.notifications.service import NotificationService
     from edu.video.service import VideoService
@@ -108,6 +109,39 @@ def relay_outboxes(limit: int = 100) -> dict[str, int]:
     for table in (s.users_table, s.enrollments_table, s.videos_table):
         sent[table] = dynamo_outbox(adapters, table).relay(limit=limit)
     return sent
+
+
+@cache
+def rate_limiter() -> RedisRateLimiter:
+    from edu.adapters.ratelimit import RedisRateLimiter
+
+    return RedisRateLimiter(get_adapters().redis(), on_unavailable=_counted(
+        "rate limiter unavailable: failing open", "ratelimit_unavailable"))
+
+
+def enforce_limit(key: str, limit: int) -> None:
+    """A 429 (with Retry-After) once `key` passed `limit` requests in the window."""
+    retry_after = rate_limiter().hit(key, limit, get_adapters().settings.rate_window_s)
+    if retry_after is not None:
+        raise RateLimited("Too many requests; slow down and retry later.",
+                          retry_after=retry_after)
+
+
+def limit_search(request: Request) -> None:
+    enforce_limit(f"search:ip:{request.source_ip}",
+                  get_adapters().settings.search_limit_per_ip)
+
+
+def limit_writes(who: Caller) -> None:
+    """Writes per user (course authoring, enrollment, progress, uploads)."""
+    enforce_limit(f"write:user:{who.user_id}", get_adapters().settings.write_limit_per_user)
+
+
+def writer(request: Request) -> Caller:
+    """The caller of a write route, within their write rate limit."""
+    who = caller(request)
+    limit_writes(who)
+    return who
 
 
 @cache
