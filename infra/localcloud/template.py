@@ -215,6 +215,9 @@ class _Resolver:
             if key == "Fn::Join":
                 sep, items = arg
                 return str(sep).join(str(self.resolve(i)) for i in self.resolve(items))
+            if key == "Fn::Split":
+                sep, text = arg
+                return str(self.resolve(text)).split(str(sep))
             if key == "Fn::Select":
                 index, items = arg
                 return self.resolve(items)[int(self.resolve(index))]

@@ -33,6 +33,17 @@ def test_intrinsics_resolve_to_local_names_and_parameters_can_be_overridden() ->
     assert env["BUCKET"] == "st-things-123456789012"
 
 
+def test_cors_origins_come_from_a_parameter_split_on_commas() -> None:
+    default = load_template(ROOT / "template.yaml")
+    (api,) = default.apis.values()
+    assert api.properties["CorsConfiguration"]["AllowOrigins"] == [
+        "http://127.0.0.1:3000", "http://localhost:3000"]
+    custom = load_template(ROOT / "template.yaml", parameter_overrides={
+        "AllowedOrigins": "https://app.eduplatform.dev"})
+    rules = custom.resources["MediaBucket"].properties["CorsConfiguration"]["CorsRules"]
+    assert rules[0]["AllowedOrigins"] == ["https://app.eduplatform.dev"]
+
+
 def test_function_environment_merges_globals_with_its_own() -> None:
     tpl = load_template(FIXTURE)
     env = tpl.functions["ContextFunction"].environment
