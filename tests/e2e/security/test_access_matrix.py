@@ -129,3 +129,32 @@ def test_registration_cannot_grant_itself_privileges(platform: RunningPlatform,
             "role": "teacher", **extra}
     resp = httpx.post(f"{platform.api}/auth/register", json=body, timeout=30)
     assert resp.status_code == 422, resp.text
+
+
+# Account-scoped and admin routes: (method, path, body, expected per caller). The admin
+# route targets a teacher with no pending request, so the admin's answer is 409 (allowed,
+# nothing to decide) while everyone else is refused before the state is looked at.
+ACCOUNT_ROUTES: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
+    ("GET", "/me", None, expect(200, enrolled=200, others=200, admin=200)),
+    ("GET", "/me/enrollments", None, expect(200, enrolled=200, others=200, admin=200)),
+    ("GET", "/me/payments", None, expect(200, enrolled=200, others=200, admin=200)),
+    ("PATCH", "/me/notifications", {"marketing_emails": True},
+     expect(200, enrolled=200, others=200, admin=200)),
+    ("POST", "/admin/teachers/{teacher}/verify", None, expect(403, admin=409)),
+    ("POST", "/admin/teachers/{teacher}/reject", {"reason": "no"}, expect(403, admin=409)),
+]
+
+
+@pytest.mark.parametrize("route", ACCOUNT_ROUTES, ids=[f"{r[0]} {r[1]}" for r in ACCOUNT_ROUTES])
+def test_account_and_admin_routes(platform: RunningPlatform, world: dict[str, Any],
+                                  admin_token: str, route: Any) -> None:
+    method, template, body, expected = route
+    teacher = verified_teacher(platform.api, admin_token)  # verified: nothing pending
+    path = template.format(teacher=teacher["id"])
+    got = {}
+    for persona in PERSONAS:
+        token = world["tokens"][persona]
+        resp = httpx.request(method, f"{platform.api}{path}", json=body, timeout=30,
+                             headers=bearer(token) if token else {})
+        got[persona] = resp.status_code
+    assert got == expected
