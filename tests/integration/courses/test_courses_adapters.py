@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,21 +16,12 @@ from psycopg_pool import ConnectionPool
 from edu.adapters.outbox import OutboxRelay
 from edu.adapters.pg_courses import PgCourseRepository, write_outbox
 from edu.adapters.redis_cache import RedisCache
-from edu.auth.claims import Caller
-from edu.courses.models import CourseIn, LessonIn, Money, SearchQuery, SectionIn
+from edu.courses.models import SearchQuery
 from edu.courses.service import CourseService
 from edu.events import Envelope, make_event
 from edu.pagination import CursorCodec
 from localcloud.stack import LocalCloud
-
-TEACHER = Caller(user_id=f"t-{uuid.uuid4().hex[:6]}", email="t@example.com", role="teacher",
-                 is_verified=True, session_id=None)
-
-
-@pytest.fixture(scope="module")
-def pool(cloud: LocalCloud) -> Iterator[ConnectionPool]:
-    with ConnectionPool(cloud.database_url, min_size=1, max_size=4) as p:
-        yield p
+from tests.support.authoring import authored_course
 
 
 def service(pool: ConnectionPool, cache: RedisCache, ranked: bool = True) -> CourseService:
@@ -47,20 +37,10 @@ def redis_cache(cloud: LocalCloud, failures: list[Exception] | None = None,
                       on_unavailable=sink.append)
 
 
-def publish(svc: CourseService, title: str, category: str, description: str = "") -> str:
-    course = svc.create(TEACHER, CourseIn(
-        title=title, description=description, category=category, level="beginner",
-        language="en", price=Money(amount=0, currency="usd")))
-    section = svc.add_section(TEACHER, course.id, SectionIn(title="S"))
-    svc.add_lesson(TEACHER, course.id, section.id, LessonIn(title="L", kind="text"))
-    svc.publish(TEACHER, course.id)
-    return course.id
-
-
 def test_naive_search_is_the_ilike_baseline(pool: ConnectionPool, cloud: LocalCloud) -> None:
     category = f"c-{uuid.uuid4().hex[:8]}"
     ranked, naive = service(pool, redis_cache(cloud)), service(pool, redis_cache(cloud), False)
-    cid = publish(ranked, "Python Testing", category)
+    cid, _ = authored_course(ranked, "Python Testing", category)
     exact = naive.search(SearchQuery(q="python", category=category))
     assert [h.course.id for h in exact.items] == [cid]
     assert naive.search(SearchQuery(q="pythn", category=category)).items == []  # no typos
@@ -70,7 +50,7 @@ def test_naive_search_is_the_ilike_baseline(pool: ConnectionPool, cloud: LocalCl
 
 def test_reads_survive_redis_being_down(pool: ConnectionPool, cloud: LocalCloud) -> None:
     category = f"c-{uuid.uuid4().hex[:8]}"
-    cid = publish(service(pool, redis_cache(cloud)), "Go Concurrency", category)
+    cid, _ = authored_course(service(pool, redis_cache(cloud)), "Go Concurrency", category)
     failures: list[Exception] = []
     down = service(pool, redis_cache(cloud, failures, url="redis://127.0.0.1:1/0"))
     assert down.get(cid, None).title == "Go Concurrency"

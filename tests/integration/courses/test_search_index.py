@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -16,22 +15,13 @@ from psycopg_pool import ConnectionPool
 from edu.adapters.meili_search import MeiliCourseIndex
 from edu.adapters.pg_courses import PgCourseRepository
 from edu.adapters.redis_cache import RedisCache
-from edu.auth.claims import Caller
 from edu.breaker import CircuitBreaker
-from edu.courses.models import CourseIn, LessonIn, Money, SearchQuery, SectionIn
+from edu.courses.models import SearchQuery
 from edu.courses.service import CourseService
 from edu.pagination import CursorCodec
 from localcloud.procs import free_port
 from localcloud.stack import LocalCloud
-
-TEACHER = Caller(user_id=f"t-{uuid.uuid4().hex[:6]}", email="t@example.com", role="teacher",
-                 is_verified=True, session_id=None)
-
-
-@pytest.fixture(scope="module")
-def pool(cloud: LocalCloud) -> Iterator[ConnectionPool]:
-    with ConnectionPool(cloud.database_url, min_size=1, max_size=4) as p:
-        yield p
+from tests.support.authoring import TEACHER, authored_course
 
 
 def service(pool: ConnectionPool, cloud: LocalCloud, index: MeiliCourseIndex | None,
@@ -44,17 +34,6 @@ def service(pool: ConnectionPool, cloud: LocalCloud, index: MeiliCourseIndex | N
                          breaker=breaker, on_search_fallback=fallbacks.append)
 
 
-def publish(svc: CourseService, title: str, category: str, price: int = 0) -> str:
-    course = svc.create(TEACHER, CourseIn(
-        title=title, description="A course about " + title, category=category,
-        level="beginner", language="en", price=Money(amount=price, currency="usd"),
-        tags=["demo"]))
-    section = svc.add_section(TEACHER, course.id, SectionIn(title="S"))
-    svc.add_lesson(TEACHER, course.id, section.id, LessonIn(title="L", kind="text"))
-    svc.publish(TEACHER, course.id)
-    return course.id
-
-
 def test_index_outage_falls_back_to_postgresql_and_opens_the_circuit(
         pool: ConnectionPool, cloud: LocalCloud) -> None:
     dead = MeiliCourseIndex(f"http://127.0.0.1:{free_port()}", None)  # nothing listens
@@ -62,7 +41,7 @@ def test_index_outage_falls_back_to_postgresql_and_opens_the_circuit(
     breaker = CircuitBreaker(failure_threshold=2, reset_after_s=60)
     svc = service(pool, cloud, dead, fallbacks, breaker)
     category = f"c-{uuid.uuid4().hex[:8]}"
-    course_id = publish(svc, "Rust Systems Programming", category)
+    course_id, _ = authored_course(svc, "Rust Systems Programming", category)
 
     for _ in range(4):
         started = time.monotonic()
@@ -105,8 +84,8 @@ def test_meilisearch_index_answers_with_typos_and_filters(pool: ConnectionPool,
     fallbacks: list[str] = []
     svc = service(pool, cloud, index, fallbacks)
     category = f"c-{uuid.uuid4().hex[:8]}"
-    free = publish(svc, "Kubernetes Operators", category)
-    paid = publish(svc, "Kubernetes Networking", category, price=1999)
+    free, _ = authored_course(svc, "Kubernetes Operators", category)
+    paid, _ = authored_course(svc, "Kubernetes Networking", category, price=1999)
     assert svc.reindex() >= 2
     hits = svc.search(SearchQuery(q="kubernets", category=category))  # a typo
     assert {h.course.id for h in hits.items} == {free, paid}

@@ -23,7 +23,6 @@ from edu.adapters.redis_cache import RedisCache
 from edu.adapters.registry import Adapters
 from edu.auth.claims import Caller
 from edu.config import Settings
-from edu.courses.models import CourseIn, LessonIn, Money, SectionIn
 from edu.courses.service import CourseService
 from edu.enrollment.models import EnrollmentOut
 from edu.errors import Forbidden, NotFound, Unauthorized
@@ -34,9 +33,8 @@ from edu.video.ports import InvalidMedia
 from edu.video.service import GaveUp, RetryLater, VideoService
 from localcloud.media import make_clip
 from localcloud.stack import LocalCloud
+from tests.support.authoring import TEACHER, authored_course
 
-TEACHER = Caller(user_id=f"t-{uuid.uuid4().hex[:6]}", email="t@example.com", role="teacher",
-                 is_verified=True, session_id=None)
 STUDENT = Caller(user_id=f"s-{uuid.uuid4().hex[:6]}", email="s@example.com", role="student",
                  is_verified=False, session_id=None)
 
@@ -69,15 +67,7 @@ def videos(adapters: Adapters) -> VideoService:
 def video_lesson(adapters: Adapters, *, publish: bool = True) -> tuple[str, str]:
     courses = CourseService(PgCourseRepository(adapters.pg_pool()),
                             RedisCache(adapters.redis(), ttl_s=60), CursorCodec("s"))
-    course = courses.create(TEACHER, CourseIn(
-        title="Video course", category="video", level="beginner", language="en",
-        price=Money(amount=0, currency="usd")))
-    section = courses.add_section(TEACHER, course.id, SectionIn(title="S"))
-    lesson = courses.add_lesson(TEACHER, course.id, section.id,
-                                LessonIn(title="Watch", kind="video"))
-    if publish:
-        courses.publish(TEACHER, course.id)
-    return course.id, lesson.id
+    return authored_course(courses, "Video course", "video", kind="video", publish=publish)
 
 
 def upload(videos: VideoService, course_id: str, lesson_id: str, content: bytes) -> str:
