@@ -7,6 +7,7 @@ come from settings, so item models are declared inside a factory on a base from 
 from __future__ import annotations
 
 from pynamodb.attributes import UnicodeAttribute
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.models import Model
 
 
@@ -23,3 +24,15 @@ def keyed_base(table_: str, host_: str | None, region_: str) -> type[Model]:
         sk = UnicodeAttribute(range_key=True)
 
     return Keyed
+
+
+def condition_failed(exc: PynamoDBException) -> bool:
+    """Whether a single-item write was refused by its condition (not an error)."""
+    return exc.cause_response_code == "ConditionalCheckFailedException"
+
+
+def failed_conditions(exc: TransactWriteError) -> list[int]:
+    """The positions of a cancelled transaction's operations whose condition failed.
+    pynamodb sends puts before updates, whatever the order they were added in."""
+    return [i for i, r in enumerate(exc.cancellation_reasons or [])
+            if r is not None and r.code == "ConditionalCheckFailed"]

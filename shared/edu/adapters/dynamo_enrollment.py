@@ -25,7 +25,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from edu.adapters.dynamo_base import keyed_base
+from edu.adapters.dynamo_base import condition_failed, failed_conditions, keyed_base
 from edu.adapters.dynamo_outbox import outbox_items, outbox_model
 from edu.enrollment.models import EnrollmentOut, LessonProgress, Payment
 from edu.enrollment.ports import AlreadyEnrolled, FulfilmentResult, SavedProgress
@@ -97,11 +97,6 @@ def _payment(item: Any) -> Payment:
                    created_at=item.created_at, updated_at=item.updated_at)
 
 
-def _failed(exc: TransactWriteError) -> list[int]:
-    return [i for i, r in enumerate(exc.cancellation_reasons or [])
-            if r is not None and r.code == "ConditionalCheckFailed"]
-
-
 class DynamoEnrollmentStore:
     def __init__(self, table: str, host: str | None, region: str) -> None:
         (self.enroll, self.pay, self.ref, self.event,
@@ -137,7 +132,7 @@ class DynamoEnrollmentStore:
                 for outbox in outbox_items(self.outbox, events):
                     tx.save(outbox)
         except TransactWriteError as exc:
-            if 0 not in _failed(exc):
+            if 0 not in failed_conditions(exc):
                 raise
             existing = self.get_enrollment(user_id, enrollment.course_id)
             assert existing is not None
@@ -208,7 +203,7 @@ class DynamoEnrollmentStore:
                           condition=self.pay.pk.exists())
             return FulfilmentResult(False, enrollment)
         except TransactWriteError as exc:
-            failed = _failed(exc)
+            failed = failed_conditions(exc)
             if 0 in failed:
                 return FulfilmentResult(True, None)
             if 1 not in failed:
@@ -220,7 +215,7 @@ class DynamoEnrollmentStore:
                 tx.update(self._pay_key(payment), actions=paid,
                           condition=self.pay.pk.exists())
         except TransactWriteError as exc:
-            if 0 in _failed(exc):
+            if 0 in failed_conditions(exc):
                 return FulfilmentResult(True, None)
             raise
         return FulfilmentResult(False, None)
@@ -249,7 +244,7 @@ class DynamoEnrollmentStore:
                                   actions=[self.enroll.status.set("revoked")])
                 return True
             except TransactWriteError as exc:
-                failed = _failed(exc)
+                failed = failed_conditions(exc)
                 if 0 in failed:
                     return False  # this event was handled before
                 if with_enrollment and pay_at + 1 in failed:
@@ -289,12 +284,12 @@ class DynamoEnrollmentStore:
                 return SavedProgress(lessons, completed_now_at=now)
             except TransactWriteError as exc:
                 # puts (outbox items) come first: the update is the last operation
-                if len(completion_events) not in _failed(exc):
+                if len(completion_events) not in failed_conditions(exc):
                     raise
         try:
             item.update(actions=counters, condition=self.enroll.pk.exists())
         except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if not condition_failed(exc):
                 raise  # no enrollment row: the course's teacher previewing
         return SavedProgress(lessons, completed_now_at=None)
 

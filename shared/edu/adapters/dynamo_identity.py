@@ -23,7 +23,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from edu.adapters.dynamo_base import keyed_base
+from edu.adapters.dynamo_base import condition_failed, failed_conditions, keyed_base
 from edu.adapters.dynamo_outbox import outbox_items, outbox_model
 from edu.events import Envelope
 from edu.identity.models import TokenFamily, User
@@ -101,8 +101,7 @@ class DynamoIdentityStore:
                 for item in outbox_items(self.outbox_item, events):
                     tx.save(item)
         except TransactWriteError as exc:
-            reasons = [r.code for r in (exc.cancellation_reasons or []) if r is not None]
-            if "ConditionalCheckFailed" in reasons:
+            if failed_conditions(exc):
                 raise EmailTaken(user.email) from None
             raise
 
@@ -152,7 +151,7 @@ class DynamoIdentityStore:
                                  fam.ttl.set(int(expires_at.timestamp()))],
                         condition=(fam.current_hash == old_hash) & (fam.revoked == False))  # noqa: E712
         except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 return False
             raise
         return True
@@ -163,7 +162,7 @@ class DynamoIdentityStore:
             item.update(actions=[self.family_item.revoked.set(True)],
                         condition=self.family_item.pk.exists())
         except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if not condition_failed(exc):
                 raise
 
 

@@ -20,7 +20,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from edu.adapters.dynamo_base import keyed_base
+from edu.adapters.dynamo_base import condition_failed, failed_conditions, keyed_base
 from edu.adapters.dynamo_outbox import outbox_items, outbox_model
 from edu.events import Envelope
 from edu.video.models import ReadyVideo, Rendition, VideoRecord
@@ -69,10 +69,6 @@ def _record(item: Any) -> VideoRecord:
         reason=item.reason, attempts=int(item.attempts or 0), ready=ready)
 
 
-def _conditional(exc: UpdateError) -> bool:
-    return exc.cause_response_code == "ConditionalCheckFailedException"
-
-
 class DynamoVideoStore:
     def __init__(self, table: str, host: str | None, region: str) -> None:
         self.model = _model(table, host, region)
@@ -113,7 +109,7 @@ class DynamoVideoStore:
                     | ((m.status == "processing") & (m.lease_until < int(now.timestamp())))))
             return "claimed"
         except UpdateError as exc:
-            if not _conditional(exc):
+            if not condition_failed(exc):
                 raise
         current = self.get(course_id, lesson_id)
         if current is None or current.upload_id != upload_id:
@@ -128,7 +124,7 @@ class DynamoVideoStore:
                 actions=[m.percent.set(round(percent, 1)), m.updated_at.set(now)],
                 condition=(m.upload_id == upload_id) & (m.status == "processing"))
         except UpdateError as exc:
-            if not _conditional(exc):
+            if not condition_failed(exc):
                 raise
 
     def release(self, course_id: str, lesson_id: str, upload_id: str, error: str,
@@ -139,7 +135,7 @@ class DynamoVideoStore:
                 actions=[m.lease_until.set(0), m.reason.set(error), m.updated_at.set(now)],
                 condition=(m.upload_id == upload_id) & (m.status == "processing"))
         except UpdateError as exc:
-            if not _conditional(exc):
+            if not condition_failed(exc):
                 raise
 
     def finish(self, course_id: str, lesson_id: str, upload_id: str, now: datetime, *,
@@ -162,10 +158,8 @@ class DynamoVideoStore:
                 for item in outbox_items(self.outbox, events):
                     tx.save(item)
         except TransactWriteError as exc:
-            reasons = exc.cancellation_reasons or []
             # puts (the outbox items) are sent first: the update is the last operation
-            update = reasons[len(events)] if len(reasons) > len(events) else None
-            if update is None or update.code != "ConditionalCheckFailed":
+            if len(events) not in failed_conditions(exc):
                 raise
             return False
         return True
