@@ -10,17 +10,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import boto3
-
 from localcloud.aws import sent_emails
 from localcloud.stack import LocalCloud
+from tests.support.aws import aws_client
 
 BUS = "edu-platform-events"
-
-
-def aws_client(cloud: LocalCloud, service: str) -> Any:
-    return boto3.client(service, endpoint_url=cloud.aws_url, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
 class Watch:

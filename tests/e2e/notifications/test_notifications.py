@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 
 from localcloud.stack import LocalCloud
-from tests.support.events import aws_client, mail_to
+from tests.support.aws import aws_client
+from tests.support.events import mail_to
 from tests.support.identity import bearer, login, register
 from tests.support.platform import RunningPlatform
 

@@ -13,8 +13,9 @@ import pytest
 
 from localcloud.media import make_clip
 from localcloud.stack import LocalCloud
+from tests.support.aws import aws_client
 from tests.support.courses import create_course
-from tests.support.events import aws_client, mail_to
+from tests.support.events import mail_to
 from tests.support.identity import bearer, login, register
 from tests.support.platform import RunningPlatform
 

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
 import redis
 
@@ -22,14 +21,11 @@ from edu.errors import RateLimited, Unauthorized
 from edu.identity.models import LoginIn, RegisterIn
 from edu.identity.service import IdentityService, Limits
 from localcloud.stack import LocalCloud
+from tests.support.aws import aws_client as client
 
 PASSWORD = "correct horse battery staple"
 pytestmark = pytest.mark.usefixtures("aws_env")  # pynamodb reads credentials from the env
 
-
-def client(cloud: LocalCloud, service: str) -> Any:
-    return boto3.client(service, endpoint_url=cloud.aws_url, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
 @pytest.fixture

@@ -3,15 +3,9 @@
 import json
 import uuid
 
-import boto3
-
 from localcloud.events import redrive, tap
 from localcloud.stack import LocalCloud
-
-
-def client(cloud: LocalCloud, service: str):  # type: ignore[no-untyped-def]
-    return boto3.client(service, endpoint_url=cloud.aws_url, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+from tests.support.aws import aws_client as client
 
 
 def test_redrive_moves_dlq_messages_back(cloud: LocalCloud) -> None:

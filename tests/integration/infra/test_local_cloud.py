@@ -6,7 +6,6 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
-import boto3
 import psycopg
 import pytest
 import redis
@@ -16,11 +15,7 @@ from localcloud.migrate import MigrationError, discover, migrate
 from localcloud.procs import PortInUse
 from localcloud.services import ensure_database, start_redis
 from localcloud.stack import LocalCloud
-
-
-def client(cloud: LocalCloud, service: str):  # type: ignore[no-untyped-def]
-    return boto3.client(service, endpoint_url=cloud.aws_url, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+from tests.support.aws import aws_client as client
 
 
 def test_every_template_resource_exists(cloud: LocalCloud) -> None:

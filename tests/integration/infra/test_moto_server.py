@@ -7,18 +7,17 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import httpx
 import pytest
 
 from localcloud.moto_server import PolicyViolation, check_post_policy
 from localcloud.stack import LocalCloud
+from tests.support.aws import aws_client
 
 
 def keyed_table(cloud: LocalCloud, prefix: str) -> tuple[Any, str]:
     """A DynamoDB client and a fresh table with string `pk`/`sk` keys."""
-    ddb = boto3.client("dynamodb", endpoint_url=cloud.aws_url, region_name="us-east-1",
-                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    ddb = aws_client(cloud, "dynamodb")
     table = f"{prefix}-{uuid.uuid4().hex[:8]}"
     ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
                      KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
@@ -85,8 +84,7 @@ def test_failed_transaction_leaves_every_item_as_it_was(cloud: LocalCloud) -> No
 
 
 def presigned_form(cloud: LocalCloud, max_bytes: int) -> tuple[Any, str, dict[str, Any]]:
-    s3 = boto3.client("s3", endpoint_url=cloud.aws_url, region_name="us-east-1",
-                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    s3 = aws_client(cloud, "s3")
     bucket = f"policy-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket)
     post = s3.generate_presigned_post(
