@@ -23,10 +23,9 @@ from edu.services import video_service
 from edu.video.service import GaveUp, RetryLater
 
 processor = BatchProcessor(event_type=EventType.SQS)
-remaining_s = [900.0]
 
 
-def record_handler(record: SQSRecord) -> list[str]:
+def record_handler(record: SQSRecord, lambda_context: Any) -> list[str]:
     body = json.loads(record.body)
     if body.get("Event") == "s3:TestEvent":  # sent once when the notification is set up
         return ["ignored: s3:TestEvent"]
@@ -37,7 +36,8 @@ def record_handler(record: SQSRecord) -> list[str]:
             continue
         key = unquote_plus(s3_record["s3"]["object"]["key"])
         try:
-            outcome = video_service().handle_upload(key, attempt, remaining_s[0])
+            outcome = video_service().handle_upload(
+                key, attempt, lambda_context.get_remaining_time_in_millis() / 1000)
         except (RetryLater, GaveUp) as exc:
             # GaveUp: back at once, so SQS moves it to the DLQ without waiting a timeout.
             delay = exc.delay_s if isinstance(exc, RetryLater) else 0
@@ -56,6 +56,5 @@ def record_handler(record: SQSRecord) -> list[str]:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    remaining_s[0] = context.get_remaining_time_in_millis() / 1000
     return process_partial_response(event=event, record_handler=record_handler,
                                     processor=processor, context=context)
