@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from edu.adapters.dynamo_outbox import DynamoOutbox
     from edu.adapters.outbox import OutboxRelay
     from edu.adapters.ratelimit import RedisRateLimiter
+    from edu.analytics.service import AnalyticsService
     from edu.enrollment.service import EnrollmentService
     from edu.notifications.service import NotificationService
     from edu.video.service import VideoService
@@ -296,3 +297,11 @@ def build_video_service(adapters: Adapters) -> VideoService:
                     playback_ttl_s=s.playback_ttl_s, max_attempts=s.transcode_max_attempts,
                     retry_delay_s=s.transcode_retry_delay_s),
         base_url=s.jwt_issuer, on_publish_failure=_publish_failed)
+
+
+@cache
+def analytics_service() -> AnalyticsService:
+    from edu.adapters.pg_analytics import PgAnalyticsStore
+    from edu.analytics.service import AnalyticsService
+
+    return AnalyticsService(PgAnalyticsStore(get_adapters().pg_pool()))

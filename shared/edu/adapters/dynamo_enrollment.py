@@ -262,11 +262,26 @@ class DynamoEnrollmentStore:
 
     def save_progress(self, user_id: str, course_id: str, progress: LessonProgress,
                       lesson_ids: frozenset[str],
-                      completion_events: Sequence[Envelope] = ()) -> SavedProgress:
-        self.prog(f"USER#{user_id}", f"PROG#{course_id}#{progress.lesson_id}",
-                  lesson_id=progress.lesson_id, completed=progress.completed,
-                  position_seconds=progress.position_seconds,
-                  updated_at=progress.updated_at).save()
+                      completion_events: Sequence[Envelope] = (),
+                      lesson_events: Sequence[Envelope] = ()) -> SavedProgress:
+        item = self.prog(f"USER#{user_id}", f"PROG#{course_id}#{progress.lesson_id}",
+                         lesson_id=progress.lesson_id, completed=progress.completed,
+                         position_seconds=progress.position_seconds,
+                         updated_at=progress.updated_at)
+        lesson_done_now = False
+        if progress.completed and lesson_events:
+            try:  # first completion of the lesson only: lesson.completed fires once
+                with TransactWrite(connection=self.connection) as tx:
+                    for outbox in outbox_items(self.outbox, lesson_events):
+                        tx.save(outbox)
+                    tx.save(item, condition=self.prog.pk.does_not_exist()
+                            | (self.prog.completed == False))  # noqa: E712 (a DynamoDB condition)
+                lesson_done_now = True
+            except TransactWriteError as exc:
+                if len(lesson_events) not in failed_conditions(exc):
+                    raise
+        if not lesson_done_now:
+            item.save()
         lessons = [p for p in self.progress(user_id, course_id) if p.lesson_id in lesson_ids]
         done = sum(1 for p in lessons if p.completed)
         item = self.enroll(f"USER#{user_id}", f"ENROLL#{course_id}")
@@ -281,7 +296,8 @@ class DynamoEnrollmentStore:
                               & self.enroll.completed_at.does_not_exist())
                     for outbox in outbox_items(self.outbox, completion_events):
                         tx.save(outbox)
-                return SavedProgress(lessons, completed_now_at=now)
+                return SavedProgress(lessons, completed_now_at=now,
+                                     lesson_completed_now=lesson_done_now)
             except TransactWriteError as exc:
                 # puts (outbox items) come first: the update is the last operation
                 if len(completion_events) not in failed_conditions(exc):
@@ -291,7 +307,8 @@ class DynamoEnrollmentStore:
         except UpdateError as exc:
             if not condition_failed(exc):
                 raise  # no enrollment row: the course's teacher previewing
-        return SavedProgress(lessons, completed_now_at=None)
+        return SavedProgress(lessons, completed_now_at=None,
+                             lesson_completed_now=lesson_done_now)
 
     def progress(self, user_id: str, course_id: str) -> list[LessonProgress]:
         prefix = f"PROG#{course_id}#"

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from edu.errors import Unauthorized
+from edu.errors import Forbidden, Unauthorized
 from edu.http import Request
 
 
@@ -36,3 +36,14 @@ def caller_from_claims(claims: Mapping[str, Any]) -> Caller:
                   role=str(claims.get("role", "")),
                   is_verified=verified is True or str(verified).lower() == "true",
                   session_id=str(claims["sid"]) if claims.get("sid") else None)
+
+
+def require_verified_teacher(who: Caller, what: str) -> None:
+    """403 unless the caller is a teacher an administrator has verified; `what` names the
+    thing only such teachers may do ("create courses")."""
+    if who.role != "teacher":
+        raise Forbidden(f"Only teachers can {what}.")
+    if not who.is_verified:
+        raise Forbidden("Your teacher account is not verified yet. Ask for verification "
+                        "(POST /teachers/me/verification); once an administrator approves "
+                        f"it, sign in again and {what}.")

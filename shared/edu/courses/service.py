@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from edu.auth.claims import Caller
+from edu.auth.claims import Caller, require_verified_teacher
 from edu.breaker import CircuitBreaker
 from edu.courses.models import (
     CatalogQuery,
@@ -77,12 +77,7 @@ class CourseService:
     # --- authoring ----------------------------------------------------------------------
 
     def create(self, who: Caller, data: CourseIn) -> CourseOut:
-        if who.role != "teacher":
-            raise Forbidden("Only teachers can create courses.")
-        if not who.is_verified:
-            raise Forbidden("Your teacher account is not verified yet. Ask for verification "
-                            "(POST /teachers/me/verification); once an administrator approves "
-                            "it, sign in again and create your course.")
+        require_verified_teacher(who, "create courses")
         now = datetime.now(UTC)
         course = CourseOut(id=uuid7(), teacher_id=who.user_id, status="draft", version=1,
                            created_at=now, updated_at=now, published_at=None,

@@ -36,6 +36,7 @@ class FulfilmentResult:
 class SavedProgress:
     lessons: list[LessonProgress]  # the user's progress on the course's current lessons
     completed_now_at: datetime | None  # set when this save completed the course, once
+    lesson_completed_now: bool = False  # this save completed the lesson for the first time
 
 
 class Courses(Protocol):
@@ -82,8 +83,10 @@ class EnrollmentStore(Protocol):
 
     def save_progress(self, user_id: str, course_id: str, progress: LessonProgress,
                       lesson_ids: frozenset[str],
-                      completion_events: Sequence[Envelope] = ()) -> SavedProgress:
+                      completion_events: Sequence[Envelope] = (),
+                      lesson_events: Sequence[Envelope] = ()) -> SavedProgress:
         """Stores a lesson's progress and the enrollment's counters; `completion_events`
-        are written only by the save that completes the course."""
+        are written only by the save that completes the course, `lesson_events` only by
+        the save that first marks the lesson completed."""
 
     def progress(self, user_id: str, course_id: str) -> list[LessonProgress]: ...

@@ -32,6 +32,7 @@ from edu.events import (
     EnrollmentCreated,
     Envelope,
     EventPayload,
+    LessonCompleted,
     Outbox,
     PaymentRefunded,
     PaymentSucceeded,
@@ -217,13 +218,17 @@ class EnrollmentService:
         progress = LessonProgress(lesson_id=lesson_id, completed=data.completed,
                                   position_seconds=data.position_seconds,
                                   updated_at=self.clock())
+        student = enrollment is not None  # a teacher previewing their course emits nothing
         completion = [self._event("course.completed", CourseCompleted(
             user_id=who.user_id, course_id=course_id, teacher_id=course.teacher_id,
-            course_title=course.title))] if enrollment is not None else []
+            course_title=course.title))] if student else []
+        lesson_done = [self._event("lesson.completed", LessonCompleted(
+            user_id=who.user_id, course_id=course_id, lesson_id=lesson_id,
+            teacher_id=course.teacher_id))] if student and data.completed else []
         saved = self.store.save_progress(who.user_id, course_id, progress, course.lesson_ids,
-                                         completion)
-        if saved.completed_now_at is not None:
-            self._flush(completion)
+                                         completion, lesson_done)
+        self._flush([*(lesson_done if saved.lesson_completed_now else []),
+                     *(completion if saved.completed_now_at is not None else [])])
         completed_at = saved.completed_now_at or (enrollment.completed_at if enrollment
                                                   else None)
         return self._progress(course, saved.lessons, completed_at)

@@ -91,6 +91,13 @@ class PaymentRefunded(EventPayload):
     currency: str
 
 
+class LessonCompleted(EventPayload):
+    user_id: str
+    course_id: str
+    lesson_id: str
+    teacher_id: str
+
+
 class CourseCompleted(EventPayload):
     user_id: str
     course_id: str
@@ -123,6 +130,7 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
     "enrollment.created": EnrollmentCreated,
     "payment.succeeded": PaymentSucceeded,
     "payment.refunded": PaymentRefunded,
+    "lesson.completed": LessonCompleted,
     "course.completed": CourseCompleted,
     "video.transcoded": VideoTranscoded,
     "video.failed": VideoFailed,

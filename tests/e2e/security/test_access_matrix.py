@@ -96,6 +96,9 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None, dict[str, int], dict[str, in
      expect(201, others=404)),
     ("GET", "/courses/{id}/lessons/{lid}/video", None, expect(200, enrolled=200, admin=200),
      expect(200, anonymous=404, others=404, admin=200)),
+    # analytics: non-teachers are refused before the course is looked at (nothing leaks)
+    ("GET", "/teacher/courses/{id}/analytics", None, expect(200),
+     {**expect(200), "other_teacher": 404}),
 ]
 
 
@@ -146,6 +149,7 @@ ACCOUNT_ROUTES: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("GET", "/me/payments", None, expect(200, enrolled=200, others=200, admin=200)),
     ("PATCH", "/me/notifications", {"marketing_emails": True},
      expect(200, enrolled=200, others=200, admin=200)),
+    ("GET", "/teacher/dashboard", None, {**expect(200), "other_teacher": 200}),
     ("POST", "/admin/teachers/{teacher}/verify", None, expect(403, admin=409)),
     ("POST", "/admin/teachers/{teacher}/reject", {"reason": "no"}, expect(403, admin=409)),
 ]

@@ -1,0 +1,12 @@
+"""GET /teacher/courses/{id}/analytics?from=&to=&granularity=day|week (owner only)."""
+
+from edu.analytics.models import AnalyticsQuery
+from edu.auth.claims import caller
+from edu.http import LambdaResponse, Request, endpoint, json_response
+from edu.services import analytics_service
+
+
+@endpoint
+def handler(request: Request) -> LambdaResponse:
+    return json_response(200, analytics_service().course_analytics(
+        caller(request), request.path_params["id"], request.query_params(AnalyticsQuery)))

@@ -1,0 +1,1 @@
+"""Teacher analytics: read models projected from domain events, and the dashboards."""
