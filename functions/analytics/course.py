@@ -8,5 +8,6 @@ from edu.services import analytics_service
 
 @endpoint
 def handler(request: Request) -> LambdaResponse:
+    who = caller(request, "read:analytics")
     return json_response(200, analytics_service().course_analytics(
-        caller(request), request.path_params["id"], request.query_params(AnalyticsQuery)))
+        who, request.path_params["id"], request.query_params(AnalyticsQuery)))

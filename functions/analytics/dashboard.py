@@ -7,4 +7,4 @@ from edu.services import analytics_service
 
 @endpoint
 def handler(request: Request) -> LambdaResponse:
-    return json_response(200, analytics_service().dashboard(caller(request)))
+    return json_response(200, analytics_service().dashboard(caller(request, "read:analytics")))

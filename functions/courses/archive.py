@@ -6,6 +6,6 @@ from edu.services import course_service, flush_outbox, writer
 
 @endpoint
 def handler(request: Request) -> LambdaResponse:
-    course = course_service().archive(writer(request), request.path_params["id"])
+    course = course_service().archive(writer(request, "write:courses"), request.path_params["id"])
     flush_outbox()
     return json_response(200, course)

@@ -1,5 +1,7 @@
-"""GET /courses (the catalog) and GET /teachers/{id}/courses: keyset-paginated lists."""
+"""GET /courses (the catalog), GET /teachers/{id}/courses, and GET /teacher/courses (the
+caller's own courses, drafts included; API keys with read:courses): keyset-paginated."""
 
+from edu.auth.claims import caller
 from edu.courses.models import CatalogQuery
 from edu.http import LambdaResponse, Request, endpoint, json_response
 from edu.services import course_service, optional_caller
@@ -8,6 +10,11 @@ from edu.services import course_service, optional_caller
 @endpoint
 def handler(request: Request) -> LambdaResponse:
     params = dict(request.query)
+    if request.path == "/teacher/courses":
+        who = caller(request, "read:courses")
+        params["teacher_id"] = who.user_id
+        query = request.query_model(CatalogQuery, params)
+        return json_response(200, course_service().catalog(query, who))
     if "id" in request.path_params:  # /teachers/{id}/courses
         params["teacher_id"] = request.path_params["id"]
     query = request.query_model(CatalogQuery, params)

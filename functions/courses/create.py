@@ -8,6 +8,6 @@ from edu.services import course_service, writer
 
 @endpoint
 def handler(request: Request) -> LambdaResponse:
-    course = course_service().create(writer(request), request.json_body(CourseIn))
+    course = course_service().create(writer(request, "write:courses"), request.json_body(CourseIn))
     return json_response(201, course, {"Location": f"/courses/{course.id}",
                                        "ETag": etag(course)})

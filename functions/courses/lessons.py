@@ -7,7 +7,7 @@ from edu.services import course_service, writer
 
 @endpoint
 def handler(request: Request) -> LambdaResponse:
-    service, who = course_service(), writer(request)
+    service, who = course_service(), writer(request, "write:courses")
     course_id, section_id = request.path_params["id"], request.path_params["sid"]
     if request.method == "PUT":
         order = request.json_body(OrderIn)

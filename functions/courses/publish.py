@@ -7,7 +7,8 @@ from edu.services import course_service, flush_outbox, writer
 
 @endpoint
 def handler(request: Request) -> LambdaResponse:
-    service, who, course_id = course_service(), writer(request), request.path_params["id"]
+    service, course_id = course_service(), request.path_params["id"]
+    who = writer(request, "write:courses")
     if request.path.endswith("/unpublish"):
         course = service.unpublish(who, course_id)
     else:

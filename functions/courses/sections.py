@@ -7,7 +7,8 @@ from edu.services import course_service, writer
 
 @endpoint
 def handler(request: Request) -> LambdaResponse:
-    service, who, course_id = course_service(), writer(request), request.path_params["id"]
+    service, course_id = course_service(), request.path_params["id"]
+    who = writer(request, "write:courses")
     if request.method == "PUT":
         order = request.json_body(OrderIn)
         return json_response(200, service.reorder_sections(who, course_id, order.ids))

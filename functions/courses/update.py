@@ -8,7 +8,7 @@ from edu.services import course_service, flush_outbox, writer
 
 @endpoint
 def handler(request: Request) -> LambdaResponse:
-    course = course_service().update(writer(request), request.path_params["id"],
+    course = course_service().update(writer(request, "write:courses"), request.path_params["id"],
                                      request.json_body(CoursePatch),
                                      request.headers.get("if-match"))
     flush_outbox()

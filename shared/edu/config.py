@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     register_limit_per_ip: int = Field(20, ge=1, validation_alias="EDU_REGISTER_LIMIT_PER_IP")
     search_limit_per_ip: int = Field(300, ge=1, validation_alias="EDU_SEARCH_LIMIT_PER_IP")
     write_limit_per_user: int = Field(120, ge=1, validation_alias="EDU_WRITE_LIMIT_PER_USER")
+    api_key_limit_per_minute: int = Field(120, ge=1,
+                                          validation_alias="EDU_API_KEY_LIMIT_PER_MINUTE")
     rate_window_s: int = Field(60, ge=1, validation_alias="EDU_RATE_WINDOW_S")
 
 

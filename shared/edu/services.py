@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from edu.adapters.registry import Adapters, get_adapters
 from edu.auth.claims import Caller, caller, caller_from_claims
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from edu.adapters.outbox import OutboxRelay
     from edu.adapters.ratelimit import RedisRateLimiter
     from edu.analytics.service import AnalyticsService
+    from edu.apikeys.service import ApiKeyService
+    from edu.auth.authorizer import RequestAuthorizer
     from edu.enrollment.service import EnrollmentService
     from edu.notifications.service import NotificationService
     from edu.video.service import VideoService
@@ -138,11 +140,46 @@ def limit_writes(who: Caller) -> None:
     enforce_limit(f"write:user:{who.user_id}", get_adapters().settings.write_limit_per_user)
 
 
-def writer(request: Request) -> Caller:
-    """The caller of a write route, within their write rate limit."""
-    who = caller(request)
+def writer(request: Request, scope: str | None = None) -> Caller:
+    """The caller of a write route, within their write rate limit (an API key also needs
+    `scope`)."""
+    who = caller(request, scope)
     limit_writes(who)
     return who
+
+
+@cache
+def api_key_service() -> ApiKeyService:
+    from edu.adapters.dynamo_api_keys import DynamoApiKeyStore
+    from edu.adapters.dynamo_identity import DynamoIdentityStore
+    from edu.apikeys.service import ApiKeyService
+
+    s = get_adapters().settings
+    return ApiKeyService(DynamoApiKeyStore(s.users_table, s.aws_endpoint_url, s.region),
+                         DynamoIdentityStore(s.users_table, s.aws_endpoint_url, s.region))
+
+
+def _verify_access_token(token: str) -> dict[str, Any]:
+    import jwt as pyjwt
+
+    from edu.auth.authorizer import TokenRejected
+
+    try:
+        return jwt_issuer().verify(token)
+    except pyjwt.PyJWTError as exc:
+        raise TokenRejected(str(exc)) from None
+
+
+def _api_key_over_limit(key_id: str) -> int | None:
+    s = get_adapters().settings
+    return rate_limiter().hit(f"apikey:{key_id}", s.api_key_limit_per_minute, s.rate_window_s)
+
+
+@cache
+def request_authorizer() -> RequestAuthorizer:
+    from edu.auth.authorizer import RequestAuthorizer
+
+    return RequestAuthorizer(api_key_service(), _verify_access_token, _api_key_over_limit)
 
 
 @cache

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from edu.errors import Forbidden, Unauthorized
+from edu.errors import Forbidden, RateLimited, Unauthorized
 from edu.http import Request
 
 
@@ -17,16 +17,32 @@ class Caller:
     role: str
     is_verified: bool
     session_id: str | None
+    # Set when the caller is an API key: what it may do (None = a signed-in session).
+    scopes: frozenset[str] | None = None
+    key_id: str | None = None
 
 
-def caller(request: Request) -> Caller:
-    """The authenticated caller; 401 when the route ran without a verified token."""
-    return caller_from_claims(request.claims)
+def caller(request: Request, scope: str | None = None) -> Caller:
+    """The authenticated caller; 401 when the route ran without valid credentials. An API
+    key is only accepted where the route names the `scope` it needs, and the key has it."""
+    who = caller_from_claims(request.claims)
+    if who.scopes is not None:
+        if scope is None:
+            raise Forbidden("API keys cannot be used on this route; sign in instead.")
+        if scope not in who.scopes:
+            raise Forbidden(f"This API key lacks the {scope} scope.")
+    return who
 
 
 def caller_from_claims(claims: Mapping[str, Any]) -> Caller:
-    """A Caller from verified token claims: as decoded (booleans) or as API Gateway hands
-    them to the function (strings, "true"/"false")."""
+    """A Caller from verified token claims (as decoded, or as API Gateway hands them to the
+    function: strings, "true"/"false") or from the Teacher API authorizer's context, which
+    may instead say why the credentials failed."""
+    if claims.get("auth_error"):
+        if claims.get("error_code") == "rate_limited":
+            raise RateLimited(str(claims["auth_error"]),
+                              retry_after=int(str(claims.get("retry_after") or 1)))
+        raise Unauthorized(str(claims["auth_error"]), error="invalid_token")
     sub = claims.get("sub")
     if not sub:
         raise Unauthorized("Send a valid access token: Authorization: Bearer <token>.",
@@ -35,7 +51,10 @@ def caller_from_claims(claims: Mapping[str, Any]) -> Caller:
     return Caller(user_id=str(sub), email=str(claims.get("email", "")),
                   role=str(claims.get("role", "")),
                   is_verified=verified is True or str(verified).lower() == "true",
-                  session_id=str(claims["sid"]) if claims.get("sid") else None)
+                  session_id=str(claims["sid"]) if claims.get("sid") else None,
+                  scopes=frozenset(str(claims.get("scopes", "")).split())
+                  if claims.get("auth") == "api_key" else None,
+                  key_id=str(claims["key_id"]) if claims.get("key_id") else None)
 
 
 def require_verified_teacher(who: Caller, what: str) -> None:
