@@ -83,9 +83,11 @@ def platform(cloud: LocalCloud, tmp_path_factory: pytest.TempPathFactory
              ) -> Iterator[RunningPlatform]:
     """The project's functions behind the local API gateway (rate limits raised: the suite
     signs in many times from 127.0.0.1; the limits have their own tests). Failed transcodes
-    are retried after 1 s instead of 30 s."""
+    are retried after 1 s instead of 30 s; webhook retries start at 1 s (not 60 s) and a
+    webhook is disabled after 3 failed attempts in a row (not 20)."""
     running = start_platform(cloud, tmp_path_factory.mktemp("platform") / "runtime.log",
                              LoginLimitPerIp="100000", LoginLimitPerEmail="100000",
-                             RegisterLimitPerIp="100000", TranscodeRetryDelay="1")
+                             RegisterLimitPerIp="100000", TranscodeRetryDelay="1",
+                             WebhookRetryBase="1", WebhookDisableAfter="3")
     yield running
     stop_platform(running)

@@ -8,11 +8,7 @@ makes a redelivered event send nothing twice.
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -20,12 +16,12 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 
-from edu.adapters.sqs_backoff import back_off_failures
+from edu.adapters.sqs_backoff import back_off_failures, sqs_batch_processor
 from edu.config import get_settings
 from edu.observability import get_logger
 from edu.services import notification_service
 
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = sqs_batch_processor()
 persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
 idempotency = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=7 * 24 * 3600)
 

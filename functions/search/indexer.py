@@ -7,19 +7,15 @@ are acknowledged."""
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from edu.adapters.sqs_backoff import back_off_failures
+from edu.adapters.sqs_backoff import back_off_failures, sqs_batch_processor
 from edu.config import get_settings
 from edu.observability import get_logger
 from edu.services import course_service
 
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = sqs_batch_processor()
 
 
 def record_handler(record: SQSRecord) -> str:

@@ -10,19 +10,15 @@ import json
 from typing import Any
 from urllib.parse import unquote_plus
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from edu.adapters.sqs_backoff import retry_after
+from edu.adapters.sqs_backoff import retry_after, sqs_batch_processor
 from edu.observability import count, get_logger
 from edu.services import video_service
 from edu.video.service import GaveUp, RetryLater
 
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = sqs_batch_processor()
 
 
 def record_handler(record: SQSRecord, lambda_context: Any) -> list[str]:

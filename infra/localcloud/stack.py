@@ -109,7 +109,9 @@ class LocalCloud:
     def parameter_overrides(self) -> dict[str, str]:
         """Template parameters that point functions at this stack's services."""
         overrides = {"DatabaseUrl": self.database_url, "RedisUrl": self.redis_url,
-                     "Stage": "local", "JwtIssuer": f"http://127.0.0.1:{self.config.api_port}"}
+                     "Stage": "local", "JwtIssuer": f"http://127.0.0.1:{self.config.api_port}",
+                     # local receivers (http://127.0.0.1) may get webhooks; never on AWS
+                     "WebhookAllowLoopback": "true"}
         if "stripe" in self.services:
             overrides["StripeApiBase"] = self.stripe_url
         overrides.update(self.overrides)

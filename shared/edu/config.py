@@ -87,6 +87,13 @@ class Settings(BaseSettings):
                                           validation_alias="EDU_API_KEY_LIMIT_PER_MINUTE")
     rate_window_s: int = Field(60, ge=1, validation_alias="EDU_RATE_WINDOW_S")
 
+    # Outbound webhooks.
+    webhook_delivery_queue_url: str = Field("", validation_alias="EDU_WEBHOOK_DELIVERY_QUEUE_URL")
+    webhook_allow_loopback: bool = Field(False, validation_alias="EDU_WEBHOOK_ALLOW_LOOPBACK")
+    webhook_max_attempts: int = Field(7, ge=1, validation_alias="EDU_WEBHOOK_MAX_ATTEMPTS")
+    webhook_retry_base_s: int = Field(60, ge=0, validation_alias="EDU_WEBHOOK_RETRY_BASE_S")
+    webhook_disable_after: int = Field(20, ge=1, validation_alias="EDU_WEBHOOK_DISABLE_AFTER")
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

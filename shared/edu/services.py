@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from edu.enrollment.service import EnrollmentService
     from edu.notifications.service import NotificationService
     from edu.video.service import VideoService
+    from edu.webhooks.service import WebhookService
 
 
 def _counted(message: str, metric: str) -> Callable[[Exception], None]:
@@ -342,3 +343,22 @@ def analytics_service() -> AnalyticsService:
     from edu.analytics.service import AnalyticsService
 
     return AnalyticsService(PgAnalyticsStore(get_adapters().pg_pool()))
+
+
+@cache
+def webhook_service() -> WebhookService:
+    from edu.adapters.http_webhooks import SqsDeliveryQueue, UrllibWebhookSender, resolve
+    from edu.adapters.pg_webhooks import PgWebhookStore
+    from edu.webhooks.service import WebhookPolicy, WebhookService
+
+    adapters = get_adapters()
+    s = adapters.settings
+    return WebhookService(
+        PgWebhookStore(adapters.pg_pool()), UrllibWebhookSender(),
+        SqsDeliveryQueue(adapters.aws_client("sqs"), s.webhook_delivery_queue_url), resolve,
+        CursorCodec(s.cursor_secret),
+        WebhookPolicy(allow_loopback=s.webhook_allow_loopback,
+                      max_attempts=s.webhook_max_attempts,
+                      retry_base_s=s.webhook_retry_base_s,
+                      disable_after=s.webhook_disable_after),
+        flush=flush_outbox)

@@ -37,3 +37,12 @@ def back_off_failures(event: dict[str, Any], response: dict[str, Any], base_s: i
             attempt = int((record.get("attributes") or {}).get("ApproximateReceiveCount", 1))
             retry_after(record["eventSourceARN"], record["receiptHandle"],
                         backoff_delay(attempt, base_s))
+
+
+def sqs_batch_processor() -> Any:
+    """Powertools' SQS batch processor for our consumers. A batch whose records all failed
+    is answered as a partial failure too (not raised), so the failed records still get
+    their backoff delay instead of coming back after the queue's visibility timeout."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+
+    return BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

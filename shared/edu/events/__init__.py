@@ -122,6 +122,13 @@ class VideoFailed(EventPayload):
     reason: str
 
 
+class WebhookDisabled(EventPayload):
+    webhook_id: str
+    user_id: str  # the teacher, who is told by email
+    url: str
+    reason: str
+
+
 EVENT_TYPES: dict[str, type[EventPayload]] = {
     "user.created": UserCreated,
     "user.verified": UserVerified,
@@ -134,6 +141,7 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
     "course.completed": CourseCompleted,
     "video.transcoded": VideoTranscoded,
     "video.failed": VideoFailed,
+    "webhook.disabled": WebhookDisabled,
 }
 
 

@@ -53,6 +53,7 @@ ROUTES: dict[str, tuple[str, bool]] = {
     "course.completed": ("completed", False),
     "video.transcoded": ("video_ready", True),
     "video.failed": ("video_failed", True),
+    "webhook.disabled": ("webhook_disabled", True),
 }
 
 

@@ -1,0 +1,68 @@
+"""Webhook signatures verify with the snippet published in docs/webhooks.md, and the SSRF
+guard refuses every private, reserved or non-https target."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable
+
+import pytest
+
+from edu.webhooks.signing import signature_header
+from edu.webhooks.targets import UnsafeTarget, check_target
+from tests.support.webhooks import documented_verify
+
+
+def test_the_documented_snippet_verifies_our_signatures() -> None:
+    verify, body, now = documented_verify(), b'{"id":"e1","type":"enrollment.created"}', \
+        int(time.time())
+    header = signature_header("whsec_abc", now, body)
+    assert re.fullmatch(r"t=\d+,v1=[0-9a-f]{64}", header)
+    assert verify("whsec_abc", header, body)
+    assert not verify("whsec_other", header, body)
+    assert not verify("whsec_abc", header, body + b" ")
+    assert not verify("whsec_abc", signature_header("whsec_abc", now - 3600, body), body)
+    assert not verify("whsec_abc", "garbage", body)
+
+
+def resolver(*addresses: str) -> Callable[[str, int], Iterable[str]]:
+    return lambda host, port: addresses
+
+
+@pytest.mark.parametrize("url,addresses", [
+    ("https://internal.example/hook", ["10.1.2.3"]),
+    ("https://meta.example/latest", ["169.254.169.254"]),
+    ("https://lan.example/", ["192.168.0.10"]),
+    ("https://corp.example/", ["172.20.0.1"]),
+    ("https://v6.example/", ["fd00::1"]),
+    ("https://mapped.example/", ["::ffff:10.0.0.1"]),
+    ("https://mixed.example/", ["93.184.216.34", "10.0.0.1"]),  # one private answer is enough
+    ("https://zero.example/", ["0.0.0.0"]),
+    ("https://cgnat.example/", ["100.64.0.1"]),
+    ("http://public.example/", ["93.184.216.34"]),  # http to the internet
+    ("http://127.0.0.1:8080/hook", ["127.0.0.1"]),  # loopback, not allowed here
+    ("ftp://public.example/", ["93.184.216.34"]),
+    ("https://user:pw@public.example/", ["93.184.216.34"]),
+])
+def test_unsafe_targets_are_refused(url: str, addresses: list[str]) -> None:
+    with pytest.raises(UnsafeTarget):
+        check_target(url, resolver(*addresses), allow_loopback=False)
+
+
+def test_public_https_and_local_loopback_are_allowed() -> None:
+    check_target("https://hooks.example.com/edu", resolver("93.184.216.34"),
+                 allow_loopback=False)
+    check_target("http://127.0.0.1:9000/hook", resolver("127.0.0.1"), allow_loopback=True)
+    check_target("http://localhost:9000/hook", resolver("127.0.0.1", "::1"),
+                 allow_loopback=True)
+    with pytest.raises(UnsafeTarget):  # the local setting opens loopback, not the LAN
+        check_target("http://10.0.0.2/hook", resolver("10.0.0.2"), allow_loopback=True)
+
+
+def test_unresolvable_hosts_are_refused() -> None:
+    def fail(host: str, port: int) -> Iterable[str]:
+        raise OSError("no such host")
+
+    with pytest.raises(UnsafeTarget, match="does not resolve"):
+        check_target("https://nowhere.invalid/", fail, allow_loopback=False)
