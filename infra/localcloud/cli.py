@@ -110,6 +110,10 @@ def _parser() -> argparse.ArgumentParser:
                       help="template functions (default: all)")
     cold.add_argument("--n", type=int, default=20, help="cold starts per function and mode")
     cold.set_defaults(run=cmd_bench_cold_start)
+    reads = bench.add_parser("analytics", help="teacher analytics read latency at seed scale "
+                             "(p50/p95/p99 ms; run `edu seed --enrollments 500000` first)")
+    reads.add_argument("--n", type=int, default=200, help="samples per read")
+    reads.set_defaults(run=cmd_bench_analytics)
 
     search = sub.add_parser("search", help="the search index").add_subparsers(metavar="TASK")
     search.add_parser("reindex", help="rebuild the Meilisearch index from PostgreSQL"
@@ -415,6 +419,22 @@ def cmd_bench_cold_start(args: argparse.Namespace) -> int:
                       args.functions, args.n, env)
     print(table(results))
     print(f"JSON: {write_json(results, cfg.root / 'loadtests' / 'results')}")
+    return 0
+
+
+def cmd_bench_analytics(args: argparse.Namespace) -> int:
+    from localcloud.domain import bench_analytics
+    from localcloud.stack import LocalCloud
+
+    try:
+        results = bench_analytics(LocalCloud.attach(CloudConfig.from_env()), args.n)
+    except RuntimeError as exc:
+        print(f"edu: {exc}", file=sys.stderr)
+        return 1
+    print(f"{results['student_rows']} student rows, {results['teachers']} teachers, "
+          f"{results['samples']} samples per read (ms, domain + PostgreSQL):")
+    for name, q in results["reads"].items():
+        print(f"  {name:<24} p50 {q['p50']:>7}  p95 {q['p95']:>7}  p99 {q['p99']:>7}")
     return 0
 
 

@@ -288,6 +288,7 @@ def seed(cloud: LocalCloud, users: int, courses: int, teachers: int = 5000,
     from localcloud.seed import (
         SEED_PASSWORD,
         reset_dynamo,
+        seed_analytics,
         seed_courses,
         seed_enrollments,
         seed_users,
@@ -313,9 +314,62 @@ def seed(cloud: LocalCloud, users: int, courses: int, teachers: int = 5000,
     if enrollments:
         with tqdm(total=enrollments, desc="enrollments", unit=" enrollments",
                   disable=not progress) as bar:
-            took = seed_enrollments(cloud.database_url, cloud.aws_url, tpl.region,
-                                    enrollments_table, enrollments, students,
-                                    seed=seed_value, progress=bar.update)
+            took, pairs = seed_enrollments(cloud.database_url, cloud.aws_url, tpl.region,
+                                           enrollments_table, enrollments, students,
+                                           seed=seed_value, progress=bar.update)
         lines.append(f"{enrollments} enrollments in {took:.1f}s "
                      f"({enrollments / max(took, 1e-9):.0f}/s)")
+        took = seed_analytics(cloud.database_url, pairs)
+        lines.append(f"analytics read models of {len(pairs)} enrollments in {took:.1f}s")
     return lines
+
+
+def bench_analytics(cloud: LocalCloud, n: int = 200, teachers: int = 20) -> dict[str, Any]:
+    """Server-side latency of the analytics reads (domain + PostgreSQL, as the functions
+    run them) for the seeded teachers with the most enrollments: the dashboard, a course's
+    last 30 days by day, and its last year by week. Run `edu seed --enrollments N` first."""
+    import random
+    import time
+    from datetime import date, timedelta
+
+    from localcloud.coldstart import percentile
+
+    os.environ.update(domain_env(cloud, "TeacherDashboardFunction"))
+    from edu.adapters.registry import get_adapters
+    from edu.analytics.models import AnalyticsQuery
+    from edu.auth.claims import Caller
+    from edu.services import analytics_service
+
+    with get_adapters().pg_pool().connection() as conn:
+        top = conn.execute(
+            "SELECT teacher_id, (array_agg(course_id ORDER BY enrollments DESC))[1]::text "
+            "FROM (SELECT teacher_id, course_id, sum(enrollments) AS enrollments "
+            "      FROM analytics_course_daily WHERE teacher_id LIKE 'seed-teacher-%' "
+            "      GROUP BY 1, 2) t GROUP BY teacher_id ORDER BY sum(enrollments) DESC "
+            "LIMIT %s", (teachers,)).fetchall()
+        rows = conn.execute("SELECT count(*) FROM analytics_students").fetchone()
+    if not top:
+        raise RuntimeError("no seeded analytics: run `edu seed --enrollments 500000` first")
+    service, rng = analytics_service(), random.Random(1)
+    year = AnalyticsQuery.model_validate({"granularity": "week",
+                                          "from": str(date.today() - timedelta(days=364))})
+    reads = {
+        "dashboard": lambda t, c: service.dashboard(t),
+        "course, 30 days by day": lambda t, c: service.course_analytics(t, c, AnalyticsQuery()),
+        "course, 1 year by week": lambda t, c: service.course_analytics(t, c, year),
+    }
+    results: dict[str, Any] = {"student_rows": rows[0] if rows else 0, "samples": n,
+                               "teachers": len(top), "reads": {}}
+    for name, read in reads.items():
+        timings = []
+        for i in range(n + 5):
+            teacher_id, course_id = top[rng.randrange(len(top))]
+            who = Caller(user_id=teacher_id, email="", role="teacher", is_verified=True,
+                         session_id=None)
+            started = time.perf_counter()
+            read(who, course_id)
+            if i >= 5:  # the first calls warm the pool and the caches
+                timings.append((time.perf_counter() - started) * 1000)
+        results["reads"][name] = {q: round(percentile(timings, v), 2) for q, v in
+                                  (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))}
+    return results

@@ -163,10 +163,12 @@ def batch_write(endpoint: str, region: str, table: str, items: list[dict[str, An
 
 def seed_enrollments(database_url: str, endpoint: str, region: str, table: str,
                      count: int, students: int, *, seed: int = 42, workers: int = 4,
-                     progress: Callable[[int], object] = lambda _n: None) -> float:
+                     progress: Callable[[int], object] = lambda _n: None
+                     ) -> tuple[float, list[tuple[str, str]]]:
     """`count` active enrollments of seeded students (seed-student-<i>) in published seeded
     courses, spread evenly (about count/students each, no pair twice), in DynamoDB. The
-    same seed and counts give the same pairs (courses by their seeded order)."""
+    same seed and counts give the same pairs (courses by their seeded order). Returns the
+    seconds it took and the (student, course) pairs."""
     import random
     from datetime import UTC, datetime
 
@@ -180,15 +182,17 @@ def seed_enrollments(database_url: str, endpoint: str, region: str, table: str,
             "WHERE c.teacher_id LIKE 'seed-teacher-%' AND c.status = 'published' "
             "GROUP BY c.id ORDER BY c.created_at DESC, c.title").fetchall()
     if not courses or not students:
-        return 0.0
+        return 0.0, []
     rng = random.Random(seed)
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+0000")
     per_student, extra = divmod(count, students)
     items: list[dict[str, Any]] = []
+    pairs: list[tuple[str, str]] = []
     for student in range(students):
         want = min(len(courses), per_student + (1 if student < extra else 0))
         for index in rng.sample(range(len(courses)), want) if want else []:
             course_id, title, lessons = courses[index]
+            pairs.append((f"seed-student-{student}", course_id))
             items.append({
                 "pk": {"S": f"USER#seed-student-{student}"}, "sk": {"S": f"ENROLL#{course_id}"},
                 "id": {"S": f"seed-enrollment-{student}-{index}"},
@@ -196,6 +200,56 @@ def seed_enrollments(database_url: str, endpoint: str, region: str, table: str,
                 "status": {"S": "active"}, "source": {"S": "free"}, "created_at": {"S": now},
                 "completed_lessons": {"N": "0"}, "total_lessons": {"N": str(lessons)}})
     batch_write(endpoint, region, table, items, workers, progress)
+    return time.perf_counter() - started, pairs
+
+
+def seed_analytics(database_url: str, pairs: list[tuple[str, str]]) -> float:
+    """The teacher analytics read models of the seeded enrollments, as the projector would
+    have built them from their events: enrollments spread over the last 90 days, every
+    fifth one completed, paid courses' price as revenue (the seeded DynamoDB enrollments
+    themselves carry no payments). Replaces earlier seeded analytics."""
+    import psycopg
+
+    started = time.perf_counter()
+    seeded = "teacher_id LIKE 'seed-teacher-%'"
+    with psycopg.connect(database_url) as conn, conn.transaction():
+        conn.execute("SET LOCAL TimeZone = 'UTC'")
+        for table in ("analytics_students", "analytics_course_daily",
+                      "analytics_revenue_daily"):
+            conn.execute(f"DELETE FROM {table} WHERE {seeded}")
+        conn.execute("DELETE FROM analytics_lesson_completions l USING courses c "
+                     f"WHERE c.id = l.course_id AND c.{seeded}")
+        conn.execute("CREATE TEMP TABLE seed_pairs (user_id text, course_id uuid, n int) "
+                     "ON COMMIT DROP")
+        with conn.cursor().copy("COPY seed_pairs (user_id, course_id, n) FROM STDIN") as copy:
+            for n, (user_id, course_id) in enumerate(pairs):
+                copy.write_row((user_id, course_id, n))
+        conn.execute(
+            "INSERT INTO analytics_students (course_id, user_id, teacher_id, enrolled_at, "
+            "completed_at, last_active_at) "
+            "SELECT p.course_id, p.user_id, c.teacher_id, "
+            "       now() - make_interval(days => p.n % 90, secs => p.n % 86400), "
+            "       CASE WHEN p.n % 5 = 0 THEN now() - make_interval(days => (p.n % 90) / 2) "
+            "       END, now() - make_interval(days => (p.n % 90) / 2) "
+            "FROM seed_pairs p JOIN courses c ON c.id = p.course_id")
+        conn.execute(
+            "INSERT INTO analytics_course_daily (course_id, day, teacher_id, enrollments, "
+            "completions) SELECT course_id, day, teacher_id, sum(e), sum(d) FROM ("
+            f"  SELECT course_id, enrolled_at::date AS day, teacher_id, 1 AS e, 0 AS d "
+            f"  FROM analytics_students WHERE {seeded} UNION ALL "
+            f"  SELECT course_id, completed_at::date, teacher_id, 0, 1 FROM analytics_students "
+            f"  WHERE completed_at IS NOT NULL AND {seeded}) x GROUP BY 1, 2, 3")
+        conn.execute(
+            "INSERT INTO analytics_revenue_daily (course_id, day, currency, teacher_id, gross) "
+            "SELECT s.course_id, s.enrolled_at::date, c.price_currency, s.teacher_id, "
+            "       sum(c.price_amount) FROM analytics_students s "
+            f"JOIN courses c ON c.id = s.course_id WHERE c.price_amount > 0 AND s.{seeded} "
+            "GROUP BY 1, 2, 3, 4")
+        conn.execute(  # completed students completed every lesson
+            "INSERT INTO analytics_lesson_completions (course_id, lesson_id, user_id, "
+            "completed_at) SELECT s.course_id, l.id, s.user_id, s.completed_at "
+            "FROM analytics_students s JOIN lessons l ON l.course_id = s.course_id "
+            f"WHERE s.completed_at IS NOT NULL AND s.{seeded}")
     return time.perf_counter() - started
 
 

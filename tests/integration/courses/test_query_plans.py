@@ -3,7 +3,6 @@ scan the courses table sequentially."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -20,14 +19,7 @@ from localcloud.migrate import migrate
 from localcloud.seed import seed_courses
 from localcloud.services import ensure_database
 from localcloud.stack import LocalCloud
-
-RECORDED: list[tuple[str, Any]] = []
-
-
-class RecordingCursor(psycopg.Cursor[Any]):
-    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
-        RECORDED.append((str(query), params))
-        return super().execute(query, params, **kwargs)
+from tests.support.plans import RECORDED, RecordingCursor, assert_no_seq_scans
 
 
 @pytest.fixture(scope="module")
@@ -41,12 +33,6 @@ def seeded(cloud: LocalCloud) -> Iterator[str]:
     admin = urlparse(url)._replace(path="/postgres").geturl()
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {urlparse(url).path.lstrip('/')} WITH (FORCE)")
-
-
-def plan_nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from plan_nodes(child)
 
 
 CATALOG = [
@@ -88,10 +74,4 @@ def test_catalog_and_search_queries_use_indexes(seeded: str) -> None:
     assert len(queries) >= 2 * len(CATALOG) + 3 * len(SEARCH)
     with psycopg.connect(seeded, autocommit=True) as conn:
         configure_session(conn)
-        for sql, params in queries:
-            if sql.startswith("SET "):
-                continue
-            (plan,) = conn.execute(f"EXPLAIN (FORMAT JSON) {sql}", params).fetchone()[0]  # type: ignore[index]
-            scans = [n for n in plan_nodes(plan["Plan"])
-                     if n["Node Type"] == "Seq Scan" and n.get("Relation Name") == "courses"]
-            assert not scans, f"sequential scan for:\n{sql}\n{json.dumps(plan, indent=1)[:3000]}"
+        assert_no_seq_scans(conn, queries, {"courses"})

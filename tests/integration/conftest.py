@@ -1,4 +1,4 @@
-"""A PostgreSQL pool on the session's database, shared by the courses integration tests."""
+"""A PostgreSQL pool on the session's database, shared by the integration tests."""
 
 from collections.abc import Iterator
 
