@@ -150,6 +150,9 @@ ACCOUNT_ROUTES: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("PATCH", "/me/notifications", {"marketing_emails": True},
      expect(200, enrolled=200, others=200, admin=200)),
     ("GET", "/teacher/dashboard", None, {**expect(200), "other_teacher": 200}),
+    ("GET", "/teacher/courses", None, expect(200, enrolled=200, others=200, admin=200)),
+    ("GET", "/teacher/api-keys", None, {**expect(200), "other_teacher": 200}),
+    ("GET", "/teacher/webhooks", None, {**expect(200), "other_teacher": 200}),
     ("POST", "/admin/teachers/{teacher}/verify", None, expect(403, admin=409)),
     ("POST", "/admin/teachers/{teacher}/reject", {"reason": "no"}, expect(403, admin=409)),
 ]
