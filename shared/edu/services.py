@@ -347,7 +347,12 @@ def analytics_service() -> AnalyticsService:
 
 @cache
 def webhook_service() -> WebhookService:
-    from edu.adapters.http_webhooks import SqsDeliveryQueue, UrllibWebhookSender, resolve
+    from edu.adapters.http_webhooks import (
+        SqsDeliveryQueue,
+        UrllibWebhookSender,
+        resolve,
+        resolve_offline,
+    )
     from edu.adapters.pg_webhooks import PgWebhookStore
     from edu.webhooks.service import WebhookPolicy, WebhookService
 
@@ -355,7 +360,8 @@ def webhook_service() -> WebhookService:
     s = adapters.settings
     return WebhookService(
         PgWebhookStore(adapters.pg_pool()), UrllibWebhookSender(),
-        SqsDeliveryQueue(adapters.aws_client("sqs"), s.webhook_delivery_queue_url), resolve,
+        SqsDeliveryQueue(adapters.aws_client("sqs"), s.webhook_delivery_queue_url),
+        resolve_offline if s.webhook_allow_loopback else resolve,  # no DNS from a laptop
         CursorCodec(s.cursor_secret),
         WebhookPolicy(allow_loopback=s.webhook_allow_loopback,
                       max_attempts=s.webhook_max_attempts,

@@ -66,3 +66,13 @@ def test_unresolvable_hosts_are_refused() -> None:
 
     with pytest.raises(UnsafeTarget, match="does not resolve"):
         check_target("https://nowhere.invalid/", fail, allow_loopback=False)
+
+
+def test_the_local_resolver_never_asks_dns() -> None:
+    from edu.adapters.http_webhooks import resolve_offline
+
+    assert resolve_offline("127.0.0.1", 80) == ["127.0.0.1"]
+    assert resolve_offline("[::1]", 80) == ["::1"]
+    assert resolve_offline("localhost", 80) == ["127.0.0.1", "::1"]
+    with pytest.raises(OSError, match="only localhost"):
+        resolve_offline("hooks.example.com", 443)

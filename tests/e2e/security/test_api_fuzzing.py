@@ -1,0 +1,88 @@
+"""Schemathesis against the running gateway, driven by GET /openapi.json: a bounded number
+of generated requests per operation, as anonymous, student, teacher and admin. Every answer
+must be free of server errors, match its documented schema, and every 4xx from our
+functions must be a problem document."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+)
+
+from edu.openapi import OPERATIONS
+from tests.support.identity import login, register, verified_teacher
+from tests.support.platform import RunningPlatform
+
+EXAMPLES = int(os.environ.get("EDU_FUZZ_EXAMPLES", "8"))  # per operation and persona
+GATEWAY_MESSAGES = {"Unauthorized", "Not Found", "Forbidden"}  # API Gateway's own answers
+
+
+def problem_json_for_4xx(ctx: Any, response: Any, case: Any) -> bool | None:
+    """4xx answers are problem documents, except API Gateway's own refusals."""
+    if 400 <= response.status_code < 500:
+        ctype = response.headers.get("content-type", [""])
+        ctype = ctype[0] if isinstance(ctype, list) else ctype
+        if ctype.startswith("application/problem+json"):
+            body = response.json()
+            missing = {"type", "title", "status", "detail"} - set(body)
+            assert not missing, f"problem document without {missing}: {body}"
+            assert body["status"] == response.status_code
+        else:
+            assert response.json().get("message") in GATEWAY_MESSAGES, (
+                f"{response.status_code} is not a problem document: {response.text[:300]}")
+    return None
+
+
+@pytest.fixture(scope="module")
+def personas(platform: RunningPlatform, admin_token: str) -> dict[str, dict[str, str]]:
+    student = login(platform.api, register(platform.api)["email"])["access_token"]
+    teacher = verified_teacher(platform.api, admin_token)["access_token"]
+    return {"anonymous": {}, "student": {"Authorization": f"Bearer {student}"},
+            "teacher": {"Authorization": f"Bearer {teacher}"},
+            "admin": {"Authorization": f"Bearer {admin_token}"}}
+
+
+@pytest.fixture(scope="module")
+def schema(platform: RunningPlatform) -> Any:
+    document = httpx.get(f"{platform.api}/openapi.json", timeout=30).json()
+    return schemathesis.openapi.from_dict(document)
+
+
+def test_the_document_lists_every_operation(schema: Any) -> None:
+    operations = [r.ok() for r in schema.get_all_operations()]
+    assert {(o.method.upper(), o.path) for o in operations} == {
+        (op.method, op.path) for op in OPERATIONS}
+
+
+# Logging out would end the personas' sessions halfway through the run.
+SKIPPED = {("POST", "/auth/logout")}
+
+
+@pytest.mark.parametrize("operation", [f"{op.method} {op.path}" for op in OPERATIONS
+                                       if (op.method, op.path) not in SKIPPED])
+def test_fuzzed_requests_get_documented_answers(platform: RunningPlatform, schema: Any,
+                                                personas: dict[str, dict[str, str]],
+                                                operation: str) -> None:
+    method, path = operation.split(" ", 1)
+    api_operation = schema[path][method.lower()]
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(case=api_operation.as_strategy())
+    def run(case: Any) -> None:
+        for headers in personas.values():
+            response = case.call(base_url=platform.api, headers=headers, timeout=30)
+            case.validate_response(response, checks=[
+                not_a_server_error, response_schema_conformance, content_type_conformance,
+                problem_json_for_4xx])
+
+    run()
