@@ -344,7 +344,7 @@ def bench_analytics(cloud: LocalCloud, n: int = 200, teachers: int = 20) -> dict
         top = conn.execute(
             "SELECT teacher_id, (array_agg(course_id ORDER BY enrollments DESC))[1]::text "
             "FROM (SELECT teacher_id, course_id, sum(enrollments) AS enrollments "
-            "      FROM analytics_course_daily WHERE teacher_id LIKE 'seed-teacher-%' "
+            "      FROM analytics_course_daily WHERE teacher_id LIKE 'seed-teacher-%%' "
             "      GROUP BY 1, 2) t GROUP BY teacher_id ORDER BY sum(enrollments) DESC "
             "LIMIT %s", (teachers,)).fetchall()
         rows = conn.execute("SELECT count(*) FROM analytics_students").fetchone()
