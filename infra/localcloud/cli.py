@@ -103,6 +103,12 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--host", default=None)
     load.set_defaults(run=cmd_load)
 
+    chaos = sub.add_parser("chaos", help="fault drill on a stack of its own: crash "
+                           "PostgreSQL, Redis, freeze moto, kill a worker under load; report")
+    chaos.add_argument("--outage", type=float, default=10, help="seconds each part is down")
+    chaos.add_argument("--settle", type=float, default=25, help="seconds between faults")
+    chaos.add_argument("--users", type=int, default=10, help="Locust users")
+    chaos.set_defaults(run=cmd_chaos)
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(metavar="WHAT")
     cold = bench.add_parser("cold-start", help="forced cold starts: Init Duration and first "
                             "response, normal and fork snapshot, beside two baselines")
@@ -420,6 +426,19 @@ def cmd_bench_cold_start(args: argparse.Namespace) -> int:
     print(table(results))
     print(f"JSON: {write_json(results, cfg.root / 'loadtests' / 'results')}")
     return 0
+
+
+def cmd_chaos(args: argparse.Namespace) -> int:
+    import json
+
+    from localcloud.chaos import run_drill
+
+    report = run_drill(CloudConfig.from_env().root, outage_s=args.outage,
+                       settle_s=args.settle, users=args.users)
+    print(json.dumps(report, indent=2))
+    lost = sum(len(v) for v in report["lost"].values())
+    print(f"lost acknowledged writes: {lost}")
+    return 0 if lost == 0 else 1
 
 
 def cmd_bench_analytics(args: argparse.Namespace) -> int:

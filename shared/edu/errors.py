@@ -84,3 +84,33 @@ class DependencyUnavailable(EduError):
     def __init__(self, detail: str = "A dependency is unavailable.", *,
                  retry_after: int = 5) -> None:
         super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
+
+
+# Exceptions that mean "a store or service we depend on did not answer", by qualified class
+# name so this module imports no SDK. Anything else unexpected stays a 500.
+OUTAGE_CLASSES = {
+    "psycopg.OperationalError": "PostgreSQL",
+    "psycopg_pool.PoolTimeout": "PostgreSQL",
+    "redis.exceptions.ConnectionError": "Redis",
+    "redis.exceptions.TimeoutError": "Redis",
+    "botocore.exceptions.EndpointConnectionError": "AWS",
+    "botocore.exceptions.ConnectTimeoutError": "AWS",
+    "botocore.exceptions.ReadTimeoutError": "AWS",
+    "botocore.exceptions.ConnectionClosedError": "AWS",
+    "urllib3.exceptions.ProtocolError": "AWS",
+    "pynamodb.exceptions.PynamoDBConnectionError": "DynamoDB",
+}
+
+
+def outage(exc: BaseException) -> str | None:
+    """Which dependency `exc` (or what caused it) says is unreachable, if any."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        for cls in type(current).__mro__:
+            name = OUTAGE_CLASSES.get(f"{cls.__module__}.{cls.__qualname__}")
+            if name:
+                return name
+        current = current.__cause__ or current.__context__
+    return None

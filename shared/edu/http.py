@@ -18,11 +18,13 @@ from pydantic import BaseModel, ValidationError
 from edu.config import get_settings
 from edu.errors import (
     BadRequest,
+    DependencyUnavailable,
     EduError,
     FieldError,
     PayloadTooLarge,
     UnsupportedMediaType,
     ValidationFailed,
+    outage,
 )
 from edu.observability import bind
 from edu.problems import PROBLEM_CONTENT_TYPE, internal_error_body, problem_body
@@ -150,9 +152,17 @@ def endpoint(fn: Handler) -> Callable[[Mapping[str, Any], Any], LambdaResponse]:
             return fn(request)
         except EduError as exc:
             return problem_response(exc, instance=str(event.get("rawPath") or "") or None)
-        except Exception:
+        except Exception as exc:
             from edu.observability import get_logger
 
+            down = outage(exc)
+            if down is not None:  # the client may retry: nothing was acknowledged
+                get_logger().warning("dependency unavailable", extra={
+                    "metric": "dependency_unavailable", "dependency": down,
+                    "error": f"{type(exc).__name__}: {exc}"[:300]})
+                return problem_response(DependencyUnavailable(
+                    f"{down} is not answering right now; retry shortly.", retry_after=5),
+                    instance=str(event.get("rawPath") or "") or None)
             get_logger().exception("unhandled error", extra={"request_id": request_id})
             return json_response(500, internal_error_body(request_id),
                                  content_type=PROBLEM_CONTENT_TYPE)

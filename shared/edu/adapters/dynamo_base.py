@@ -19,6 +19,11 @@ def keyed_base(table_: str, host_: str | None, region_: str) -> type[Model]:
             table_name = table_
             host = host_
             region = region_
+            # Answer within the function's time when DynamoDB hangs (pynamodb waits 30 s
+            # per read by default, three times).
+            connect_timeout_seconds = 2
+            read_timeout_seconds = 5
+            max_retry_attempts = 2
 
         pk = UnicodeAttribute(hash_key=True)
         sk = UnicodeAttribute(range_key=True)

@@ -25,11 +25,16 @@ class Adapters:
     def aws_client(self, service: str) -> Any:
         if service not in self._clients:
             import boto3
+            from botocore.config import Config
 
             self._clients[service] = boto3.client(
                 service,  # type: ignore[call-overload]
                 region_name=self.settings.region,
                 endpoint_url=self.settings.aws_endpoint_url,
+                # Fail within the function's time when the service hangs (botocore's
+                # defaults wait 60 s per read, with retries).
+                config=Config(connect_timeout=2, read_timeout=5,
+                              retries={"max_attempts": 2, "mode": "standard"}),
             )
         return self._clients[service]
 
@@ -40,8 +45,10 @@ class Adapters:
 
             self._pg_pool = ConnectionPool(
                 self.settings.database_url, min_size=0, max_size=self.settings.pg_pool_max,
-                open=True, timeout=5.0, kwargs={"autocommit": True},
-                configure=configure_session)
+                open=True, timeout=5.0, kwargs={"autocommit": True, "connect_timeout": 2},
+                configure=configure_session,
+                # a connection broken by a server restart is replaced, not handed out
+                check=ConnectionPool.check_connection)
         return self._pg_pool
 
     def redis(self) -> Redis:

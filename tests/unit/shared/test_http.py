@@ -119,6 +119,32 @@ def test_unexpected_exception_is_a_500_problem_without_internals() -> None:
     assert "secret" not in resp["body"]
 
 
+def test_an_unreachable_store_is_a_503_with_retry_after() -> None:
+    import psycopg
+    import redis
+    from botocore.exceptions import EndpointConnectionError
+
+    failures: list[BaseException] = [
+        psycopg.OperationalError("connection refused"),
+        redis.exceptions.ConnectionError("Connection refused"),
+        EndpointConnectionError(endpoint_url="http://127.0.0.1:4566"),
+    ]
+    try:  # an adapter's own error raised *from* the SDK's
+        raise ValueError("lookup failed") from psycopg.OperationalError("server closed")
+    except ValueError as chained:
+        failures.append(chained)
+    for failure in failures:
+        @endpoint
+        def down(request: Request, failure: BaseException = failure) -> LambdaResponse:
+            raise failure
+
+        resp = down(event({}), None)
+        assert resp["statusCode"] == 503, failure
+        assert resp["headers"]["Retry-After"] == "5"
+        assert problem(resp)["type"].endswith("dependency-unavailable")
+        assert "refused" not in resp["body"]  # the cause is logged, not shown
+
+
 def test_query_params_are_validated() -> None:
     class Page(BaseModel):
         limit: int = Field(20, ge=1, le=100)
