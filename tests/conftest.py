@@ -7,6 +7,8 @@ database on that server); otherwise embedded servers start on free ports under a
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,8 +33,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    home = tmp_path_factory.mktemp("edu-home")
+def cloud() -> Iterator[LocalCloud]:
+    # Not under pytest's basetemp: every new pytest session chmods /tmp/pytest-of-<user>
+    # to 0700, and the embedded PostgreSQL runs as the `postgres` account when we are root,
+    # so a second pytest run on the machine would cut this session's server off its files.
+    home = Path(tempfile.mkdtemp(prefix="edu-test-home-"))
     given_db = os.environ.get("DATABASE_URL")
     test_db = None
     if given_db:
@@ -55,6 +60,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
         stack.stop()
         if test_db:
             _drop_database(test_db)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def _drop_database(url: str) -> None:
