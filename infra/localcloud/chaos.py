@@ -12,6 +12,7 @@ stopped at the end.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -56,7 +57,7 @@ class Probe:
     samples: list[Sample] = field(default_factory=list)
     acked_courses: list[str] = field(default_factory=list)
     acked_enrollments: list[int] = field(default_factory=list)  # student index
-    acked_progress: list[int] = field(default_factory=list)
+    acked_positions: dict[int, int] = field(default_factory=dict)  # student -> position
     stop: threading.Event = field(default_factory=threading.Event)
 
     def call(self, client: httpx.Client, op: str, method: str, path: str, token: str,
@@ -72,33 +73,37 @@ class Probe:
         return resp
 
     def run(self) -> None:
-        n = 0
+        """Each round: a course (PostgreSQL), a progress save (DynamoDB), a course read
+        (Redis cache, then PostgreSQL); every tenth round a new enrollment (DynamoDB, with
+        an event to the analytics projector)."""
+        n, next_student = 0, 0
         with httpx.Client(timeout=15) as client:
             while not self.stop.is_set():
+                n += 1
                 made = self.call(client, "create course", "POST", "/courses", self.teacher,
                                  {"title": f"Drill course {n}", "category": "drill",
                                   "level": "beginner", "language": "en",
                                   "price": {"amount": 0, "currency": "usd"}})
                 if made is not None and made.status_code == 201:
                     self.acked_courses.append(made.json()["id"])
-                student = n % len(self.students)
-                if student not in self.acked_enrollments:
+                if n % 10 == 0 and next_student < len(self.students):
                     enrolled = self.call(client, "enroll", "POST",
                                          f"/courses/{self.course_id}/enroll",
-                                         self.students[student])
+                                         self.students[next_student])
                     if enrolled is not None and enrolled.status_code in (201, 409):
-                        self.acked_enrollments.append(student)
-                elif student not in self.acked_progress:
+                        self.acked_enrollments.append(next_student)
+                        next_student += 1
+                if self.acked_enrollments:
+                    student = self.acked_enrollments[n % len(self.acked_enrollments)]
                     saved = self.call(
                         client, "progress", "PUT",
                         f"/courses/{self.course_id}/lessons/{self.lesson_id}/progress",
-                        self.students[student], {"completed": True, "position_seconds": 5})
+                        self.students[student], {"completed": True, "position_seconds": n})
                     if saved is not None and saved.status_code == 200:
-                        self.acked_progress.append(student)
+                        self.acked_positions[student] = n
                 self.call(client, "read course", "GET", f"/courses/{self.course_id}",
-                          self.students[student])
-                n += 1
-                time.sleep(0.1)
+                          self.teacher)
+                time.sleep(0.05)
 
 
 def _login(api: str, email: str) -> str:
@@ -115,7 +120,7 @@ def _register(api: str, email: str, role: str) -> str:
     return str(resp.json()["id"])
 
 
-def prepare_probe(cloud: LocalCloud, api: str, students: int = 40) -> Probe:
+def prepare_probe(cloud: LocalCloud, api: str, students: int = 150) -> Probe:
     """A verified teacher with a free published course of one lesson, and students."""
     from localcloud.domain import create_admin
 
@@ -229,10 +234,13 @@ def recount(probe: Probe, wait_s: float = 90) -> dict[str, Any]:
             e["course_id"] for e in client.get(
                 f"{probe.api}/me/enrollments", params={"limit": 100},
                 headers={"Authorization": f"Bearer {probe.students[i]}"}).json()["items"]}]
-        lost_progress = [i for i in probe.acked_progress if not any(
-            lesson["completed"] for lesson in client.get(
-                f"{probe.api}/courses/{probe.course_id}/progress",
-                headers={"Authorization": f"Bearer {probe.students[i]}"}).json()["lessons"])]
+        lost_progress = []  # a stored position older than the last acknowledged one
+        for student, position in probe.acked_positions.items():
+            lessons = client.get(f"{probe.api}/courses/{probe.course_id}/progress",
+                                 headers={"Authorization": f"Bearer {probe.students[student]}"}
+                                 ).json()["lessons"]
+            if not lessons or lessons[0]["position_seconds"] < position:
+                lost_progress.append(student)
         deadline, projected = time.monotonic() + wait_s, -1
         while time.monotonic() < deadline:
             board = client.get(f"{probe.api}/teacher/dashboard", headers=auth).json()
@@ -242,7 +250,8 @@ def recount(probe: Probe, wait_s: float = 90) -> dict[str, Any]:
             time.sleep(2)
     return {"acked": {"courses": len(probe.acked_courses),
                       "enrollments": len(set(probe.acked_enrollments)),
-                      "progress": len(set(probe.acked_progress))},
+                      "progress saves": sum(1 for s in probe.samples
+                                            if s.op == "progress" and s.status == 200)},
             "lost": {"courses": lost_courses, "enrollments": lost_enrollments,
                      "progress": lost_progress},
             "events": {"enrollments_projected": projected,
@@ -277,13 +286,15 @@ def summarize(samples: list[Sample], windows: list[dict[str, Any]], quiet_s: flo
     out = []
     for window in windows:
         start, back, end = window["down_at"], window["back_at"], window["until"]
-        during = [s for s in samples if start <= s.at < end]
+        # a request belongs to the fault under which it ended (its answer shows the fault)
+        during = [s for s in samples if start <= s.at + s.seconds < end]
         errors = [s for s in during if s.status == 0 or s.status >= 500]
         last_error = max((s.at + s.seconds for s in errors), default=None)
         recovered = 0.0 if last_error is None else max(0.0, last_error - back)
         out.append({"fault": window["fault"], "how": window["how"],
                     "outage_s": round(back - start, 1), "requests": len(during),
-                    "errors": dict(Counter(str(s.status or "no answer") for s in errors)),
+                    "errors": dict(Counter(f"{s.op}: {s.status or 'no answer'}"
+                                           for s in errors)),
                     "slowest_s": round(max((s.seconds for s in during), default=0), 2),
                     "recovery_s": round(recovered, 1),
                     "clean_after_s": quiet_s})
@@ -331,8 +342,10 @@ def run_drill(root: Path, outage_s: float = 10, settle_s: float = 25, users: int
             log(f"fault: {fault} ({outage_s}s)")
             down, back, how = inject(cloud, fault, outage_s)
             time.sleep(settle_s)
-            windows.append({"fault": fault, "how": how, "down_at": down, "back_at": back,
-                            "until": time.monotonic()})
+            windows.append({"fault": fault, "how": how, "down_at": down, "back_at": back})
+        for window, after in itertools.pairwise(windows):
+            window["until"] = after["down_at"]
+        windows[-1]["until"] = time.monotonic()
         probe.stop.set()
         writer.join(timeout=30)
         locust.wait(timeout=duration + 60)

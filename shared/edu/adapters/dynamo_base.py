@@ -19,11 +19,11 @@ def keyed_base(table_: str, host_: str | None, region_: str) -> type[Model]:
             table_name = table_
             host = host_
             region = region_
-            # Answer within the function's time when DynamoDB hangs (pynamodb waits 30 s
-            # per read by default, three times).
+            # Answer within the function's time (10 s) when DynamoDB hangs: pynamodb waits
+            # 30 s per read by default, three times. Two tries of 3 s, then a 503.
             connect_timeout_seconds = 2
-            read_timeout_seconds = 5
-            max_retry_attempts = 2
+            read_timeout_seconds = 3
+            max_retry_attempts = 1
 
         pk = UnicodeAttribute(hash_key=True)
         sk = UnicodeAttribute(range_key=True)

@@ -33,7 +33,7 @@ class Adapters:
                 endpoint_url=self.settings.aws_endpoint_url,
                 # Fail within the function's time when the service hangs (botocore's
                 # defaults wait 60 s per read, with retries).
-                config=Config(connect_timeout=2, read_timeout=5,
+                config=Config(connect_timeout=2, read_timeout=3,
                               retries={"max_attempts": 2, "mode": "standard"}),
             )
         return self._clients[service]
