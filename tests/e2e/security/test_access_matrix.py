@@ -76,6 +76,20 @@ def outcomes(api: str, tokens: dict[str, str | None], method: str, path: str,
     return got
 
 
+# Reorder bodies: the current ids in their current order (other rows add sections/lessons).
+EVERY_SECTION: dict[str, Any] = {"ids": "every section"}
+EVERY_LESSON: dict[str, Any] = {"ids": "every lesson of the first section"}
+
+
+def current_order(api: str, owner: str, course_id: str, body: dict[str, Any]
+                  ) -> dict[str, Any]:
+    syllabus = httpx.get(f"{api}/courses/{course_id}/syllabus", headers=bearer(owner),
+                         timeout=30).json()
+    if body is EVERY_SECTION:
+        return {"ids": [s["id"] for s in syllabus["sections"]]}
+    return {"ids": [lesson["id"] for lesson in syllabus["sections"][0]["lessons"]]}
+
+
 # (method, path, body, expected on the published course, expected on the draft)
 ROUTES: list[tuple[str, str, dict[str, Any] | None, dict[str, int], dict[str, int]]] = [
     ("GET", "/courses/{id}", None, dict.fromkeys(PERSONAS, 200),
@@ -87,6 +101,10 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None, dict[str, int], dict[str, in
      expect(201, others=404)),
     ("POST", "/courses/{id}/sections/{sid}/lessons", {"title": "L", "kind": "text"},
      expect(201), expect(201, others=404)),
+    ("PUT", "/courses/{id}/sections/order", EVERY_SECTION, expect(200),
+     expect(200, others=404)),
+    ("PUT", "/courses/{id}/sections/{sid}/lessons/order", EVERY_LESSON, expect(200),
+     expect(200, others=404)),
     ("GET", "/courses/{id}/progress", None, expect(200, enrolled=200),
      expect(200, others=404)),
     ("PUT", "/courses/{id}/lessons/{lid}/progress", {"completed": False},
@@ -109,7 +127,10 @@ def test_each_caller_gets_the_documented_outcome(platform: RunningPlatform,
                                                  state: str) -> None:
     method, template, body, on_published, on_draft = route
     expected = on_published if state == "published" else on_draft
-    path = template.format(**world["ids"][state])
+    ids = world["ids"][state]
+    path = template.format(**ids)
+    if body is EVERY_SECTION or body is EVERY_LESSON:
+        body = current_order(platform.api, world["tokens"]["owner"], ids["id"], body)
     assert outcomes(platform.api, world["tokens"], method, path, body) == expected
 
 
