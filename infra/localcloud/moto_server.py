@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -211,13 +212,73 @@ def install_post_policy() -> None:
     S3Response._bucket_response_post = checked_post  # type: ignore[method-assign]
 
 
+def serve_pooled(host: str, port: int, threads: int = 32) -> None:
+    """moto's WSGI app behind cheroot: a fixed pool of threads and HTTP/1.1 keep-alive,
+    instead of werkzeug's development server (a new thread and a new connection per
+    request, which saturated a core under load; docs/benchmarks.md)."""
+    import signal
+
+    from cheroot import wsgi
+    from moto.server import DomainDispatcherApplication, create_backend_app
+
+    os.environ.setdefault("MOTO_PORT", str(port))
+    app = DomainDispatcherApplication(create_backend_app)
+    server = wsgi.Server((host, port), app, numthreads=threads, request_queue_size=512,
+                         timeout=30, server_name="localcloud-moto")
+
+    def shutdown(*_: Any) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    try:
+        server.safe_start()
+    finally:
+        server.stop()
+
+
+def install_dispatch_cache() -> None:
+    """moto finds the service of every request by matching its host against each of its
+    hundreds of backends' URL patterns, under a global lock: about half of the server's CPU
+    per DynamoDB call (py-spy, docs/benchmarks.md). The answer for a host never changes, so
+    it is remembered."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    original = DomainDispatcherApplication.get_backend_for_host
+    known: dict[str, Any] = {}
+
+    def cached(self: Any, host: str | None) -> Any:
+        if host is None:
+            return None
+        if host not in known:
+            backend = original(self, host)
+            if backend is None:
+                return None  # unknown hosts are rare and may be retried differently
+            known[host] = backend
+        return known[host]
+
+    DomainDispatcherApplication.get_backend_for_host = cached  # type: ignore[method-assign]
+
+
 def main() -> None:
+    if os.environ.get("EDU_MOTO_DISPATCH_CACHE", "1") != "0":
+        install_dispatch_cache()
     install_fast_query()
     install_light_transactions()
     install_post_policy()
-    from moto.server import main as moto_main
+    if os.environ.get("EDU_MOTO_SERVER", "pooled") == "werkzeug":  # moto's own server
+        from moto.server import main as moto_main
 
-    moto_main()
+        moto_main()
+        return
+    import argparse
+
+    parser = argparse.ArgumentParser(description="moto behind a pooled HTTP server")
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, default=4566)
+    parser.add_argument("--threads", type=int, default=32)
+    args = parser.parse_args()
+    serve_pooled(args.host, args.port, args.threads)
 
 
 if __name__ == "__main__":
