@@ -19,6 +19,7 @@ import pytest
 from localcloud.config import CloudConfig
 from localcloud.domain import connect_stripe, ensure_jwt_keys
 from localcloud.stack import LocalCloud
+from tests.support.databases import drop_database
 from tests.support.platform import RunningPlatform, start_platform, stop_platform
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,19 +60,8 @@ def cloud() -> Iterator[LocalCloud]:
     finally:
         stack.stop()
         if test_db:
-            _drop_database(test_db)
+            drop_database(test_db)
         shutil.rmtree(home, ignore_errors=True)
-
-
-def _drop_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    name = urlparse(url).path.lstrip("/")
-    admin = urlparse(url)._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(
-            sql.Identifier(name)))
 
 
 @pytest.fixture

@@ -6,11 +6,9 @@ the DLQ."""
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from edu.adapters.sqs_backoff import back_off_failures, sqs_batch_processor
-from edu.config import get_settings
+from edu.adapters.sqs_backoff import consume, sqs_batch_processor
 from edu.observability import get_logger
 from edu.services import analytics_service
 
@@ -27,7 +25,4 @@ def record_handler(record: SQSRecord) -> str:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    response = process_partial_response(event=event, record_handler=record_handler,
-                                        processor=processor, context=context)
-    back_off_failures(event, response, get_settings().consumer_retry_base_s)
-    return response
+    return consume(event, context, processor, record_handler)

@@ -8,7 +8,6 @@ makes a redelivered event send nothing twice.
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -16,7 +15,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 
-from edu.adapters.sqs_backoff import back_off_failures, sqs_batch_processor
+from edu.adapters.sqs_backoff import consume, sqs_batch_processor
 from edu.config import get_settings
 from edu.observability import get_logger
 from edu.services import notification_service
@@ -43,7 +42,4 @@ def record_handler(record: SQSRecord) -> str:
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
-    response = process_partial_response(event=event, record_handler=record_handler,
-                                        processor=processor, context=context)
-    back_off_failures(event, response, get_settings().consumer_retry_base_s)
-    return response
+    return consume(event, context, processor, record_handler)

@@ -17,9 +17,7 @@ processor = sqs_batch_processor()
 
 
 class RetryLater(Exception):
-    def __init__(self, delay_s: int, why: str) -> None:
-        super().__init__(why)
-        self.delay_s = delay_s
+    """A failed attempt to report to SQS; its delay is in `delays`."""
 
 
 delays: dict[str, int] = {}  # message id -> seconds until its next attempt (this batch)
@@ -33,7 +31,7 @@ def record_handler(record: SQSRecord) -> str:
                                                  "detail": outcome.detail})
     if outcome.result == "retry":
         delays[record.message_id] = outcome.retry_in_s or 0
-        raise RetryLater(outcome.retry_in_s or 0, outcome.detail)
+        raise RetryLater(outcome.detail)
     return outcome.result
 
 

@@ -168,24 +168,20 @@ def inject(cloud: LocalCloud, fault: str, outage_s: float) -> tuple[float, float
 
     cfg, logs = cloud.config, cloud.config.home / "logs"
     down = time.monotonic()
-    if fault == "postgres":
-        proc = cloud.services["postgres"].proc
+    crashes: dict[str, tuple[Callable[[], Any], str]] = {  # part -> (restart, how)
+        "postgres": (lambda: start_postgres(cfg.home / "pg", cfg.pg_port,
+                                            logs / "postgres.log"),
+                     "SIGKILL, restarted on the same data directory"),
+        "redis": (lambda: start_redis(cfg.home / "redis", cfg.redis_port, logs / "redis.log"),
+                  "SIGKILL, restarted empty")}
+    if fault in crashes:
+        restart, how = crashes[fault]
+        proc = cloud.services[fault].proc
         assert proc is not None
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         time.sleep(outage_s)
-        cloud.services["postgres"] = start_postgres(cfg.home / "pg", cfg.pg_port,
-                                                    logs / "postgres.log")
-        how = "SIGKILL, restarted on the same data directory"
-    elif fault == "redis":
-        proc = cloud.services["redis"].proc
-        assert proc is not None
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        time.sleep(outage_s)
-        cloud.services["redis"] = start_redis(cfg.home / "redis", cfg.redis_port,
-                                              logs / "redis.log")
-        how = "SIGKILL, restarted empty"
+        cloud.services[fault] = restart()
     elif fault == "aws":
         pid = cloud.services["aws"].pid
         assert pid is not None

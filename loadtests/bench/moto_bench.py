@@ -22,6 +22,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from localcloud.coldstart import percentile
 from localcloud.procs import free_port, wait_until
 from localcloud.services import aws_endpoint_healthy
 
@@ -107,10 +108,9 @@ def hammer(url: str, seconds: float, threads: int, pid: int | None = None
     for t in pool:
         t.join()
     cpu = (sum(server.cpu_times()[:2]) - cpu_before) if server else 0.0
-    latencies.sort()
 
     def pct(q: float) -> float:
-        return round(latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000, 2)
+        return round(percentile(latencies, q) * 1000, 2)
 
     return {"req_s": round(len(latencies) / seconds, 1), "p50_ms": pct(0.5),
             "p99_ms": pct(0.99), "mean_ms": round(statistics.fmean(latencies) * 1000, 2),

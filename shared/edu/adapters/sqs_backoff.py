@@ -4,6 +4,7 @@ gets room and a poison message reaches the DLQ after maxReceiveCount either way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -46,3 +47,15 @@ def sqs_batch_processor() -> Any:
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 
     return BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def consume(event: dict[str, Any], context: Any, processor: Any,
+            record_handler: Callable[[Any], Any]) -> dict[str, Any]:
+    """An SQS consumer's handler body: each record through `record_handler`, the failed
+    ones reported back and delayed by the doubling backoff (`ConsumerRetryBase`)."""
+    from aws_lambda_powertools.utilities.batch import process_partial_response
+
+    response = dict(process_partial_response(event=event, record_handler=record_handler,
+                                             processor=processor, context=context))
+    back_off_failures(event, response, get_adapters().settings.consumer_retry_base_s)
+    return response

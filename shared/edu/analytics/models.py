@@ -64,12 +64,17 @@ class AnalyticsQuery(BaseModel):
         return start, to
 
 
-class SeriesPoint(BaseModel):
-    period_start: date
+class CourseTotals(BaseModel):
     enrollments: int
     completions: int
     refunds: int
     revenue: list[Revenue]
+
+
+class SeriesPoint(CourseTotals):
+    """The counts of one day or week."""
+
+    period_start: date
 
 
 class LessonFunnel(BaseModel):
@@ -82,12 +87,6 @@ class LessonFunnel(BaseModel):
         description="share of the previous lesson's completers who did not complete this "
                     "one, 0..1 (0 for the first lesson)")
 
-
-class CourseTotals(BaseModel):
-    enrollments: int
-    completions: int
-    refunds: int
-    revenue: list[Revenue]
 
 
 class CourseAnalyticsOut(BaseModel):

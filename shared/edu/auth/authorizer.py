@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edu.apikeys.service import ApiKeyService, KeyRejected, looks_like_api_key
+from edu.auth.claims import claim_flag
 
 Context = dict[str, str]
 
@@ -22,7 +23,7 @@ class TokenRejected(Exception):
 
 
 def _flag(value: Any) -> str:
-    return "true" if value is True or str(value).lower() == "true" else "false"
+    return "true" if claim_flag(value) else "false"
 
 
 @dataclass

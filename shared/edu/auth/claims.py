@@ -22,6 +22,11 @@ class Caller:
     key_id: str | None = None
 
 
+def claim_flag(value: Any) -> bool:
+    """A boolean claim as decoded (True) or as API Gateway passes it on ("true")."""
+    return value is True or str(value).lower() == "true"
+
+
 def caller(request: Request, scope: str | None = None) -> Caller:
     """The authenticated caller; 401 when the route ran without valid credentials. An API
     key is only accepted where the route names the `scope` it needs, and the key has it."""
@@ -47,10 +52,9 @@ def caller_from_claims(claims: Mapping[str, Any]) -> Caller:
     if not sub:
         raise Unauthorized("Send a valid access token: Authorization: Bearer <token>.",
                            error="invalid_token")
-    verified = claims.get("is_verified")
     return Caller(user_id=str(sub), email=str(claims.get("email", "")),
                   role=str(claims.get("role", "")),
-                  is_verified=verified is True or str(verified).lower() == "true",
+                  is_verified=claim_flag(claims.get("is_verified")),
                   session_id=str(claims["sid"]) if claims.get("sid") else None,
                   scopes=frozenset(str(claims.get("scopes", "")).split())
                   if claims.get("auth") == "api_key" else None,

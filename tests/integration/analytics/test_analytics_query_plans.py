@@ -5,11 +5,9 @@ analytics table (or courses) sequentially."""
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlparse
 
 import psycopg
 import pytest
@@ -20,10 +18,9 @@ from edu.adapters.registry import configure_session
 from edu.analytics.models import AnalyticsQuery
 from edu.analytics.service import AnalyticsService
 from edu.auth.claims import Caller
-from localcloud.migrate import migrate
 from localcloud.seed import seed_analytics, seed_courses
-from localcloud.services import ensure_database
 from localcloud.stack import LocalCloud
+from tests.support.databases import scratch_database
 from tests.support.plans import RECORDED, RecordingCursor, assert_no_seq_scans
 
 ENROLLMENTS, STUDENTS = 500_000, 45_000
@@ -33,22 +30,16 @@ TABLES = {"courses", "analytics_students", "analytics_course_daily",
 
 @pytest.fixture(scope="module")
 def seeded(cloud: LocalCloud) -> Iterator[str]:
-    url = urlparse(cloud.database_url)._replace(
-        path=f"/analytics_{uuid.uuid4().hex[:8]}").geturl()
-    ensure_database(url)
-    migrate(url)
-    seed_courses(url, 100_000)
-    with psycopg.connect(url) as conn:
-        courses = [r[0] for r in conn.execute(
-            "SELECT id::text FROM courses WHERE status = 'published' ORDER BY id")]
-    rng = random.Random(42)
-    pairs = {(f"seed-student-{rng.randrange(STUDENTS)}", rng.choice(courses))
-             for _ in range(ENROLLMENTS)}
-    seed_analytics(url, sorted(pairs))
-    yield url
-    admin = urlparse(url)._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {urlparse(url).path.lstrip('/')} WITH (FORCE)")
+    with scratch_database(cloud.database_url, "analytics") as url:
+        seed_courses(url, 100_000)
+        with psycopg.connect(url) as conn:
+            courses = [r[0] for r in conn.execute(
+                "SELECT id::text FROM courses WHERE status = 'published' ORDER BY id")]
+        rng = random.Random(42)
+        pairs = {(f"seed-student-{rng.randrange(STUDENTS)}", rng.choice(courses))
+                 for _ in range(ENROLLMENTS)}
+        seed_analytics(url, sorted(pairs))
+        yield url
 
 
 def test_seeded_rollups_agree_with_the_seeded_students(seeded: str) -> None:

@@ -3,10 +3,8 @@ scan the courses table sequentially."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlparse
 
 import psycopg
 import pytest
@@ -15,24 +13,17 @@ from psycopg_pool import ConnectionPool
 from edu.adapters.pg_courses import PgCourseRepository
 from edu.adapters.registry import configure_session
 from edu.courses.models import CatalogQuery, SearchQuery
-from localcloud.migrate import migrate
 from localcloud.seed import seed_courses
-from localcloud.services import ensure_database
 from localcloud.stack import LocalCloud
+from tests.support.databases import scratch_database
 from tests.support.plans import RECORDED, RecordingCursor, assert_no_seq_scans
 
 
 @pytest.fixture(scope="module")
 def seeded(cloud: LocalCloud) -> Iterator[str]:
-    url = urlparse(cloud.database_url)._replace(
-        path=f"/plans_{uuid.uuid4().hex[:8]}").geturl()
-    ensure_database(url)
-    migrate(url)
-    seed_courses(url, 100_000)
-    yield url
-    admin = urlparse(url)._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {urlparse(url).path.lstrip('/')} WITH (FORCE)")
+    with scratch_database(cloud.database_url, "plans") as url:
+        seed_courses(url, 100_000)
+        yield url
 
 
 CATALOG = [
