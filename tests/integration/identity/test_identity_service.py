@@ -92,16 +92,17 @@ def test_registration_publishes_user_created(cloud: LocalCloud, events_queue: st
 
 def test_an_event_bus_outage_loses_no_event(cloud: LocalCloud, events_queue: str) -> None:
     """The event is committed with the user (outbox); while the bus fails, registration
-    still succeeds and the relay delivers the event later, exactly once."""
+    still succeeds and a relay delivers the event later, exactly once.
+
+    The session's running platform sweeps the same outbox every minute, so which relay
+    sends it (this one or the sweep) is a race; the test holds either way."""
     failures: list[Exception] = []
     broken = service(cloud, bus=f"missing-bus-{uuid.uuid4().hex[:6]}",
                      on_publish_failure=failures.append)
     email = f"outage-{uuid.uuid4().hex[:8]}@example.com"
     user = broken.register(RegisterIn(email=email, password=PASSWORD, full_name="Olga",
                                       role="student"), "10.0.0.2")
-    assert len(failures) == 1
-    assert received(cloud, events_queue, 1, timeout=2) == []  # nothing got out
-    # The relay (this one, or the running platform's scheduled sweep) delivers it.
+    assert len(failures) == 1  # the direct publish failed; only the outbox holds the event
     relay = DynamoOutbox("edu-platform-users", cloud.aws_url, "us-east-1",
                          EventBridgePublisher(client(cloud, "events"), "edu-platform-events"))
     relay.relay()
