@@ -130,6 +130,10 @@ def _parser() -> argparse.ArgumentParser:
     mail.add_argument("--body", action="store_true", help="print the bodies too")
     mail.set_defaults(run=cmd_mail)
 
+    spec = sub.add_parser("openapi", help="write the HTTP API's OpenAPI document (the web "
+                          "app's types are generated from it)")
+    spec.add_argument("-o", "--output", default="-", help="file ('-': stdout)")
+    spec.set_defaults(run=cmd_openapi)
     db = sub.add_parser("db", help="database tasks").add_subparsers(metavar="TASK")
     db.add_parser("migrate", help="apply pending SQL migrations").set_defaults(run=cmd_migrate)
 
@@ -153,6 +157,8 @@ def _parser() -> argparse.ArgumentParser:
         api.add_argument("--no-triggers", action="store_true",
                          help="do not poll queues or wire S3/SNS/EventBridge/schedules")
         api.add_argument("--no-watch", action="store_true", help="no hot reload")
+        api.add_argument("--site", default=None, help="static web app to serve for paths no "
+                         "route matches (default: web/out beside the template, if built)")
         api.add_argument("--snapstart", action="store_true",
                          help="fork cold starts from an initialised process for every "
                          "function (default: only functions with SnapStart in the template)")
@@ -186,6 +192,7 @@ def _overrides(text: str) -> dict[str, str]:
 
 def cmd_up(args: argparse.Namespace) -> int:
     from localcloud.runtime.server import LocalRuntime, serve
+    from localcloud.runtime.site import default_site_dir
     from localcloud.stack import LocalCloud
 
     cfg = CloudConfig.from_env()
@@ -211,15 +218,17 @@ def cmd_up(args: argparse.Namespace) -> int:
             print(f"  warning: {warning}")
         if not args.no_demo:
             _load_demo(cloud)
+        site = default_site_dir(template.path)
         app = LocalRuntime(template, cloud.function_env(), api_port=cfg.api_port,
                            lambda_port=cfg.lambda_port, endpoint=cloud.aws_url,
-                           snapstart=True if args.snapstart else None)
+                           snapstart=True if args.snapstart else None, site=site)
         api_url = f"http://127.0.0.1:{cfg.api_port}"
         lambda_url = f"http://127.0.0.1:{cfg.lambda_port}"
         cloud.write_state({"api": api_url, "lambda": lambda_url})
         print(f"""
 EduPlatform is up in {time.monotonic() - t0:.1f}s
   HTTP API        {api_url}        (try: curl {api_url}/health)
+  Web app         {api_url + "/" if site else "not built (cd web && npm ci && npm run build)"}
   Lambda API      {lambda_url}        (boto3 lambda endpoint_url; metrics {lambda_url}/metrics)
   AWS (moto)      {cloud.aws_url}   (AWS_ENDPOINT_URL; dashboard {cloud.aws_url}/moto-api/)
   PostgreSQL      {cloud.database_url}
@@ -587,14 +596,17 @@ def cmd_invoke(args: argparse.Namespace) -> int:
 
 def cmd_start_api(args: argparse.Namespace) -> int:
     from localcloud.runtime.server import LocalRuntime, serve
+    from localcloud.runtime.site import default_site_dir
 
     template, base_env = _load(args)
     cfg = CloudConfig.from_env()
     port = args.port or cfg.api_port
     lambda_port = args.lambda_port or cfg.lambda_port
+    site = Path(args.site) if args.site else default_site_dir(template.path)
     app = LocalRuntime(template, base_env, api_port=port, lambda_port=lambda_port,
                        endpoint=base_env["AWS_ENDPOINT_URL"], triggers=not args.no_triggers,
-                       watch=not args.no_watch, snapstart=True if args.snapstart else None)
+                       watch=not args.no_watch, snapstart=True if args.snapstart else None,
+                       site=site)
     routes = sorted({f"{e.properties.get('Method', 'ANY').upper():>6} "
                      f"{e.properties.get('Path', '$default')}  -> {fn.name}"
                      for fn in template.functions.values() for e in fn.events
@@ -604,6 +616,17 @@ def cmd_start_api(args: argparse.Namespace) -> int:
     for line in routes:
         print(f"  {line}")
     serve(app, args.host)
+    return 0
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    from edu.openapi import openapi_document
+
+    text = json.dumps(openapi_document(), indent=1, sort_keys=True) + "\n"
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text)
     return 0
 
 

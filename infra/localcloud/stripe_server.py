@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import pickle
+import re
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ def main() -> None:
     resources.Store.dump_to_disk = dump
     _confirm_with_payment_method(resources)
     from localstripe import server  # routes are built at import: after the patches
+    _publishable_key_calls(server)
     if state is not None and state.exists():
         resources.store.update(pickle.loads(state.read_bytes()))
     web.run_app(server.app, host="127.0.0.1", port=args.port, access_log=None,
@@ -61,6 +63,34 @@ def _confirm_with_payment_method(resources: Any) -> None:
     resources.extra_apis[:] = [
         (method, url, intent_cls._api_confirm if url.endswith("/payment_intents/{id}/confirm")
          else func) for method, url, func in resources.extra_apis]
+
+
+# Stripe.js calls these with the publishable key, from the buyer's browser.
+_PUBLISHABLE_PATHS = re.compile(r"^/v1/(payment_methods|payment_intents/\w+/confirm)$")
+
+
+def _publishable_key_calls(server: Any) -> None:
+    """A browser pays the way Stripe.js does: it creates a card PaymentMethod, then confirms
+    the PaymentIntent with its client_secret, both with the publishable key (`key=pk_...`).
+    localstripe accepts the publishable key only for tokens and sources; this admits the two
+    calls above, the confirm only with a client_secret (localstripe checks it matches)."""
+    from aiohttp import web
+
+    original = server.auth_middleware
+
+    @web.middleware
+    async def auth(request: Any, handler: Any) -> Any:
+        if request.method == "POST" and _PUBLISHABLE_PATHS.match(request.path):
+            data = await server.get_post_data(request, remove_auth=False) or {}
+            key, secret = data.get("key"), data.get("client_secret")
+            confirming = request.path.endswith("/confirm")
+            if (isinstance(key, str) and key.startswith("pk_")
+                    and (not confirming or isinstance(secret, str) and secret)):
+                return await handler(request)
+        return await original(request, handler)
+
+    middlewares = server.app.middlewares
+    middlewares[middlewares.index(original)] = auth
 
 
 if __name__ == "__main__":

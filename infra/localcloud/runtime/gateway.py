@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, unquote
 
 from localcloud.runtime.auth import Authorizers
 from localcloud.runtime.pool import InvokeResult, Runtime, new_request_id
+from localcloud.runtime.site import StaticSite
 from localcloud.template import Function, Template
 
 ASGIScope = dict[str, Any]
@@ -251,9 +252,10 @@ def _message(status: int, message: str) -> tuple[int, list[tuple[bytes, bytes]],
 class Gateway:
     """The ASGI app; `uvicorn` serves it."""
 
-    def __init__(self, template: Template, runtime: Runtime, *, max_body: int = 10 * 2**20
-                 ) -> None:
+    def __init__(self, template: Template, runtime: Runtime, *, max_body: int = 10 * 2**20,
+                 site: StaticSite | None = None) -> None:
         self.template = template
+        self.site = site
         self.runtime = runtime
         self.routes = build_routes(template)
         self.cors = cors_config(template)
@@ -277,6 +279,16 @@ class Gateway:
             await self._respond(send, 204, self._cors_headers(origin, preflight=True), b"")
             return
         found = match(self.routes, method, scope["path"])
+        if found is None and self.site is not None and method in ("GET", "HEAD"):
+            accept = next((v for k, v in headers if k == b"accept"), b"")
+            page = self.site.lookup(scope["path"], wants_html=b"text/html" in accept)
+            if page is not None:
+                await self._respond(send, page.status, [
+                    (b"content-type", page.content_type.encode()),
+                    (b"cache-control", page.cache_control.encode()),
+                    (b"x-content-type-options", b"nosniff")],
+                    b"" if method == "HEAD" else page.body)
+                return
         if found is None:
             status, hdrs, payload = _message(404, "Not Found")
             await self._respond(send, status, hdrs + self._cors_headers(origin), payload)

@@ -19,6 +19,7 @@ from localcloud.procs import PortInUse
 from localcloud.runtime.gateway import Gateway
 from localcloud.runtime.observe import Metrics, QueueDepth
 from localcloud.runtime.pool import LogSink, Runtime, _print_sink, new_request_id
+from localcloud.runtime.site import StaticSite, site_config
 from localcloud.runtime.triggers import Triggers
 from localcloud.template import Template
 
@@ -39,11 +40,13 @@ def queue_depth(template: Template, endpoint: str) -> QueueDepth | None:
 class LocalRuntime:
     def __init__(self, template: Template, base_env: dict[str, str], *, api_port: int,
                  lambda_port: int, endpoint: str, triggers: bool = True, watch: bool = True,
-                 snapstart: bool | None = None, log: LogSink = _print_sink) -> None:
+                 snapstart: bool | None = None, log: LogSink = _print_sink,
+                 site: Path | None = None) -> None:
         self.template = template
         self.log = log
         self.runtime = Runtime(template, base_env, log, snapstart=snapstart)
-        self.gateway = Gateway(template, self.runtime)
+        self.gateway = Gateway(template, self.runtime, site=StaticSite(
+            site, site_config(template)) if site is not None else None)
         self.metrics = Metrics(self.runtime, queue_depth(template, endpoint))
         self.triggers = Triggers(template, self.runtime, endpoint, log) if triggers else None
         self.watch = watch

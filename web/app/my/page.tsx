@@ -1,0 +1,34 @@
+"use client";
+import Link from "next/link";
+import { useEffect, useState } from "react";
+import { api, type Enrollment, type Page } from "@/lib/api";
+import { useAuth } from "@/lib/auth";
+import { ErrorBox, Loading, ProgressBar } from "@/components/ui";
+
+export default function MyLearningPage() {
+  const { user, ready } = useAuth();
+  const [items, setItems] = useState<Enrollment[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    if (user) api<Page<Enrollment>>("/me/enrollments", { query: { limit: 50 } }).then((p) => setItems(p.items)).catch(setError);
+  }, [user]);
+  if (!ready) return <Loading />;
+  if (!user) return <p><Link href="/login/?next=/my/">Log in</Link> to see your courses.</p>;
+  return (
+    <div>
+      <h1 className="mb-4">My learning</h1>
+      <ErrorBox error={error} />
+      {!items && !error && <Loading what="Loading your courses" />}
+      {items?.length === 0 && <p>You are not enrolled in any course yet. <Link href="/">Browse the catalog</Link>.</p>}
+      <ul className="grid gap-4 sm:grid-cols-2">
+        {items?.map((e) => (
+          <li key={e.id} className="card">
+            <h2 className="mb-2 text-base"><Link href={`/learn/?id=${encodeURIComponent(e.course_id)}`}>{e.course_title}</Link></h2>
+            <ProgressBar value={e.progress_percent ?? 0} label={`Progress in ${e.course_title}`} />
+            <p className="mt-1 text-xs text-slate-600">{e.completed_lessons ?? 0} of {e.total_lessons ?? 0} lessons · {e.status}</p>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
