@@ -35,6 +35,7 @@ def main() -> None:
 
     resources.Store.dump_to_disk = dump
     _confirm_with_payment_method(resources)
+    _declined_test_cards_decline_charges(resources)
     from localstripe import server  # routes are built at import: after the patches
     _publishable_key_calls(server)
     if state is not None and state.exists():
@@ -45,12 +46,17 @@ def main() -> None:
 
 def _confirm_with_payment_method(resources: Any) -> None:
     """Real Stripe lets the client confirm a PaymentIntent with its payment method
-    (`confirm(pi, payment_method=...)`), which is how a browser pays; localstripe answers
-    "Not implemented". Attaching the method first, then its own confirm, closes the gap."""
+    (`confirm(pi, payment_method=..., client_secret=...)`), which is how a browser pays;
+    localstripe answers "Not implemented". Checking the client_secret and attaching the
+    method first, then its own confirm, closes the gap."""
     intent_cls = resources.PaymentIntent
     original = intent_cls._api_confirm.__func__
 
-    def confirm(cls: Any, id: str, payment_method: str | None = None, **kwargs: Any) -> Any:
+    def confirm(cls: Any, id: str, payment_method: str | None = None,
+                client_secret: str | None = None, **kwargs: Any) -> Any:
+        if client_secret is not None:  # a browser's confirm (publishable key): must match
+            if client_secret != cls._api_retrieve(id).client_secret:
+                raise resources.UserError(401, "Unauthorized")
         if payment_method is not None:
             intent = cls._api_retrieve(id)
             resources.PaymentMethod._api_retrieve(payment_method)  # 404 for unknown ones
@@ -63,6 +69,19 @@ def _confirm_with_payment_method(resources: Any) -> None:
     resources.extra_apis[:] = [
         (method, url, intent_cls._api_confirm if url.endswith("/payment_intents/{id}/confirm")
          else func) for method, url, func in resources.extra_apis]
+
+
+def _declined_test_cards_decline_charges(resources: Any) -> None:
+    """Stripe's decline test cards (4000 0000 0000 0002 and friends) decline every charge;
+    localstripe declines them only when attached to a customer, so a PaymentIntent paid
+    with one succeeded. Here a card declined on attach is declined on charge too."""
+    method_cls = resources.PaymentMethod
+    original = method_cls._charging_is_declined
+
+    def declined(self: Any) -> bool:
+        return bool(original(self) or self._attaching_is_declined())
+
+    method_cls._charging_is_declined = declined
 
 
 # Stripe.js calls these with the publishable key, from the buyer's browser.

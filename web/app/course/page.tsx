@@ -87,7 +87,7 @@ export default function CoursePage() {
               <ol className="mt-2 space-y-1 text-sm">
                 {(section.lessons ?? []).map((lesson) => (
                   <li key={lesson.id} className="flex items-center gap-2">
-                    <span aria-hidden="true">{lesson.kind === "video" ? "▶" : "📄"}</span>
+                    <span className="w-10 rounded bg-slate-100 text-center text-xs text-slate-600">{lesson.kind === "video" ? "Video" : "Text"}</span>
                     {enrolled || lesson.free_preview ? (
                       <Link href={`${learn}&lesson=${encodeURIComponent(lesson.id)}`}>{lesson.title}</Link>
                     ) : (

@@ -75,7 +75,8 @@ export default function EditCoursePage() {
             <ol className="my-2 space-y-2 text-sm">
               {(section.lessons ?? []).map((lesson) => (
                 <li key={lesson.id} className="rounded border border-slate-100 p-2">
-                  <span>{lesson.kind === "video" ? "▶" : "📄"} {lesson.title}</span>
+                  <span className="mr-2 rounded bg-slate-100 px-1 text-xs text-slate-600">{lesson.kind === "video" ? "Video" : "Text"}</span>
+                  <span>{lesson.title}</span>
                   {lesson.free_preview && <span className="ml-2 rounded bg-emerald-100 px-2 text-xs">free preview</span>}
                   {lesson.kind === "video" && <VideoUpload courseId={course.id} lessonId={lesson.id} title={lesson.title} />}
                 </li>

@@ -41,9 +41,13 @@ export default function DashboardPage() {
     const to = new Date();
     const from = new Date(to.getTime() - (granularity === "week" ? 180 : 30) * 86_400_000);
     const day = (d: Date) => d.toISOString().slice(0, 10);
+    let current = true; // a slower answer for the previous choice must not overwrite this one
     api<CourseAnalytics>(`/teacher/courses/${encodeURIComponent(courseId)}/analytics`, {
       query: { from: day(from), to: day(to), granularity },
-    }).then(setReport).catch(setError);
+    }).then((r) => current && setReport(r)).catch((err) => current && setError(err));
+    return () => {
+      current = false;
+    };
   }, [courseId, granularity]);
 
   if (!ready) return <Loading />;
@@ -73,7 +77,7 @@ export default function DashboardPage() {
           {dashboard.top_courses.length > 0 && (
             <section aria-labelledby="top">
               <h2 id="top" className="mb-2">Top courses</h2>
-              <table className="card w-full text-left text-sm">
+              <table className="card w-full text-left text-sm [&_td]:px-2 [&_td]:py-1 [&_th]:px-2 [&_th]:py-1">
                 <thead><tr><th scope="col">Course</th><th scope="col">Enrollments</th><th scope="col">Completions</th></tr></thead>
                 <tbody>
                   {dashboard.top_courses.map((c) => (
@@ -102,7 +106,7 @@ export default function DashboardPage() {
                 <BarChart title="Revenue (USD, net)" format={usd}
                           points={report.series.map((p) => ({ label: p.period_start, value: p.revenue.filter((r) => r.currency === "usd").reduce((s, r) => s + r.net, 0) }))} />
               </div>
-              <table className="card w-full text-left text-sm" aria-label="Lesson drop-off">
+              <table className="card w-full text-left text-sm [&_td]:px-2 [&_td]:py-1 [&_th]:px-2 [&_th]:py-1" aria-label="Lesson drop-off">
                 <thead><tr><th scope="col">#</th><th scope="col">Lesson</th><th scope="col">Completions</th><th scope="col">Reached</th><th scope="col">Drop-off</th></tr></thead>
                 <tbody>
                   {report.lessons.map((l) => (

@@ -1,0 +1,165 @@
+// The site's main journeys, in a real browser against the running local stack.
+// EDU_WEB_TEACHER_EMAIL / EDU_WEB_TEACHER_PASSWORD name a verified teacher (the pytest
+// wrapper creates one; against `edu up`, the demo teacher).
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { launch, login, newPage, register, screenshot, unique } from "./browser.mjs";
+
+const TEACHER_EMAIL = process.env.EDU_WEB_TEACHER_EMAIL ?? "teacher@demo.eduplatform.dev";
+const TEACHER_PASSWORD = process.env.EDU_WEB_TEACHER_PASSWORD ?? "demo-password-2026";
+const topic = unique("Quokka");  // a word no other course has, so search finds exactly ours
+const freeTitle = `${topic} Gardening Basics`;
+const paidTitle = `${topic} Advanced Pruning`;
+let browser;
+
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+async function createCourse(page, { title, price, lessons }) {
+  await page.goto("/teach/");
+  await page.getByRole("heading", { name: "New course" }).waitFor();
+  await page.getByLabel("Title", { exact: true }).fill(title);
+  await page.getByLabel("Subtitle").fill("Grow things that last");
+  await page.getByLabel("Description").fill(`Everything about ${title}.`);
+  await page.getByLabel("Category", { exact: true }).selectOption("art");
+  await page.getByLabel("Price (USD, 0 = free)").fill(price);
+  await page.getByRole("button", { name: "Create draft" }).click();
+  await page.getByRole("heading", { name: title }).waitFor();
+  await page.getByLabel("New section title").fill("First steps");
+  await page.getByRole("button", { name: "Add section" }).click();
+  await page.getByRole("heading", { name: "First steps" }).waitFor();
+  const lessonForm = page.getByRole("form", { name: "New lesson in First steps" });
+  for (const [i, lesson] of lessons.entries()) {
+    await lessonForm.getByLabel("Lesson title", { exact: true }).fill(lesson);
+    await lessonForm.getByLabel("Text", { exact: true }).fill(`Read this: ${lesson}.`);
+    if (i === 0) await lessonForm.getByLabel("Free preview").check();
+    await lessonForm.getByRole("button", { name: "Add lesson" }).click();
+    await page.getByText(lesson, { exact: false }).first().waitFor();
+  }
+  await page.getByRole("button", { name: "Publish" }).click();
+  await page.getByText("Course published").waitFor();
+}
+
+test("a verified teacher creates and publishes courses", async () => {
+  const page = await newPage(browser);
+  await login(page, TEACHER_EMAIL, TEACHER_PASSWORD);
+  await createCourse(page, { title: freeTitle, price: "0", lessons: ["Soil", "Water", "Light"] });
+  await screenshot(page, "teacher-course-editor");
+  await createCourse(page, { title: paidTitle, price: "19.99", lessons: ["Tools", "Cuts"] });
+  await page.goto("/teach/");
+  for (const title of [freeTitle, paidTitle]) {
+    const row = page.getByRole("listitem").filter({ hasText: title });
+    await row.getByText("published").waitFor();
+  }
+  await screenshot(page, "teacher-courses");
+  assert.deepEqual(page.pageErrors, []);
+});
+
+test("an unverified teacher is shown how to get verified", async () => {
+  const page = await newPage(browser);
+  const name = "Nina Newteacher";
+  await register(page, { name, email: `${unique("nina")}@example.com`, role: "teacher" });
+  await page.getByRole("heading", { name: "Get verified to teach" }).waitFor();
+  await page.getByLabel(/About you/).fill("I have taught pottery at the community college for ten years.");
+  await page.getByLabel("Link to your work").fill("https://example.com/nina");
+  await page.getByRole("button", { name: "Ask for verification" }).click();
+  await page.getByText("Your verification request is being reviewed").waitFor();
+  assert.equal(await page.getByRole("heading", { name: "New course" }).count(), 0);
+  await screenshot(page, "teacher-verification");
+  assert.deepEqual(page.pageErrors, []);
+});
+
+async function searchFor(page, words, expectTitle) {
+  // The catalog's search read model follows publishing through events: retry briefly.
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    await page.goto("/");
+    const box = page.getByRole("combobox", { name: "Search courses" });
+    await box.fill(words);
+    await box.press("Enter");
+    const hit = page.getByRole("link", { name: expectTitle });
+    try {
+      await hit.waitFor({ timeout: 1500 });
+      return hit;
+    } catch {
+      await page.waitForTimeout(500);
+    }
+  }
+  throw new Error(`search for ${words} never showed ${expectTitle}`);
+}
+
+test("a student registers, logs in, searches, enrolls for free and saves progress", async () => {
+  const page = await newPage(browser);
+  const email = `${unique("sam")}@example.com`;
+  await register(page, { name: "Sam Student", email, role: "student" });
+  await screenshot(page, "catalog");
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByRole("link", { name: "Log in" }).waitFor();
+  await login(page, email);
+
+  const hit = await searchFor(page, `${topic} gardening`, freeTitle);
+  await screenshot(page, "search-results");
+  // Suggestions appear while typing (debounced).
+  const box = page.getByRole("combobox", { name: "Search courses" });
+  await box.fill(topic.slice(0, 12));
+  await page.getByRole("option", { name: freeTitle }).waitFor();
+  await box.press("Escape");
+
+  await hit.click();
+  await page.getByRole("heading", { name: freeTitle }).waitFor();
+  await page.getByText("Free preview").first().waitFor();
+  await screenshot(page, "course-page");
+  await page.getByRole("button", { name: "Enroll for free" }).click();
+
+  await page.getByRole("progressbar", { name: "Course progress" }).waitFor();
+  await page.getByRole("button", { name: "Mark complete" }).click();
+  await page.getByText("1 of 3 lessons done").waitFor();
+  await screenshot(page, "learning-view");
+  await page.reload(); // saved on the server, not only on the page
+  await page.getByText("1 of 3 lessons done").waitFor();
+  await page.goto("/my/");
+  await page.getByRole("link", { name: freeTitle }).waitFor();
+  assert.deepEqual(page.pageErrors, []);
+});
+
+test("a student buys a paid course with the Stripe test card", async () => {
+  const page = await newPage(browser);
+  await register(page, { name: "Paula Payer", email: `${unique("paula")}@example.com`, role: "student" });
+  const hit = await searchFor(page, `${topic} pruning`, paidTitle);
+  await hit.click();
+  await page.getByRole("button", { name: "Buy for $19.99" }).click();
+  const payment = page.getByRole("form", { name: "Payment" });
+  await payment.getByLabel("Card number").fill("4000 0000 0000 0002");
+  await payment.getByRole("button", { name: "Pay $19.99" }).click();
+  await payment.getByRole("alert").waitFor(); // declined: stays on the form, says why
+  await screenshot(page, "checkout-declined");
+  await payment.getByLabel("Card number").fill("4242 4242 4242 4242");
+  await payment.getByRole("button", { name: "Pay $19.99" }).click();
+  await page.getByRole("progressbar", { name: "Course progress" }).waitFor({ timeout: 45_000 });
+  await page.getByText("0 of 2 lessons done").waitFor();
+  await screenshot(page, "paid-enrolled");
+  assert.deepEqual(page.pageErrors, []);
+});
+
+test("the teacher dashboard shows the new enrollments", async () => {
+  const page = await newPage(browser);
+  await login(page, TEACHER_EMAIL, TEACHER_PASSWORD);
+  await page.goto("/teach/dashboard/");
+  await page.getByRole("heading", { name: "Course analytics" }).waitFor();
+  await page.getByLabel("Course", { exact: true }).selectOption({ label: freeTitle });
+  // Analytics are projected from events: wait for the student's enrollment to arrive.
+  const row = page.getByRole("table", { name: "Lesson drop-off" }).getByRole("row").filter({ hasText: "Soil" });
+  await row.waitFor();
+  const enrollments = page.getByRole("img", { name: /^Enrollments: 1 over/ });
+  for (let i = 0; i < 30 && (await enrollments.count()) === 0; i += 1) {
+    await page.waitForTimeout(1000);
+    await page.getByLabel("Period").selectOption("week");
+    await page.getByLabel("Period").selectOption("day");
+  }
+  await enrollments.waitFor();
+  await screenshot(page, "teacher-dashboard");
+  assert.deepEqual(page.pageErrors, []);
+});
