@@ -63,10 +63,46 @@ ensure_venv() {
   fi
 }
 
+hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -d' ' -f1; }
+
+# The web app (web/): npm packages keyed on the lock file, the static build on its sources
+# and the API document its types come from. Skipped with a warning when Node.js is missing.
+ensure_web() {
+  if ! command -v npm >/dev/null 2>&1; then
+    if can_install_system; then apt_install nodejs npm; fi
+    command -v npm >/dev/null 2>&1 ||
+      { log "no Node.js/npm: the web app is not built (install Node.js 20+)"; return 0; }
+  fi
+  local stamp
+  stamp="$(hash_of web/package-lock.json)"
+  if [ "$(cat web/node_modules/.installed 2>/dev/null || true)" != "$stamp" ]; then
+    log "installing the web app's npm packages"
+    (cd web && npm ci --no-audit --no-fund --loglevel=error >&2)
+    echo "$stamp" > web/node_modules/.installed
+  fi
+  .venv/bin/edu openapi -o web/lib/openapi.json
+  stamp="$(find web/app web/components web/lib web/*.mjs web/*.json -type f \
+             -not -name api-types.ts 2>/dev/null | sort | xargs cat | sha256sum | cut -d' ' -f1)"
+  if [ ! -f web/out/index.html ] || [ "$(cat web/out/.built 2>/dev/null || true)" != "$stamp" ]; then
+    log "building the web app (web/out)"
+    (cd web && NEXT_TELEMETRY_DISABLED=1 npm run build --silent >&2)
+    echo "$stamp" > web/out/.built
+  fi
+}
+
+# Browser tests drive Debian's Chromium (test tools' own browser downloads cannot work).
+ensure_browser() {
+  [ -n "${CHROMIUM_PATH:-}" ] && return 0
+  command -v chromium >/dev/null 2>&1 && return 0
+  if can_install_system; then apt_install chromium
+  else log "no Chromium: browser tests will fail (install Debian's chromium or set CHROMIUM_PATH)"; fi
+}
+
 cmd="${1:-help}"; shift || true
 case "$cmd" in
-  setup) ensure_system_packages; ensure_venv ;;
-  up)    ensure_system_packages; ensure_venv; exec .venv/bin/edu up "$@" ;;
-  test)  ensure_system_packages; ensure_venv; exec .venv/bin/python -m pytest "$@" ;;
+  setup) ensure_system_packages; ensure_venv; ensure_web; ensure_browser ;;
+  up)    ensure_system_packages; ensure_venv; ensure_web; exec .venv/bin/edu up "$@" ;;
+  test)  ensure_system_packages; ensure_venv; ensure_web; ensure_browser
+         exec .venv/bin/python -m pytest "$@" ;;
   *)     sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -25,8 +25,8 @@ export function BarChart({ title, points, format = String }: {
         <line x1={0} y1={height} x2={width} y2={height} className="stroke-slate-300" />
         {points.length > 0 && (
           <>
-            <text x={0} y={height + 15} className="fill-slate-500 text-[10px]">{points[0].label}</text>
-            <text x={width} y={height + 15} textAnchor="end" className="fill-slate-500 text-[10px]">{points[points.length - 1].label}</text>
+            <text x={0} y={height + 15} className="fill-slate-600 text-[10px]">{points[0].label}</text>
+            <text x={width} y={height + 15} textAnchor="end" className="fill-slate-600 text-[10px]">{points[points.length - 1].label}</text>
           </>
         )}
       </svg>

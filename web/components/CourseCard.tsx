@@ -12,10 +12,10 @@ export function CourseCard({ course, highlight }: { course: Course; highlight?: 
       ) : (
         course.subtitle && <p className="text-sm text-slate-600">{course.subtitle}</p>
       )}
-      <p className="mt-auto flex flex-wrap gap-2 text-xs text-slate-500">
-        <span className="rounded bg-slate-100 px-2 py-0.5">{course.category}</span>
-        <span className="rounded bg-slate-100 px-2 py-0.5">{course.level}</span>
-        <span className="rounded bg-slate-100 px-2 py-0.5">{course.language}</span>
+      <p className="mt-auto flex flex-wrap gap-2 text-xs text-slate-600">
+        <span className="rounded bg-slate-100 px-2 py-0.5 text-slate-700">{course.category}</span>
+        <span className="rounded bg-slate-100 px-2 py-0.5 text-slate-700">{course.level}</span>
+        <span className="rounded bg-slate-100 px-2 py-0.5 text-slate-700">{course.language}</span>
         <span className="ml-auto font-semibold text-slate-800">{formatPrice(course.price)}</span>
       </p>
     </li>

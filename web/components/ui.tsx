@@ -23,7 +23,7 @@ export function Notice({ children }: { children: React.ReactNode }) {
 }
 
 export function Loading({ what = "Loading" }: { what?: string }) {
-  return <p role="status" aria-live="polite" className="text-sm text-slate-500">{what}…</p>;
+  return <p role="status" aria-live="polite" className="text-sm text-slate-600">{what}…</p>;
 }
 
 type FieldProps = React.InputHTMLAttributes<HTMLInputElement> & { label: string; id: string };

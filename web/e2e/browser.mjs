@@ -56,3 +56,17 @@ export async function login(page, email, password = PASSWORD) {
   await page.getByRole("button", { name: "Log in" }).click();
   await page.getByRole("button", { name: "Log out" }).waitFor();
 }
+
+const AXE = path.join(import.meta.dirname, "..", "node_modules", "axe-core", "axe.min.js");
+
+/** axe-core's WCAG 2 A/AA rules on the page as it is now; the serious and critical
+ *  violations, as "rule: target" lines (an empty list passes). */
+export async function accessibilityProblems(page) {
+  await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(() =>
+    // eslint-disable-next-line no-undef
+    axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa"] } }));
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(" ")}`));
+}

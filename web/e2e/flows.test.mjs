@@ -3,7 +3,7 @@
 // wrapper creates one; against `edu up`, the demo teacher).
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { launch, login, newPage, register, screenshot, unique } from "./browser.mjs";
+import { accessibilityProblems, launch, login, newPage, register, screenshot, unique } from "./browser.mjs";
 
 const TEACHER_EMAIL = process.env.EDU_WEB_TEACHER_EMAIL ?? "teacher@demo.eduplatform.dev";
 const TEACHER_PASSWORD = process.env.EDU_WEB_TEACHER_PASSWORD ?? "demo-password-2026";
@@ -49,6 +49,7 @@ test("a verified teacher creates and publishes courses", async () => {
   await login(page, TEACHER_EMAIL, TEACHER_PASSWORD);
   await createCourse(page, { title: freeTitle, price: "0", lessons: ["Soil", "Water", "Light"] });
   await screenshot(page, "teacher-course-editor");
+  assert.deepEqual(await accessibilityProblems(page), []);
   await createCourse(page, { title: paidTitle, price: "19.99", lessons: ["Tools", "Cuts"] });
   await page.goto("/teach/");
   for (const title of [freeTitle, paidTitle]) {
@@ -102,22 +103,26 @@ test("a student registers, logs in, searches, enrolls for free and saves progres
 
   const hit = await searchFor(page, `${topic} gardening`, freeTitle);
   await screenshot(page, "search-results");
-  // Suggestions appear while typing (debounced).
+  assert.ok(await hit.isVisible());
+  // Suggestions appear while typing (debounced) and work from the keyboard.
   const box = page.getByRole("combobox", { name: "Search courses" });
-  await box.fill(topic.slice(0, 12));
+  await box.fill("");
+  await box.pressSequentially(`${topic} gardening`, { delay: 10 });
   await page.getByRole("option", { name: freeTitle }).waitFor();
-  await box.press("Escape");
-
-  await hit.click();
+  await box.press("ArrowDown");
+  assert.equal(await box.getAttribute("aria-activedescendant"), "suggestion-0");
+  await box.press("Enter"); // opens the highlighted suggestion
   await page.getByRole("heading", { name: freeTitle }).waitFor();
   await page.getByText("Free preview").first().waitFor();
   await screenshot(page, "course-page");
+  assert.deepEqual(await accessibilityProblems(page), []);
   await page.getByRole("button", { name: "Enroll for free" }).click();
 
   await page.getByRole("progressbar", { name: "Course progress" }).waitFor();
   await page.getByRole("button", { name: "Mark complete" }).click();
   await page.getByText("1 of 3 lessons done").waitFor();
   await screenshot(page, "learning-view");
+  assert.deepEqual(await accessibilityProblems(page), []);
   await page.reload(); // saved on the server, not only on the page
   await page.getByText("1 of 3 lessons done").waitFor();
   await page.goto("/my/");
@@ -156,10 +161,11 @@ test("the teacher dashboard shows the new enrollments", async () => {
   const enrollments = page.getByRole("img", { name: /^Enrollments: 1 over/ });
   for (let i = 0; i < 30 && (await enrollments.count()) === 0; i += 1) {
     await page.waitForTimeout(1000);
-    await page.getByLabel("Period").selectOption("week");
-    await page.getByLabel("Period").selectOption("day");
+    await page.getByLabel("Period", { exact: true }).selectOption("week");
+    await page.getByLabel("Period", { exact: true }).selectOption("day");
   }
   await enrollments.waitFor();
   await screenshot(page, "teacher-dashboard");
+  assert.deepEqual(await accessibilityProblems(page), []);
   assert.deepEqual(page.pageErrors, []);
 });

@@ -153,10 +153,15 @@ export async function api<T>(path: string, options: CallOptions = {}): Promise<T
   return data as T;
 }
 
+/** An amount of money (minor units), e.g. "$19.99". */
+export function formatMoney(money: Money): string {
+  return new Intl.NumberFormat("en", { style: "currency", currency: money.currency.toUpperCase() })
+    .format(money.amount / 100);
+}
+
+/** A course's price: "Free" or the amount. */
 export function formatPrice(price: Money): string {
-  if (price.amount === 0) return "Free";
-  return new Intl.NumberFormat("en", { style: "currency", currency: price.currency.toUpperCase() })
-    .format(price.amount / 100);
+  return price.amount === 0 ? "Free" : formatMoney(price);
 }
 
 export function errorText(err: unknown): string {

@@ -74,7 +74,7 @@ export default function CoursePage() {
   return (
     <article className="grid gap-6 lg:grid-cols-3">
       <div className="lg:col-span-2">
-        <p className="text-sm text-slate-500">{course.category} · {course.level} · {course.language}</p>
+        <p className="text-sm text-slate-600">{course.category} · {course.level} · {course.language}</p>
         <h1 className="my-2">{course.title}</h1>
         {course.subtitle && <p className="mb-4 text-lg text-slate-700">{course.subtitle}</p>}
         <p className="mb-6 whitespace-pre-line">{course.description}</p>
@@ -116,7 +116,7 @@ export default function CoursePage() {
             {course.price.amount === 0 ? "Enroll for free" : `Buy for ${formatPrice(course.price)}`}
           </button>
         )}
-        {!user && ready && <p className="mt-2 text-xs text-slate-500">You will be asked to log in.</p>}
+        {!user && ready && <p className="mt-2 text-xs text-slate-600">You will be asked to log in.</p>}
       </aside>
     </article>
   );

@@ -2,7 +2,7 @@
 // The teacher dashboard: totals across the teacher's courses, and one course's series.
 import Link from "next/link";
 import { useEffect, useState } from "react";
-import { api, formatPrice, type Course, type CourseAnalytics, type Dashboard, type Page } from "@/lib/api";
+import { api, formatMoney, type Course, type CourseAnalytics, type Dashboard, type Page } from "@/lib/api";
 import { useAuth } from "@/lib/auth";
 import { BarChart } from "@/components/BarChart";
 import { ErrorBox, Loading, Select } from "@/components/ui";
@@ -10,13 +10,13 @@ import { ErrorBox, Loading, Select } from "@/components/ui";
 function Stat({ label, value }: { label: string; value: string | number }) {
   return (
     <div className="card">
-      <dt className="text-xs text-slate-500">{label}</dt>
+      <dt className="text-xs text-slate-600">{label}</dt>
       <dd className="text-2xl font-semibold">{value}</dd>
     </div>
   );
 }
 
-const usd = (cents: number) => formatPrice({ amount: cents, currency: "usd" });
+const usd = (cents: number) => formatMoney({ amount: cents, currency: "usd" });
 
 export default function DashboardPage() {
   const { user, ready } = useAuth();
@@ -55,7 +55,7 @@ export default function DashboardPage() {
   if (user.role !== "teacher" || !user.is_verified) return <p>The dashboard is for verified teachers. <Link href="/teach/">Get verified</Link>.</p>;
 
   const revenue = (r: { currency: string; net: number }[]) =>
-    r.map((x) => formatPrice({ amount: x.net, currency: x.currency })).join(" + ") || "$0.00";
+    r.map((x) => formatMoney({ amount: x.net, currency: x.currency })).join(" + ") || usd(0);
 
   return (
     <div className="space-y-6">

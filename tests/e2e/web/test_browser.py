@@ -1,0 +1,64 @@
+"""The web app in a real browser: web/e2e's Playwright journeys (node:test, playwright-core
+driving Debian's headless Chromium) against the running platform, which serves the built
+site (web/out) on the API's origin. Screenshots of the key pages land in
+web/e2e/artifacts/ (EDU_WEB_ARTIFACTS)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.support.identity import PASSWORD
+from tests.support.platform import RunningPlatform
+
+WEB = Path(__file__).resolve().parents[3] / "web"
+SCREENSHOTS = ("catalog", "search-results", "course-page", "learning-view", "checkout-declined",
+               "paid-enrolled", "teacher-verification", "teacher-course-editor",
+               "teacher-courses", "teacher-dashboard", "mobile-catalog")
+
+
+def _prerequisites() -> tuple[str, str]:
+    node = shutil.which("node")
+    chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+    missing = [what for what, ok in (
+        ("node (Node.js 20+)", node),
+        ("web/node_modules (./dev.sh setup runs npm ci)", (WEB / "node_modules").is_dir()),
+        ("web/out (./dev.sh setup builds the site)", (WEB / "out" / "index.html").is_file()),
+        ("Chromium (Debian's chromium package or CHROMIUM_PATH)", chromium),
+    ) if not ok]
+    assert not missing, "browser tests need: " + ", ".join(missing)
+    return str(node), str(chromium)
+
+
+def test_the_site_is_served_beside_the_api(platform: RunningPlatform) -> None:
+    page = httpx.get(f"{platform.api}/", headers={"Accept": "text/html"}, timeout=10)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "EduPlatform" in page.text
+    assert httpx.get(f"{platform.api}/health", timeout=10).json() == {"status": "ok"}
+    config = httpx.get(f"{platform.api}/site-config.json", timeout=10).json()
+    assert config["stripe_publishable_key"].startswith("pk_")
+    assert config["stripe_api"].startswith("http://127.0.0.1:")
+
+
+def test_browser_journeys(platform: RunningPlatform, teacher: dict[str, Any]) -> None:
+    node, chromium = _prerequisites()
+    artifacts = Path(os.environ.get("EDU_WEB_ARTIFACTS", WEB / "e2e" / "artifacts"))
+    for old in artifacts.glob("*.png"):
+        old.unlink()
+    env = {**os.environ, "EDU_WEB_URL": platform.api, "CHROMIUM_PATH": chromium,
+           "EDU_WEB_ARTIFACTS": str(artifacts),
+           "EDU_WEB_TEACHER_EMAIL": teacher["email"], "EDU_WEB_TEACHER_PASSWORD": PASSWORD}
+    run = subprocess.run([node, "--test", "--test-concurrency=1", "--test-reporter=spec",
+                          "e2e/"], cwd=WEB, env=env, capture_output=True, text=True,
+                         timeout=600)
+    report = run.stdout[-6000:] + run.stderr[-3000:]
+    assert run.returncode == 0, report
+    assert "# fail 0" in run.stdout or "ℹ fail 0" in run.stdout, report
+    assert "pass 0\n" not in run.stdout, report  # zero journeys ran: a failure, not a pass
+    saved = {p.stem for p in artifacts.glob("*.png")}
+    assert set(SCREENSHOTS) <= saved, f"missing screenshots: {set(SCREENSHOTS) - saved}"
