@@ -1,6 +1,6 @@
 "use client";
-// HLS player: the browser's own HLS where it has one (Safari), else hls.js, loaded only
-// when a video is shown so it stays out of every page's first-load JavaScript.
+// HLS player: hls.js, loaded only when a video is shown so it stays out of every page's
+// first-load JavaScript.
 import { useEffect, useRef } from "react";
 
 export function Player({ src, poster, startAt, onProgress, onEnded, title }: {
@@ -14,27 +14,28 @@ export function Player({ src, poster, startAt, onProgress, onEnded, title }: {
     const element = video.current;
     if (!element) return;
     let destroy = () => {};
-    if (element.canPlayType("application/vnd.apple.mpegurl")) {
-      element.src = src;
-    } else {
-      let cancelled = false;
-      void import("hls.js").then(({ default: Hls }) => {
-        if (cancelled || !Hls.isSupported()) return;
+    let cancelled = false;
+    // hls.js wherever Media Source Extensions exist (it plays the same everywhere); the
+    // browser's own HLS only without them (iOS Safari). Chromium now answers "maybe" for
+    // native HLS, so that answer is not a reason to skip hls.js.
+    void import("hls.js").then(({ default: Hls }) => {
+      if (cancelled) return;
+      if (Hls.isSupported()) {
         const hls = new Hls();
         hls.loadSource(src);
         hls.attachMedia(element);
         destroy = () => hls.destroy();
-      });
-      destroy = () => {
-        cancelled = true;
-      };
-    }
+      } else if (element.canPlayType("application/vnd.apple.mpegurl")) {
+        element.src = src;
+      }
+    });
     const seek = () => {
       if (startAt > 0 && startAt < element.duration - 1) element.currentTime = startAt;
     };
     element.addEventListener("loadedmetadata", seek, { once: true });
     return () => {
       element.removeEventListener("loadedmetadata", seek);
+      cancelled = true;
       destroy();
     };
   }, [src, startAt]);

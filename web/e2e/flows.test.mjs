@@ -2,6 +2,10 @@
 // EDU_WEB_TEACHER_EMAIL / EDU_WEB_TEACHER_PASSWORD name a verified teacher (the pytest
 // wrapper creates one; against `edu up`, the demo teacher).
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { after, before, test } from "node:test";
 import { accessibilityProblems, launch, login, newPage, register, screenshot, unique } from "./browser.mjs";
 
@@ -19,7 +23,18 @@ after(async () => {
   await browser?.close();
 });
 
-async function createCourse(page, { title, price, lessons }) {
+/** A short H.264 clip: EDU_WEB_CLIP (the pytest wrapper makes one), else made here with the
+ *  project's own ffmpeg helper. */
+function clip() {
+  if (process.env.EDU_WEB_CLIP) return process.env.EDU_WEB_CLIP;
+  const file = path.join(mkdtempSync(path.join(tmpdir(), "edu-web-")), "intro.mp4");
+  const python = path.join(import.meta.dirname, "..", "..", ".venv", "bin", "python");
+  assert.ok(existsSync(python), "set EDU_WEB_CLIP or run ./dev.sh setup");
+  execFileSync(python, ["-c", `from pathlib import Path; from localcloud.media import make_clip; make_clip(Path(${JSON.stringify(file)}), seconds=4, size="640x360")`]);
+  return file;
+}
+
+async function createCourse(page, { title, price, lessons, kind = "text" }) {
   await page.goto("/teach/");
   await page.getByRole("heading", { name: "New course" }).waitFor();
   await page.getByLabel("Title", { exact: true }).fill(title);
@@ -35,11 +50,16 @@ async function createCourse(page, { title, price, lessons }) {
   const lessonForm = page.getByRole("form", { name: "New lesson in First steps" });
   for (const [i, lesson] of lessons.entries()) {
     await lessonForm.getByLabel("Lesson title", { exact: true }).fill(lesson);
-    await lessonForm.getByLabel("Text", { exact: true }).fill(`Read this: ${lesson}.`);
+    if (kind === "text") await lessonForm.getByLabel("Text", { exact: true }).fill(`Read this: ${lesson}.`);
     if (i === 0) await lessonForm.getByLabel("Free preview").check();
+    await lessonForm.getByLabel("Kind", { exact: true }).selectOption(kind);
     await lessonForm.getByRole("button", { name: "Add lesson" }).click();
     await page.getByText(lesson, { exact: false }).first().waitFor();
   }
+  if (kind !== "video") await publish(page);
+}
+
+async function publish(page) {
   await page.getByRole("button", { name: "Publish" }).click();
   await page.getByText("Course published").waitFor();
 }
@@ -58,6 +78,40 @@ test("a verified teacher creates and publishes courses", async () => {
   }
   await screenshot(page, "teacher-courses");
   assert.deepEqual(page.pageErrors, []);
+});
+
+test("a teacher uploads a lesson video and anyone watches the free preview", async () => {
+  const page = await newPage(browser);
+  await login(page, TEACHER_EMAIL, TEACHER_PASSWORD);
+  const title = `${topic} Video Course`;
+  await createCourse(page, { title, price: "0", lessons: ["Welcome clip"], kind: "video" });
+  await page.getByLabel("Video for “Welcome clip”").setInputFiles(clip());
+  // Straight to object storage with the presigned form, then the transcode queue.
+  await page.getByText("Video: ready").waitFor({ timeout: 120_000 });
+  await screenshot(page, "teacher-video-ready");
+  await publish(page);
+
+  const visitor = await newPage(browser); // not signed in: free previews are open
+  await visitor.goto(`/course/?id=${new URL(page.url()).searchParams.get("id")}`);
+  await visitor.getByRole("link", { name: "Welcome clip" }).click();
+  const video = visitor.getByLabel("Video: Welcome clip");
+  await video.waitFor();
+  const played = await video.evaluate(async (el) => {
+    const within = (ms, promise) => Promise.race([promise, new Promise((r) => setTimeout(r, ms))]);
+    el.muted = true;
+    await within(20_000, new Promise((resolve) => {
+      if (el.readyState >= 1) resolve();
+      else el.addEventListener("loadedmetadata", resolve, { once: true });
+    }));
+    await within(5_000, el.play().catch(() => {}));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    return { duration: el.duration, time: el.currentTime, state: el.readyState, error: el.error?.message ?? null };
+  });
+  assert.equal(played.error, null);
+  assert.ok(played.duration > 3 && played.duration < 5, `duration ${played.duration}`);
+  assert.ok(played.time > 0.3, `playback did not advance: ${JSON.stringify(played)}`);
+  await screenshot(visitor, "video-player");
+  assert.deepEqual([...page.pageErrors, ...visitor.pageErrors], []);
 });
 
 test("an unverified teacher is shown how to get verified", async () => {

@@ -13,13 +13,15 @@ from typing import Any
 
 import httpx
 
+from localcloud.media import make_clip
 from tests.support.identity import PASSWORD
 from tests.support.platform import RunningPlatform
 
 WEB = Path(__file__).resolve().parents[3] / "web"
 SCREENSHOTS = ("catalog", "search-results", "course-page", "learning-view", "checkout-declined",
                "paid-enrolled", "teacher-verification", "teacher-course-editor",
-               "teacher-courses", "teacher-dashboard", "mobile-catalog")
+               "teacher-courses", "teacher-dashboard", "mobile-catalog", "teacher-video-ready",
+               "video-player")
 
 
 def _prerequisites() -> tuple[str, str]:
@@ -45,13 +47,15 @@ def test_the_site_is_served_beside_the_api(platform: RunningPlatform) -> None:
     assert config["stripe_api"].startswith("http://127.0.0.1:")
 
 
-def test_browser_journeys(platform: RunningPlatform, teacher: dict[str, Any]) -> None:
+def test_browser_journeys(platform: RunningPlatform, teacher: dict[str, Any],
+                          tmp_path: Path) -> None:
     node, chromium = _prerequisites()
+    clip = make_clip(tmp_path / "intro.mp4", seconds=4, size="640x360")
     artifacts = Path(os.environ.get("EDU_WEB_ARTIFACTS", WEB / "e2e" / "artifacts"))
     for old in artifacts.glob("*.png"):
         old.unlink()
     env = {**os.environ, "EDU_WEB_URL": platform.api, "CHROMIUM_PATH": chromium,
-           "EDU_WEB_ARTIFACTS": str(artifacts),
+           "EDU_WEB_ARTIFACTS": str(artifacts), "EDU_WEB_CLIP": str(clip),
            "EDU_WEB_TEACHER_EMAIL": teacher["email"], "EDU_WEB_TEACHER_PASSWORD": PASSWORD}
     run = subprocess.run([node, "--test", "--test-concurrency=1", "--test-reporter=spec",
                           "e2e/"], cwd=WEB, env=env, capture_output=True, text=True,

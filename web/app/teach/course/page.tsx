@@ -96,16 +96,24 @@ export default function EditCoursePage() {
                 }).then(() => form.reset()), "Lesson added.");
               }}
             >
-              <label className="text-xs">Lesson title
-                <input name="title" className="input" required minLength={3} maxLength={200} />
-              </label>
-              <label className="text-xs">Kind
-                <select name="kind" className="input"><option value="text">Text</option><option value="video">Video</option></select>
-              </label>
-              <label className="text-xs">Text
-                <input name="body" className="input" maxLength={200000} />
-              </label>
-              <label className="flex items-center gap-1 text-xs"><input type="checkbox" name="free_preview" /> Free preview</label>
+              <div>
+                <label className="label text-xs" htmlFor={`lesson-title-${section.id}`}>Lesson title</label>
+                <input id={`lesson-title-${section.id}`} name="title" className="input" required minLength={3} maxLength={200} />
+              </div>
+              <div>
+                <label className="label text-xs" htmlFor={`lesson-kind-${section.id}`}>Kind</label>
+                <select id={`lesson-kind-${section.id}`} name="kind" className="input">
+                  <option value="text">Text</option><option value="video">Video</option>
+                </select>
+              </div>
+              <div>
+                <label className="label text-xs" htmlFor={`lesson-body-${section.id}`}>Text</label>
+                <input id={`lesson-body-${section.id}`} name="body" className="input" maxLength={200000} />
+              </div>
+              <div className="flex items-center gap-1 pb-2 text-xs">
+                <input id={`lesson-free-${section.id}`} type="checkbox" name="free_preview" />
+                <label htmlFor={`lesson-free-${section.id}`}>Free preview</label>
+              </div>
               <button type="submit" className="btn-secondary">Add lesson</button>
             </form>
           </div>
@@ -120,9 +128,10 @@ export default function EditCoursePage() {
             void act(() => api(`${base}/sections`, { method: "POST", body: { title } }).then(() => form.reset()), "Section added.");
           }}
         >
-          <label className="grow text-sm">New section title
-            <input name="section_title" className="input" required minLength={3} maxLength={200} />
-          </label>
+          <div className="grow">
+            <label className="label" htmlFor="section-title">New section title</label>
+            <input id="section-title" name="section_title" className="input" required minLength={3} maxLength={200} />
+          </div>
           <button type="submit" className="btn-secondary">Add section</button>
         </form>
       </section>
