@@ -111,7 +111,11 @@ class LocalCloud:
         overrides = {"DatabaseUrl": self.database_url, "RedisUrl": self.redis_url,
                      "Stage": "local", "JwtIssuer": f"http://127.0.0.1:{self.config.api_port}",
                      # local receivers (http://127.0.0.1) may get webhooks; never on AWS
-                     "WebhookAllowLoopback": "true"}
+                     "WebhookAllowLoopback": "true",
+                     # the web app is served on the API's origin: the browser's direct
+                     # uploads and segment fetches come from there
+                     "AllowedOrigins": f"http://127.0.0.1:{self.config.api_port},"
+                                       f"http://localhost:{self.config.api_port}"}
         if "stripe" in self.services:
             overrides["StripeApiBase"] = self.stripe_url
         overrides.update(self.overrides)
