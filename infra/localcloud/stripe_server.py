@@ -54,9 +54,9 @@ def _confirm_with_payment_method(resources: Any) -> None:
 
     def confirm(cls: Any, id: str, payment_method: str | None = None,
                 client_secret: str | None = None, **kwargs: Any) -> Any:
-        if client_secret is not None:  # a browser's confirm (publishable key): must match
-            if client_secret != cls._api_retrieve(id).client_secret:
-                raise resources.UserError(401, "Unauthorized")
+        # a browser's confirm (publishable key) must name the intent's own client_secret
+        if client_secret is not None and client_secret != cls._api_retrieve(id).client_secret:
+            raise resources.UserError(401, "Unauthorized")
         if payment_method is not None:
             intent = cls._api_retrieve(id)
             resources.PaymentMethod._api_retrieve(payment_method)  # 404 for unknown ones
@@ -104,7 +104,7 @@ def _publishable_key_calls(server: Any) -> None:
             key, secret = data.get("key"), data.get("client_secret")
             confirming = request.path.endswith("/confirm")
             if (isinstance(key, str) and key.startswith("pk_")
-                    and (not confirming or isinstance(secret, str) and secret)):
+                    and (not confirming or (isinstance(secret, str) and secret))):
                 return await handler(request)
         return await original(request, handler)
 
