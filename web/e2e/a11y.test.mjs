@@ -39,3 +39,13 @@ test("the catalog works on a phone-sized screen", async () => {
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
   await screenshot(page, "mobile-catalog");
 });
+
+test("a search that matches nothing says so", async () => {
+  const page = await newPage(browser);
+  await page.goto("/");
+  const box = page.getByRole("combobox", { name: "Search courses" });
+  await box.fill("qqxzvvkj wwpfzq");
+  await box.press("Enter");
+  await page.getByText("No courses match").waitFor();
+  assert.equal(await page.getByRole("list", { name: "Courses" }).getByRole("listitem").count(), 0);
+});

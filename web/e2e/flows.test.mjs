@@ -181,6 +181,16 @@ test("a student registers, logs in, searches, enrolls for free and saves progres
   await page.getByText("1 of 3 lessons done").waitFor();
   await page.goto("/my/");
   await page.getByRole("link", { name: freeTitle }).waitFor();
+
+  // An access token the API no longer accepts is refreshed transparently.
+  await page.evaluate(() => {
+    const session = JSON.parse(localStorage.getItem("edu.session"));
+    localStorage.setItem("edu.session", JSON.stringify({ ...session, access: "expired.or.revoked" }));
+  });
+  await page.reload();
+  await page.getByRole("link", { name: freeTitle }).waitFor();
+  const renewed = await page.evaluate(() => JSON.parse(localStorage.getItem("edu.session")).access);
+  assert.notEqual(renewed, "expired.or.revoked");
   assert.deepEqual(page.pageErrors, []);
 });
 
