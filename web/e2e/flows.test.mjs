@@ -111,7 +111,76 @@ test("a teacher uploads a lesson video and anyone watches the free preview", asy
   assert.ok(played.duration > 3 && played.duration < 5, `duration ${played.duration}`);
   assert.ok(played.time > 0.3, `playback did not advance: ${JSON.stringify(played)}`);
   await screenshot(visitor, "video-player");
-  assert.deepEqual([...page.pageErrors, ...visitor.pageErrors], []);
+
+  // Enrolled, the position is saved as the student watches (here: on pause).
+  const student = await newPage(browser);
+  await register(student, { name: "Vera Viewer", email: `${unique("vera")}@example.com`, role: "student" });
+  const courseId = new URL(page.url()).searchParams.get("id");
+  await student.goto(`/course/?id=${courseId}`);
+  await student.getByRole("button", { name: "Enroll for free" }).click();
+  const watched = student.getByLabel("Video: Welcome clip");
+  await watched.waitFor();
+  await watched.evaluate(async (el) => {
+    el.muted = true;
+    await new Promise((resolve) => (el.readyState >= 1 ? resolve() : el.addEventListener("loadedmetadata", resolve, { once: true })));
+    await el.play();
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    el.pause();
+  });
+  let position = 0;
+  for (let i = 0; i < 20 && position < 1; i += 1) {
+    await student.waitForTimeout(250);
+    const progress = await apiAs(student, "GET", `/courses/${courseId}/progress`);
+    position = progress.lessons[0]?.position_seconds ?? 0;
+  }
+  assert.ok(position >= 1, `no position saved (${position})`);
+  assert.deepEqual([...page.pageErrors, ...visitor.pageErrors, ...student.pageErrors], []);
+});
+
+/** The API directly, as the signed-in user of `page` (for setting up data in bulk). */
+async function apiAs(page, method, url, body) {
+  const token = await page.evaluate(() => JSON.parse(localStorage.getItem("edu.session")).access);
+  let resp;
+  for (let attempt = 0; attempt < 3; attempt += 1) { // a per-user write limit may ask to wait
+    resp = await page.request.fetch(url, {
+      method, data: body, headers: { authorization: `Bearer ${token}` },
+    });
+    if (resp.status() !== 429) break;
+    await page.waitForTimeout(1000 * Number(resp.headers()["retry-after"] ?? 5));
+  }
+  assert.ok(resp.ok(), `${method} ${url}: ${resp.status()} ${await resp.text()}`);
+  return resp.json();
+}
+
+test("the catalog loads the next page as the list scrolls", { timeout: 240_000 }, async () => {
+  const page = await newPage(browser);
+  // A second teacher when given: 27 courses are 108 writes, near the per-user write limit.
+  await login(page, process.env.EDU_WEB_TEACHER2_EMAIL ?? TEACHER_EMAIL, TEACHER_PASSWORD);
+  const word = unique("Scrollwort").replace(/-/g, "");
+  for (let i = 0; i < 27; i += 1) { // more than one page (24)
+    const course = await apiAs(page, "POST", "/courses", {
+      title: `${word} volume ${i + 1}`, category: "art", level: "beginner", language: "en",
+      price: { amount: 0, currency: "usd" },
+    });
+    const section = await apiAs(page, "POST", `/courses/${course.id}/sections`, { title: "Part one" });
+    await apiAs(page, "POST", `/courses/${course.id}/sections/${section.id}/lessons`, { title: "Lesson one", kind: "text" });
+    await apiAs(page, "POST", `/courses/${course.id}/publish`);
+  }
+  const visitor = await newPage(browser);
+  const cards = visitor.getByRole("list", { name: "Courses" }).getByRole("link", { name: new RegExp(word) });
+  for (let attempt = 0; attempt < 20 && (await cards.count()) < 24; attempt += 1) {
+    await visitor.goto("/");
+    const box = visitor.getByRole("combobox", { name: "Search courses" });
+    await box.fill(word);
+    await box.press("Enter");
+    await visitor.waitForTimeout(1000);
+  }
+  assert.equal(await cards.count(), 24); // the first page
+  await cards.nth(23).scrollIntoViewIfNeeded();
+  await visitor.mouse.wheel(0, 5000);
+  await cards.nth(26).waitFor(); // the next page arrived without a click
+  assert.equal(await cards.count(), 27);
+  assert.deepEqual(visitor.pageErrors, []);
 });
 
 test("an unverified teacher is shown how to get verified", async () => {

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from localcloud.media import make_clip
-from tests.support.identity import PASSWORD
+from tests.support.identity import PASSWORD, verified_teacher
 from tests.support.platform import RunningPlatform
 
 WEB = Path(__file__).resolve().parents[3] / "web"
@@ -55,7 +55,7 @@ def test_the_site_is_served_beside_the_api(platform: RunningPlatform) -> None:
 
 
 def test_browser_journeys(platform: RunningPlatform, teacher: dict[str, Any],
-                          tmp_path: Path) -> None:
+                          admin_token: str, tmp_path: Path) -> None:
     node, chromium = _prerequisites()
     clip = make_clip(tmp_path / "intro.mp4", seconds=4, size="640x360")
     artifacts = Path(os.environ.get("EDU_WEB_ARTIFACTS", WEB / "e2e" / "artifacts"))
@@ -63,7 +63,8 @@ def test_browser_journeys(platform: RunningPlatform, teacher: dict[str, Any],
         old.unlink()
     env = {**os.environ, "EDU_WEB_URL": platform.api, "CHROMIUM_PATH": chromium,
            "EDU_WEB_ARTIFACTS": str(artifacts), "EDU_WEB_CLIP": str(clip),
-           "EDU_WEB_TEACHER_EMAIL": teacher["email"], "EDU_WEB_TEACHER_PASSWORD": PASSWORD}
+           "EDU_WEB_TEACHER_EMAIL": teacher["email"], "EDU_WEB_TEACHER_PASSWORD": PASSWORD,
+           "EDU_WEB_TEACHER2_EMAIL": verified_teacher(platform.api, admin_token)["email"]}
     run = subprocess.run([node, "--test", "--test-concurrency=1", "--test-reporter=tap",
                           "e2e/"], cwd=WEB, env=env, capture_output=True, text=True,
                          timeout=600)
@@ -71,6 +72,6 @@ def test_browser_journeys(platform: RunningPlatform, teacher: dict[str, Any],
     assert run.returncode == 0, report
     assert "\n# fail 0\n" in run.stdout, report
     passed = re.search(r"^# pass (\d+)$", run.stdout, re.MULTILINE)
-    assert passed and int(passed.group(1)) >= 13, report  # every journey ran, none skipped
+    assert passed and int(passed.group(1)) >= 14, report  # every journey ran, none skipped
     saved = {p.stem for p in artifacts.glob("*.png")}
     assert set(SCREENSHOTS) <= saved, f"missing screenshots: {set(SCREENSHOTS) - saved}"
