@@ -70,6 +70,19 @@ test("a verified teacher creates and publishes courses", async () => {
   await createCourse(page, { title: freeTitle, price: "0", lessons: ["Soil", "Water", "Light"] });
   await screenshot(page, "teacher-course-editor");
   assert.deepEqual(await accessibilityProblems(page), []);
+  // Two tabs on the same course: the second save would overwrite the first; it is refused.
+  const editor = page.url();
+  const other = await newPage(browser);
+  await login(other, TEACHER_EMAIL, TEACHER_PASSWORD);
+  await other.goto(editor);
+  await other.getByLabel("Subtitle").fill("Edited in another tab");
+  await page.getByLabel("Subtitle").fill("Grow things that last, season after season");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByText("Course saved.").waitFor();
+  await other.getByRole("button", { name: "Save" }).click();
+  await other.getByRole("alert").waitFor();
+  await page.reload();
+  assert.equal(await page.getByLabel("Subtitle").inputValue(), "Grow things that last, season after season");
   await createCourse(page, { title: paidTitle, price: "19.99", lessons: ["Tools", "Cuts"] });
   await page.goto("/teach/");
   for (const title of [freeTitle, paidTitle]) {

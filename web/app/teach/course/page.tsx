@@ -143,7 +143,11 @@ export default function EditCoursePage() {
           onSubmit={(e) => {
             e.preventDefault();
             const fields = readCourseForm(e.currentTarget);
-            void act(() => api(base, { method: "PATCH", body: fields }), "Course saved.");
+            // If-Match: the version this form was filled from, so an edit made meanwhile
+            // (another tab, an API key) is not overwritten silently (412 instead).
+            void act(() => api(base, { method: "PATCH", body: fields,
+                                       headers: { "if-match": `"v${course.version}"` } }),
+                     "Course saved.");
           }}
         >
           <CourseFormFields course={course} />
