@@ -73,6 +73,11 @@ ensure_web() {
     command -v npm >/dev/null 2>&1 ||
       { log "no Node.js/npm: the web app is not built (install Node.js 20+)"; return 0; }
   fi
+  local major; major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+  if [ "$major" -lt 20 ]; then  # Next.js 16 needs Node.js 20.9+ (Debian 12 ships 18)
+    log "Node.js $(node --version 2>/dev/null || echo '?') is too old for the web app (20+ needed): not built"
+    return 0
+  fi
   local stamp
   stamp="$(hash_of web/package-lock.json)"
   if [ "$(cat web/node_modules/.installed 2>/dev/null || true)" != "$stamp" ]; then
