@@ -86,8 +86,9 @@ ensure_web() {
     echo "$stamp" > web/node_modules/.installed
   fi
   .venv/bin/edu openapi -o web/lib/openapi.json
-  stamp="$(find web/app web/components web/lib web/*.mjs web/*.json -type f \
-             -not -name api-types.ts 2>/dev/null | sort | xargs cat | sha256sum | cut -d' ' -f1)"
+  # shellcheck disable=SC2046 # our own paths, no spaces
+  stamp="$(hash_of $(find web/app web/components web/lib web/*.mjs web/*.json -type f \
+             -not -name api-types.ts | sort))"
   if [ ! -f web/out/index.html ] || [ "$(cat web/out/.built 2>/dev/null || true)" != "$stamp" ]; then
     log "building the web app (web/out)"
     (cd web && NEXT_TELEMETRY_DISABLED=1 npm run build --silent >&2)

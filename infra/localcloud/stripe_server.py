@@ -92,7 +92,8 @@ def _publishable_key_calls(server: Any) -> None:
     """A browser pays the way Stripe.js does: it creates a card PaymentMethod, then confirms
     the PaymentIntent with its client_secret, both with the publishable key (`key=pk_...`).
     localstripe accepts the publishable key only for tokens and sources; this admits the two
-    calls above, the confirm only with a client_secret (localstripe checks it matches)."""
+    calls above, the confirm only with a client_secret (which `_confirm_with_payment_method`
+    checks against the intent's)."""
     from aiohttp import web
 
     original = server.auth_middleware

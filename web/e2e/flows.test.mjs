@@ -109,17 +109,7 @@ test("a teacher uploads a lesson video and anyone watches the free preview", asy
   await visitor.getByRole("link", { name: "Welcome clip" }).click();
   const video = visitor.getByLabel("Video: Welcome clip");
   await video.waitFor();
-  const played = await video.evaluate(async (el) => {
-    const within = (ms, promise) => Promise.race([promise, new Promise((r) => setTimeout(r, ms))]);
-    el.muted = true;
-    await within(20_000, new Promise((resolve) => {
-      if (el.readyState >= 1) resolve();
-      else el.addEventListener("loadedmetadata", resolve, { once: true });
-    }));
-    await within(5_000, el.play().catch(() => {}));
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    return { duration: el.duration, time: el.currentTime, state: el.readyState, error: el.error?.message ?? null };
-  });
+  const played = await play(video, 1500);
   assert.equal(played.error, null);
   assert.ok(played.duration > 3 && played.duration < 5, `duration ${played.duration}`);
   assert.ok(played.time > 0.3, `playback did not advance: ${JSON.stringify(played)}`);
@@ -133,13 +123,7 @@ test("a teacher uploads a lesson video and anyone watches the free preview", asy
   await student.getByRole("button", { name: "Enroll for free" }).click();
   const watched = student.getByLabel("Video: Welcome clip");
   await watched.waitFor();
-  await watched.evaluate(async (el) => {
-    el.muted = true;
-    await new Promise((resolve) => (el.readyState >= 1 ? resolve() : el.addEventListener("loadedmetadata", resolve, { once: true })));
-    await el.play();
-    await new Promise((resolve) => setTimeout(resolve, 2500));
-    el.pause();
-  });
+  await play(watched, 2500, { pause: true });
   let position = 0;
   for (let i = 0; i < 20 && position < 1; i += 1) {
     await student.waitForTimeout(250);
@@ -149,6 +133,24 @@ test("a teacher uploads a lesson video and anyone watches the free preview", asy
   assert.ok(position >= 1, `no position saved (${position})`);
   assert.deepEqual([...page.pageErrors, ...visitor.pageErrors, ...student.pageErrors], []);
 });
+
+/** Plays a <video> muted for `ms` (waiting at most 20 s for its metadata and 5 s for play
+ *  to start, so a player that never loads fails the assertions instead of hanging), then
+ *  pauses it if asked; answers what the element reports. */
+async function play(video, ms, { pause = false } = {}) {
+  return video.evaluate(async (el, { ms, pause }) => {
+    const within = (limit, promise) => Promise.race([promise, new Promise((r) => setTimeout(r, limit))]);
+    el.muted = true;
+    await within(20_000, new Promise((resolve) => {
+      if (el.readyState >= 1) resolve();
+      else el.addEventListener("loadedmetadata", resolve, { once: true });
+    }));
+    await within(5_000, el.play().catch(() => {}));
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    if (pause) el.pause();
+    return { duration: el.duration, time: el.currentTime, state: el.readyState, error: el.error?.message ?? null };
+  }, { ms, pause });
+}
 
 /** The API directly, as the signed-in user of `page` (for setting up data in bulk). */
 async function apiAs(page, method, url, body) {

@@ -153,6 +153,12 @@ export async function api<T>(path: string, options: CallOptions = {}): Promise<T
   return data as T;
 }
 
+/** A course and its syllabus, fetched together (every course page shows both). */
+export function loadCourse(id: string): Promise<[Course, Syllabus]> {
+  const path = `/courses/${encodeURIComponent(id)}`;
+  return Promise.all([api<Course>(path), api<Syllabus>(`${path}/syllabus`)]);
+}
+
 /** An amount of money (minor units), e.g. "$19.99". */
 export function formatMoney(money: Money): string {
   return new Intl.NumberFormat("en", { style: "currency", currency: money.currency.toUpperCase() })

@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useState } from "react";
-import { api, ApiError, formatPrice, type Course, type PaymentStarted, type Syllabus } from "@/lib/api";
+import { api, ApiError, formatPrice, loadCourse, type Course, type PaymentStarted, type Syllabus } from "@/lib/api";
 import { useAuth } from "@/lib/auth";
 import { useSearchParam } from "@/lib/hooks";
 import { loginHref } from "@/lib/navigation";
@@ -25,8 +25,7 @@ export default function CoursePage() {
     if (!id) return;
     setError(null);
     try {
-      const path = `/courses/${encodeURIComponent(id)}`;
-      const [c, s] = await Promise.all([api<Course>(path), api<Syllabus>(`${path}/syllabus`)]);
+      const [c, s] = await loadCourse(id);
       setCourse(c);
       setSyllabus(s);
     } catch (err) {

@@ -3,7 +3,7 @@
 // saved as you watch, mark complete.
 import Link from "next/link";
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { api, ApiError, type Course, type Lesson, type Progress, type Syllabus, type Video } from "@/lib/api";
+import { api, ApiError, loadCourse, type Course, type Lesson, type Progress, type Syllabus, type Video } from "@/lib/api";
 import { useAuth } from "@/lib/auth";
 import { useSearchParam } from "@/lib/hooks";
 import { Player } from "@/components/Player";
@@ -24,7 +24,7 @@ export default function LearnPage() {
   const base = id ? `/courses/${encodeURIComponent(id)}` : "";
   useEffect(() => {
     if (!id || !ready) return;
-    Promise.all([api<Course>(base), api<Syllabus>(`${base}/syllabus`)])
+    loadCourse(id)
       .then(([c, s]) => {
         setCourse(c);
         setSyllabus(s);

@@ -2,7 +2,7 @@
 // Editing a course: its fields, sections and lessons, lesson videos, publishing.
 import Link from "next/link";
 import { useCallback, useEffect, useState } from "react";
-import { api, type Course, type Syllabus } from "@/lib/api";
+import { api, loadCourse, type Course, type Syllabus } from "@/lib/api";
 import { useAuth } from "@/lib/auth";
 import { useSearchParam } from "@/lib/hooks";
 import { CourseFormFields, readCourseForm } from "@/components/CourseForm";
@@ -21,13 +21,13 @@ export default function EditCoursePage() {
   const load = useCallback(async () => {
     if (!id) return;
     try {
-      const [c, s] = await Promise.all([api<Course>(base), api<Syllabus>(`${base}/syllabus`)]);
+      const [c, s] = await loadCourse(id);
       setCourse(c);
       setSyllabus(s);
     } catch (err) {
       setError(err);
     }
-  }, [id, base]);
+  }, [id]);
   useEffect(() => {
     if (ready && user) void load();
   }, [ready, user, load]);
