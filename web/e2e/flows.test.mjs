@@ -109,7 +109,7 @@ test("a teacher uploads a lesson video and anyone watches the free preview", asy
   await visitor.getByRole("link", { name: "Welcome clip" }).click();
   const video = visitor.getByLabel("Video: Welcome clip");
   await video.waitFor();
-  const played = await play(video, 1500);
+  const played = await play(video, 0.5);
   assert.equal(played.error, null);
   assert.ok(played.duration > 3 && played.duration < 5, `duration ${played.duration}`);
   assert.ok(played.time > 0.3, `playback did not advance: ${JSON.stringify(played)}`);
@@ -123,7 +123,7 @@ test("a teacher uploads a lesson video and anyone watches the free preview", asy
   await student.getByRole("button", { name: "Enroll for free" }).click();
   const watched = student.getByLabel("Video: Welcome clip");
   await watched.waitFor();
-  await play(watched, 2500, { pause: true });
+  await play(watched, 1.5, { pause: true });
   let position = 0;
   for (let i = 0; i < 20 && position < 1; i += 1) {
     await student.waitForTimeout(250);
@@ -134,22 +134,25 @@ test("a teacher uploads a lesson video and anyone watches the free preview", asy
   assert.deepEqual([...page.pageErrors, ...visitor.pageErrors, ...student.pageErrors], []);
 });
 
-/** Plays a <video> muted for `ms` (waiting at most 20 s for its metadata and 5 s for play
- *  to start, so a player that never loads fails the assertions instead of hanging), then
- *  pauses it if asked; answers what the element reports. */
-async function play(video, ms, { pause = false } = {}) {
-  return video.evaluate(async (el, { ms, pause }) => {
+/** Plays a <video> muted until it has played `seconds` (each wait bounded at 30 s, so a
+ *  player that never loads fails the assertions instead of hanging), then pauses it if
+ *  asked; answers what the element reports. */
+async function play(video, seconds, { pause = false } = {}) {
+  return video.evaluate(async (el, { seconds, pause }) => {
     const within = (limit, promise) => Promise.race([promise, new Promise((r) => setTimeout(r, limit))]);
     el.muted = true;
-    await within(20_000, new Promise((resolve) => {
+    await within(30_000, new Promise((resolve) => {
       if (el.readyState >= 1) resolve();
       else el.addEventListener("loadedmetadata", resolve, { once: true });
     }));
-    await within(5_000, el.play().catch(() => {}));
-    await new Promise((resolve) => setTimeout(resolve, ms));
+    await within(30_000, el.play().catch(() => {}));
+    await within(30_000, new Promise((resolve) => {
+      const check = () => (el.currentTime >= seconds ? resolve() : setTimeout(check, 100));
+      check();
+    }));
     if (pause) el.pause();
     return { duration: el.duration, time: el.currentTime, state: el.readyState, error: el.error?.message ?? null };
-  }, { ms, pause });
+  }, { seconds, pause });
 }
 
 /** The API directly, as the signed-in user of `page` (for setting up data in bulk). */
