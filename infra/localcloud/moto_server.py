@@ -1,5 +1,5 @@
-"""moto's server, started by the local cloud, with fixes for DynamoDB speed and S3 POST
-policies.
+"""moto's server, started by the local cloud, with fixes for DynamoDB, SQS and EventBridge
+speed and S3 POST policies.
 
 S3 POST policies: moto stores a browser-form upload whatever its policy says; real S3 refuses
 an expired policy, a field that breaks a condition (a content type, a key prefix), and a file
@@ -13,6 +13,9 @@ already grouped by hash key in moto's `Table.items`; for Queries on the table's 
 an index) we hand moto only that key's items. Thread-local, so concurrent requests (moto's
 server is threaded) and other operations (Scan) see the full table. Same results, O(items
 of that key) instead of O(n log n).
+
+SQS and EventBridge: see `install_fast_sqs` and `install_cached_jsonpath`; a backlog of a few
+hundred messages used to make every queue call O(messages) several times over.
 
     python -m localcloud.moto_server -H 127.0.0.1 -p 4566
 """
@@ -123,6 +126,95 @@ def install_light_transactions() -> None:
             _local.light_tx = False
 
     models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+def install_fast_sqs() -> None:
+    """moto recomputes every queue attribute (three passes over all messages, reading the
+    clock per message) on each `queue.attributes` access: GetQueueAttributes touched it 2x per
+    name asked for, SendMessage once, and ReceiveMessage once per message returned (its
+    retention check goes through GetQueueAttributes). With a few hundred messages waiting
+    that was most of the server's CPU (py-spy, docs/benchmarks.md) and a backlog made every
+    queue call slower, so consumers fell further behind. Here the counts take one pass with
+    one clock read, GetQueueAttributes builds the attributes once, and the retention check
+    reads the queue's retention period directly. Same answers."""
+    from moto.sqs.models import Queue, SQSBackend, unix_time, unix_time_millis
+
+    attributes = Queue.attributes.fget  # type: ignore[attr-defined]
+    get_queue_attributes = SQSBackend.get_queue_attributes
+
+    def counts(queue: Any) -> tuple[int, int, int]:
+        now = unix_time_millis()
+        waiting = delayed = in_flight = 0
+        for message in queue._messages:
+            is_delayed = now < message.delayed_until
+            is_visible = now > message.visible_at
+            delayed += is_delayed
+            in_flight += not is_visible
+            waiting += is_visible and not is_delayed
+        return waiting, delayed, in_flight
+
+    def counted(index: int) -> property:
+        def get(self: Any) -> int:
+            known = getattr(_local, "counts", None)
+            if known is not None and known[0] is self:
+                return int(known[1][index])
+            return counts(self)[index]
+        return property(get)
+
+    def one_pass_attributes(self: Any) -> dict[str, Any]:
+        frozen = getattr(_local, "frozen", None)
+        if frozen is not None and id(self) in frozen:
+            return frozen[id(self)]
+        _local.counts = (self, counts(self))
+        try:
+            result: dict[str, Any] = attributes(self)
+        finally:
+            _local.counts = None
+        if frozen is not None:
+            frozen[id(self)] = result
+        return result
+
+    def get_attributes_once(self: Any, queue_name: str, attribute_names: list[str]
+                            ) -> dict[str, Any]:
+        _local.frozen = {}
+        try:
+            return get_queue_attributes(self, queue_name, attribute_names)
+        finally:
+            _local.frozen = None
+
+    def retained(self: Any, queue_name: str, message: Any) -> bool:
+        period = int(self.get_queue(queue_name).message_retention_period)
+        return bool(period + message.sent_timestamp / 1000 > unix_time())
+
+    Queue.approximate_number_of_messages = counted(0)  # type: ignore[method-assign,assignment]
+    Queue.approximate_number_of_messages_delayed = counted(1)  # type: ignore[method-assign,assignment]
+    Queue.approximate_number_of_messages_not_visible = counted(2)  # type: ignore[method-assign,assignment]
+    Queue.attributes = property(one_pass_attributes)  # type: ignore[method-assign,assignment]
+    SQSBackend.get_queue_attributes = get_attributes_once  # type: ignore[method-assign]
+    SQSBackend.is_message_valid_based_on_retention_period = retained  # type: ignore[method-assign]
+
+
+def install_cached_jsonpath() -> None:
+    """EventBridge delivery in moto parses eight JSONPath expressions per target and event,
+    building a new yacc parser each time (a quarter of the server's CPU under load). The
+    parsed expressions are immutable, so each is parsed once."""
+    import functools
+
+    import jsonpath_ng.ext
+
+    jsonpath_ng.ext.parse = functools.lru_cache(maxsize=512)(jsonpath_ng.ext.parse)
+
+
+def install_cached_method_names() -> None:
+    """moto lists a response class's methods with `inspect.getmembers` on every request to
+    check the action exists (5% of the server's CPU under load); a class's methods do not
+    change while it serves."""
+    import functools
+
+    import moto.core.responses as responses
+
+    responses.method_names_from_class = functools.lru_cache(maxsize=None)(
+        responses.method_names_from_class)
 
 
 # Form fields S3 does not require a policy condition for.
@@ -265,6 +357,10 @@ def main() -> None:
         install_dispatch_cache()
     install_fast_query()
     install_light_transactions()
+    if os.environ.get("EDU_MOTO_QUEUE_FIXES", "1") != "0":  # "0": compare in moto_bench.py
+        install_fast_sqs()
+        install_cached_jsonpath()
+        install_cached_method_names()
     install_post_policy()
     if os.environ.get("EDU_MOTO_SERVER", "pooled") == "werkzeug":  # moto's own server
         from moto.server import main as moto_main

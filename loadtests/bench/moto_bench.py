@@ -1,16 +1,22 @@
-"""The local AWS endpoint under concurrent DynamoDB load: moto's own werkzeug server against
-`localcloud.moto_server`'s pooled (cheroot) server, same run, same data.
+"""The local AWS endpoint under concurrent load, same run, same data.
 
     .venv/bin/python loadtests/bench/moto_bench.py [--seconds 10] [--threads 16]
+    .venv/bin/python loadtests/bench/moto_bench.py --scenario events
 
-Each server gets a table with 20K items; client threads (one boto3 client each, like
-function workers) loop GetItem / Query / PutItem for the given time. Prints req/s and
-latency percentiles per server and the ratio.
+dynamodb: moto's own werkzeug server against `localcloud.moto_server`'s pooled (cheroot)
+server. Each server gets a table with 20K items; client threads (one boto3 client each, like
+function workers) loop GetItem / Query / PutItem for the given time.
+events: the platform's event path with a backlog, moto's SQS/EventBridge as shipped against
+`localcloud.moto_server`'s fixes: an event bus whose rule feeds four queues (like ours), each
+holding 300 waiting messages; threads loop PutEvents / ReceiveMessage + DeleteMessageBatch /
+GetQueueAttributes. Prints req/s, latency percentiles and server CPU per request.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import json
 import os
 import statistics
 import subprocess
@@ -36,6 +42,11 @@ def client(url: str) -> Any:
                                       max_pool_connections=4))
 
 
+EVENT_CONFIGS = {  # name -> environment of the server
+    "queue fixes off (moto as shipped)": {"EDU_MOTO_QUEUE_FIXES": "0"},
+    "queue fixes on (default)": {},
+}
+BACKLOG = 300
 CONFIGS = {  # name -> environment of the server
     "moto as shipped (werkzeug)": {"EDU_MOTO_SERVER": "werkzeug",
                                    "EDU_MOTO_DISPATCH_CACHE": "0"},
@@ -46,7 +57,7 @@ CONFIGS = {  # name -> environment of the server
 
 def start(kind: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    env = {**os.environ, **CONFIGS[kind]}
+    env = {**os.environ, **{**CONFIGS, **EVENT_CONFIGS}[kind]}
     proc = subprocess.Popen([sys.executable, "-m", "localcloud.moto_server", "-H",
                              "127.0.0.1", "-p", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -68,29 +79,87 @@ def load_table(url: str) -> None:
                                      "v": {"N": str(i)}}}} for i in range(start, start + 25)]})
 
 
-def hammer(url: str, seconds: float, threads: int, pid: int | None = None
-           ) -> dict[str, float]:
+def aws(url: str, service: str) -> Any:
+    return boto3.client(service, endpoint_url=url, region_name="us-east-1",
+                        aws_access_key_id="x", aws_secret_access_key="x",
+                        config=Config(retries={"max_attempts": 1}, max_pool_connections=4))
+
+
+def load_queues(url: str) -> list[str]:
+    sqs, events = aws(url, "sqs"), aws(url, "events")
+    events.create_event_bus(Name="bench")
+    events.put_rule(Name="all", EventBusName="bench",
+                    EventPattern='{"source": [{"prefix": "edu."}]}')
+    urls, targets = [], []
+    for n in range(4):
+        dlq = sqs.create_queue(QueueName=f"q{n}-dlq")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])
+        policy = {"deadLetterTargetArn": dlq_arn["Attributes"]["QueueArn"],
+                  "maxReceiveCount": "5"}
+        queue = sqs.create_queue(QueueName=f"q{n}", Attributes={
+            "RedrivePolicy": json.dumps(policy)})["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+        targets.append({"Id": f"t{n}", "Arn": arn["Attributes"]["QueueArn"]})
+        for start in range(0, BACKLOG, 10):
+            sqs.send_message_batch(QueueUrl=queue, Entries=[
+                {"Id": str(i), "MessageBody": json.dumps({"n": start + i})} for i in range(10)])
+        urls.append(queue)
+    events.put_targets(Rule="all", EventBusName="bench", Targets=targets)
+    return urls
+
+
+def event_op(url: str, queues: list[str]) -> Any:
+    sqs, events = aws(url, "sqs"), aws(url, "events")
+
+    def op(i: int) -> None:
+        if i % 3 == 0:
+            events.put_events(Entries=[{"EventBusName": "bench", "Source": "edu.bench",
+                                        "DetailType": "enrollment.created",
+                                        "Detail": json.dumps({"i": i})}])
+        elif i % 3 == 1:
+            queue = queues[i % len(queues)]
+            got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10,
+                                      AttributeNames=["All"]).get("Messages", [])
+            if got:
+                sqs.delete_message_batch(QueueUrl=queue, Entries=[
+                    {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
+                    for n, m in enumerate(got)])
+        else:
+            sqs.get_queue_attributes(QueueUrl=queues[i % len(queues)], AttributeNames=[
+                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])
+    return op
+
+
+def dynamodb_op(url: str) -> Any:
+    ddb = client(url)
+
+    def op(i: int) -> None:
+        user = f"USER#{i % (ITEMS // 10)}"
+        if i % 3 == 0:
+            ddb.get_item(TableName="bench", Key={"pk": {"S": user},
+                                                 "sk": {"S": f"E#{(i % 2000) * 10}"}})
+        elif i % 3 == 1:
+            ddb.query(TableName="bench", KeyConditionExpression="pk = :p",
+                      ExpressionAttributeValues={":p": {"S": user}})
+        else:
+            ddb.put_item(TableName="bench", Item={"pk": {"S": user}, "sk": {"S": f"W#{i}"}})
+    return op
+
+
+def hammer(url: str, seconds: float, threads: int, pid: int | None = None,
+           make_op: Any = None) -> dict[str, float]:
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
 
     def worker(n: int) -> None:
-        ddb, mine, i = client(url), [], n
+        op, mine, i = (make_op or dynamodb_op)(url), [], n
         while time.monotonic() < deadline:
             i += threads
-            user = f"USER#{i % (ITEMS // 10)}"
             started = time.perf_counter()
             try:
-                if i % 3 == 0:
-                    ddb.get_item(TableName="bench", Key={"pk": {"S": user},
-                                                         "sk": {"S": f"E#{(i % 2000) * 10}"}})
-                elif i % 3 == 1:
-                    ddb.query(TableName="bench", KeyConditionExpression="pk = :p",
-                              ExpressionAttributeValues={":p": {"S": user}})
-                else:
-                    ddb.put_item(TableName="bench", Item={"pk": {"S": user},
-                                                          "sk": {"S": f"W#{i}"}})
+                op(i)
                 mine.append(time.perf_counter() - started)
             except Exception:
                 with lock:
@@ -124,23 +193,30 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--scenario", choices=["dynamodb", "events"], default="dynamodb")
     args = parser.parse_args()
+    configs = CONFIGS if args.scenario == "dynamodb" else EVENT_CONFIGS
     results = {}
-    for kind in CONFIGS:
+    for kind in configs:
         proc, url = start(kind)
         try:
-            load_table(url)
-            hammer(url, 2, args.threads)  # warm-up
-            results[kind] = hammer(url, args.seconds, args.threads, proc.pid)
+            if args.scenario == "dynamodb":
+                load_table(url)
+                make_op = None
+            else:
+                make_op = functools.partial(event_op, queues=load_queues(url))
+            hammer(url, 2, args.threads, make_op=make_op)  # warm-up
+            results[kind] = hammer(url, args.seconds, args.threads, proc.pid, make_op)
         finally:
             proc.terminate()
             proc.wait(timeout=10)
         print(kind, results[kind], flush=True)
-    base = results["moto as shipped (werkzeug)"]
+    base_name = next(iter(configs))
+    base = results[base_name]
     for kind, r in results.items():
         print(f"{kind}: {r['req_s'] / max(base['req_s'], 0.1):.2f}x req/s, "
               f"{base['server_cpu_ms_per_req'] / max(r['server_cpu_ms_per_req'], 1e-6):.2f}x "
-              "less server CPU per request than moto as shipped")
+              f"less server CPU per request than {base_name}")
 
 
 if __name__ == "__main__":

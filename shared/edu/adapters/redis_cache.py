@@ -28,7 +28,8 @@ class RedisCache:
         if self.on_unavailable is not None:
             self.on_unavailable(exc)
 
-    def get_or_load(self, key: str, load: Callable[[], str | None]) -> str | None:
+    def get_or_load(self, key: str, load: Callable[[], str | None],
+                    ttl_s: int | None = None) -> str | None:
         from redis import RedisError
 
         full = self.prefix + key
@@ -51,7 +52,7 @@ class RedisCache:
             return load()  # degraded: straight from the database
         value = load()
         try:
-            self.client.set(full, MISSING if value is None else value, ex=self.ttl_s)
+            self.client.set(full, MISSING if value is None else value, ex=ttl_s or self.ttl_s)
             self.client.delete(full + ":lock")
         except (RedisError, OSError) as exc:
             self._down(exc)

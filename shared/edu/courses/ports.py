@@ -86,8 +86,10 @@ class SearchIndex(Protocol):
 
 
 class CourseCache(Protocol):
-    def get_or_load(self, key: str, load: Callable[[], str | None]) -> str | None:
-        """The cached text for key, loading (once across callers) on a miss."""
+    def get_or_load(self, key: str, load: Callable[[], str | None],
+                    ttl_s: int | None = None) -> str | None:
+        """The cached text for key, loading (once across callers) on a miss; kept for ttl_s
+        (the cache's default when None)."""
 
     def invalidate(self, *keys: str) -> None: ...
 

@@ -61,6 +61,11 @@ def _updated_event(course: CourseOut, changed: list[str]) -> Envelope:
         version=course.version, changed=changed), source=SOURCE)
 
 
+# The search index follows publishing through events, so a search answered between a change
+# and its indexing could be cached stale; a short life bounds that (catalog pages are read
+# from PostgreSQL itself and keep the configured TTL).
+SEARCH_CACHE_TTL_S = 30
+
 class CourseService:
     def __init__(self, repo: CourseRepository, cache: CourseCache, cursors: CursorCodec,
                  ranked_search: bool = True, index: SearchIndex | None = None,
@@ -204,14 +209,16 @@ class CourseService:
         own = who is not None and query.teacher_id == who.user_id
         fingerprint = query.fingerprint() + f"|own={own}"
         after = self.cursors.decode(query.cursor, fingerprint) if query.cursor else None
-        if after is None and not own:
-            key = f"catalog:{self.cache.catalog_generation()}:{query.limit}:{fingerprint}"
-            cached = self.cache.get_or_load(
-                key, lambda: self._catalog_page(query, None, fingerprint, own)
-                .model_dump_json())
-            if cached is not None:
-                return Page[CourseOut].model_validate_json(cached)
-        return self._catalog_page(query, after, fingerprint, own)
+        if own:  # a teacher's own listing (drafts included) is not shared: no cache
+            return self._catalog_page(query, after, fingerprint, own)
+        # Every public page, later ones too: visitors browse the same categories' pages.
+        key = (f"catalog:{self.cache.catalog_generation()}:{query.limit}:{fingerprint}:"
+               f"{_page_key(query.cursor)}")
+        cached = self.cache.get_or_load(
+            key, lambda: self._catalog_page(query, after, fingerprint, own).model_dump_json())
+        if cached is None:
+            return self._catalog_page(query, after, fingerprint, own)
+        return Page[CourseOut].model_validate_json(cached)
 
     def _catalog_page(self, query: CatalogQuery, after: list[Any] | None, fingerprint: str,
                       own: bool) -> Page[CourseOut]:
@@ -238,6 +245,17 @@ class CourseService:
         the circuit opens so requests stop waiting on a dead server."""
         fingerprint = query.fingerprint() + f"|ranked={self.ranked_search}"
         after = self.cursors.decode(query.cursor, fingerprint) if query.cursor else None
+        key = (f"search:{self.cache.catalog_generation()}:{query.limit}:{fingerprint}:"
+               f"{_page_key(query.cursor)}")
+        cached = self.cache.get_or_load(
+            key, lambda: self._search(query, after, fingerprint).model_dump_json(),
+            ttl_s=SEARCH_CACHE_TTL_S)
+        if cached is None:
+            return self._search(query, after, fingerprint)
+        return Page[SearchHit].model_validate_json(cached)
+
+    def _search(self, query: SearchQuery, after: list[Any] | None, fingerprint: str
+                ) -> Page[SearchHit]:
         from_index = after is not None and after[0] == "meili"
         if self.index is not None and (after is None or from_index):
             offset = int(after[1]) if after else 0
@@ -279,10 +297,14 @@ class CourseService:
         if self.index is None:
             return "skipped: no search index configured"
         course = self.repo.get(course_id) if is_uuid(course_id) else None
+        # Cached searches are keyed by the catalog generation: bumped again once the index
+        # has the change, so a search cached while the index lagged is not served after.
         if course is not None and course.status == "published":
-            self.index.upsert([course])
+            self.index.upsert([course], wait=True)
+            self.cache.bump_catalog()
             return "indexed"
-        self.index.delete([course_id])
+        self.index.delete([course_id], wait=True)
+        self.cache.bump_catalog()
         return "removed"
 
     def reindex(self, batch: int = 1000,
@@ -344,6 +366,13 @@ class CourseService:
     def _invalidate(self, course: CourseOut) -> None:
         self.cache.invalidate(f"course:{course.id}")
         self.cache.bump_catalog()
+
+
+def _page_key(cursor: str | None) -> str:
+    """A short cache-key part for a page: cursors are long signed strings."""
+    import hashlib
+
+    return hashlib.blake2b(cursor.encode(), digest_size=12).hexdigest() if cursor else "first"
 
 
 def raise_field(field: str, message: str) -> None:

@@ -81,6 +81,36 @@ def test_cache_stampede_loads_once(cloud: LocalCloud) -> None:
     assert len(calls) == 1
 
 
+def test_search_and_later_catalog_pages_are_cached_until_the_catalog_changes(
+        pool: ConnectionPool, cloud: LocalCloud) -> None:
+    from edu.courses.models import CatalogQuery
+
+    category = f"c-{uuid.uuid4().hex[:8]}"
+    svc = service(pool, redis_cache(cloud))
+    ids = [authored_course(svc, f"Elixir Course {n}", category)[0] for n in range(3)]
+    search = SearchQuery(q="elixir", category=category)
+    first_search = svc.search(search)
+    page1 = svc.catalog(CatalogQuery(category=category, limit=2))
+    assert page1.next_cursor is not None
+    page2 = svc.catalog(CatalogQuery(category=category, limit=2, cursor=page1.next_cursor))
+    assert {c.id for c in page1.items + page2.items} == set(ids)
+
+    # A write behind the service's back (no cache invalidation): reads still come from Redis.
+    with pool.connection() as conn:
+        conn.execute("UPDATE courses SET title = 'Renamed' WHERE id = ANY(%s::uuid[])", (ids,))
+    assert svc.search(search) == first_search
+    assert svc.catalog(CatalogQuery(category=category, limit=2, cursor=page1.next_cursor)
+                       ) == page2
+
+    # Any public change moves the catalog generation: nothing cached before is served.
+    authored_course(svc, "Unrelated", f"c-{uuid.uuid4().hex[:8]}")
+    assert svc.search(search).items == []  # no course is called Elixir any more
+    assert {h.course.id for h in svc.search(SearchQuery(q="renamed", category=category)
+                                            ).items} == set(ids)
+    renamed = svc.catalog(CatalogQuery(category=category, limit=2, cursor=page1.next_cursor))
+    assert [c.title for c in renamed.items] == ["Renamed"] * len(renamed.items)
+
+
 class FlakyPublisher:
     def __init__(self) -> None:
         self.fail = True

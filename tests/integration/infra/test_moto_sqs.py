@@ -1,0 +1,63 @@
+"""The local moto server's SQS shortcuts (one pass for queue counts, attributes built once per
+GetQueueAttributes, direct retention check) answer exactly what SQS does."""
+
+import json
+import uuid
+from typing import Any
+
+from localcloud.stack import LocalCloud
+from tests.support.aws import aws_client
+
+COUNTS = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+          "ApproximateNumberOfMessagesDelayed"]
+
+
+def counts(sqs: Any, url: str) -> dict[str, str]:
+    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=COUNTS)["Attributes"]
+
+
+def test_queue_counts_follow_each_message_state(cloud: LocalCloud) -> None:
+    sqs = aws_client(cloud, "sqs")
+    url = sqs.create_queue(QueueName=f"counts-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    for i in range(6):
+        sqs.send_message(QueueUrl=url, MessageBody=f"m{i}")
+    for i in range(2):
+        sqs.send_message(QueueUrl=url, MessageBody=f"late{i}", DelaySeconds=60)
+    assert counts(sqs, url) == {"ApproximateNumberOfMessages": "6",
+                                "ApproximateNumberOfMessagesNotVisible": "0",
+                                "ApproximateNumberOfMessagesDelayed": "2"}
+
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=4, VisibilityTimeout=60)
+    assert len(got["Messages"]) == 4
+    assert {m["Body"] for m in got["Messages"]} <= {f"m{i}" for i in range(6)}
+    assert counts(sqs, url) == {"ApproximateNumberOfMessages": "2",
+                                "ApproximateNumberOfMessagesNotVisible": "4",
+                                "ApproximateNumberOfMessagesDelayed": "2"}
+
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=got["Messages"][0]["ReceiptHandle"])
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=got["Messages"][1]["ReceiptHandle"],
+                                  VisibilityTimeout=0)
+    assert counts(sqs, url) == {"ApproximateNumberOfMessages": "3",
+                                "ApproximateNumberOfMessagesNotVisible": "2",
+                                "ApproximateNumberOfMessagesDelayed": "2"}
+    everything = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert everything["ApproximateNumberOfMessages"] == "3"
+    assert everything["QueueArn"].endswith(url.rsplit("/", 1)[-1])
+    assert "FifoQueue" not in everything
+
+
+def test_fifo_deduplication_and_retention_still_apply(cloud: LocalCloud) -> None:
+    sqs = aws_client(cloud, "sqs")
+    url = sqs.create_queue(
+        QueueName=f"dedup-{uuid.uuid4().hex[:8]}.fifo",
+        Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true",
+                    "MessageRetentionPeriod": "60"})["QueueUrl"]
+    for _ in range(3):  # same body: content-based deduplication keeps one
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"n": 1}), MessageGroupId="g")
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+        "ContentBasedDeduplication", "MessageRetentionPeriod", "ApproximateNumberOfMessages"]
+    )["Attributes"]
+    assert attrs == {"ContentBasedDeduplication": "true", "MessageRetentionPeriod": "60",
+                     "ApproximateNumberOfMessages": "1"}
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert [m["Body"] for m in got] == ['{"n": 1}']  # within its retention period
