@@ -101,6 +101,9 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--rate", type=float, default=10, help="users started per second")
     load.add_argument("--duration", default="60s")
     load.add_argument("--host", default=None)
+    load.add_argument("--gate", choices=["mvp", "optimisation", "goal"], default=None,
+                      help="run a roadmap stage gate on the student mix (sets users, rate "
+                      "and duration; measured after ramp-up) and exit 1 unless it passes")
     load.set_defaults(run=cmd_load)
 
     chaos = sub.add_parser("chaos", help="fault drill on a stack of its own: crash "
@@ -478,16 +481,28 @@ def cmd_load(args: argparse.Namespace) -> int:
     import csv
     import subprocess
 
+    from localcloud.loadgate import GATES, judge
+
     cfg = CloudConfig.from_env()
     host = args.host or f"http://127.0.0.1:{cfg.api_port}"
     out = cfg.root / "loadtests" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    stem = out / f"{args.scenario}-{time.strftime('%Y%m%d-%H%M%S')}"
-    tags = [] if args.scenario == "mix" else ["--tags", args.scenario]
+    gate = GATES[args.gate] if args.gate else None
+    scenario = "student" if gate else args.scenario
+    users, rate, duration = args.users, args.rate, args.duration
+    extra: list[str] = []
+    if gate:  # statistics restart once every user has started: ramp-up is not measured
+        users, rate = gate.users, gate.spawn_rate
+        duration = f"{int(users / rate) + 1 + gate.measure_s}s"
+        extra = ["--reset-stats"]
+        print(f"gate {gate.name}: {gate.summary}\n{users} users, {rate:g}/s, {duration} "
+              f"({gate.measure_s} s measured)")
+    stem = out / f"{args.gate or scenario}-{time.strftime('%Y%m%d-%H%M%S')}"
+    tags = [] if scenario == "mix" else ["--tags", scenario]
     cmd = [sys.executable, "-m", "locust", "-f", str(cfg.root / "loadtests" / "locustfile.py"),
-           "--headless", "-u", str(args.users), "-r", str(args.rate), "-t", args.duration,
+           "--headless", "-u", str(users), "-r", str(rate), "-t", duration,
            "--host", host, "--csv", str(stem), "--html", f"{stem}.html", "--only-summary",
-           "--stop-timeout", "5", *tags]
+           "--stop-timeout", "5", *extra, *tags]
     proc = subprocess.run(cmd, check=False)
     stats = Path(f"{stem}_stats.csv")
     if not stats.exists():
@@ -497,10 +512,14 @@ def cmd_load(args: argparse.Namespace) -> int:
     total = next((r for r in rows if r["Name"] == "Aggregated"), None)
     if total is None:
         return 1
-    print(f"\n{args.scenario}: {float(total['Requests/s']):.0f} req/s, "
+    print(f"\n{scenario}: {float(total['Requests/s']):.0f} req/s, "
           f"p50 {total['50%']} ms, p95 {total['95%']} ms, p99 {total['99%']} ms, "
           f"{total['Failure Count']} errors of {total['Request Count']} "
           f"(report {stem}.html)")
+    if gate:
+        misses = judge(gate, total)
+        print(f"gate {gate.name}: " + ("PASS" if not misses else "FAIL: " + "; ".join(misses)))
+        return 0 if not misses else 1
     return 0 if int(total["Failure Count"]) == 0 else 1
 
 
