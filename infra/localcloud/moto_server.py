@@ -304,6 +304,9 @@ def install_post_policy() -> None:
     S3Response._bucket_response_post = checked_post  # type: ignore[method-assign]
 
 
+KEEP_ALIVE_CONNECTIONS = 2048
+
+
 def serve_pooled(host: str, port: int, threads: int = 32) -> None:
     """moto's WSGI app behind cheroot: a fixed pool of threads and HTTP/1.1 keep-alive,
     instead of werkzeug's development server (a new thread and a new connection per
@@ -317,6 +320,11 @@ def serve_pooled(host: str, port: int, threads: int = 32) -> None:
     app = DomainDispatcherApplication(create_backend_app)
     server = wsgi.Server((host, port), app, numthreads=threads, request_queue_size=512,
                          timeout=30, server_name="localcloud-moto")
+    # cheroot keeps at most 10 idle keep-alive connections by default and closes the rest
+    # after each response; every function worker holds its own, so under load nearly every
+    # call paid a new TCP connection on both sides. Idle connections wait in cheroot's
+    # selector, not in a thread, so a high limit costs no threads.
+    server.keep_alive_conn_limit = KEEP_ALIVE_CONNECTIONS
 
     def shutdown(*_: Any) -> None:
         raise SystemExit(0)

@@ -61,3 +61,31 @@ def test_fifo_deduplication_and_retention_still_apply(cloud: LocalCloud) -> None
                      "ApproximateNumberOfMessages": "1"}
     got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     assert [m["Body"] for m in got] == ['{"n": 1}']  # within its retention period
+
+
+def test_many_workers_keep_their_connections_alive(cloud: LocalCloud) -> None:
+    """Every function worker holds its own connection to the local AWS endpoint; beyond
+    cheroot's default of 10 idle connections it used to close each after one response."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    where = urlsplit(cloud.aws_url)
+    body = "{}"
+    headers = {"X-Amz-Target": "DynamoDB_20120810.ListTables",
+               "Content-Type": "application/x-amz-json-1.0",
+               "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/"
+                                "dynamodb/aws4_request, SignedHeaders=host, Signature=x"}
+    connections = [http.client.HTTPConnection(where.hostname or "", where.port, timeout=10)
+                   for _ in range(40)]
+    try:
+        for rounds in range(3):
+            for conn in connections:
+                conn.request("POST", "/", body=body, headers=headers)
+                resp = conn.getresponse()
+                assert resp.status == 200, resp.read()
+                assert resp.getheader("Connection", "").lower() != "close"
+                resp.read()
+                conn.auto_open = 0  # a closed connection now fails instead of reopening
+    finally:
+        for conn in connections:
+            conn.close()
