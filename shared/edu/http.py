@@ -38,11 +38,14 @@ def json_response(status: int, body: Any, headers: Mapping[str, str] | None = No
     if body is None:  # 204 and friends: no body, no content type
         return {"statusCode": status, "headers": dict(headers or {}), "body": "",
                 "isBase64Encoded": False}
-    payload = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
+    # pydantic's own JSON encoder: 3x faster than model_dump + json.dumps for a catalog page
+    # (loadtests/bench/response_bench.py); same JSON.
+    text = body.model_dump_json() if isinstance(body, BaseModel) else \
+        json.dumps(body, separators=(",", ":"), default=str)
     return {
         "statusCode": status,
         "headers": {"content-type": content_type, **(headers or {})},
-        "body": json.dumps(payload, separators=(",", ":"), default=str),
+        "body": text,
         "isBase64Encoded": False,
     }
 
