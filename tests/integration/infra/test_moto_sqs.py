@@ -78,7 +78,7 @@ def test_many_workers_keep_their_connections_alive(cloud: LocalCloud) -> None:
     connections = [http.client.HTTPConnection(where.hostname or "", where.port, timeout=10)
                    for _ in range(40)]
     try:
-        for rounds in range(3):
+        for _ in range(3):
             for conn in connections:
                 conn.request("POST", "/", body=body, headers=headers)
                 resp = conn.getresponse()
