@@ -263,7 +263,8 @@ class DynamoEnrollmentStore:
     def save_progress(self, user_id: str, course_id: str, progress: LessonProgress,
                       lesson_ids: frozenset[str],
                       completion_events: Sequence[Envelope] = (),
-                      lesson_events: Sequence[Envelope] = ()) -> SavedProgress:
+                      lesson_events: Sequence[Envelope] = (),
+                      stored_counts: tuple[int, int] | None = None) -> SavedProgress:
         item = self.prog(f"USER#{user_id}", f"PROG#{course_id}#{progress.lesson_id}",
                          lesson_id=progress.lesson_id, completed=progress.completed,
                          position_seconds=progress.position_seconds,
@@ -302,6 +303,9 @@ class DynamoEnrollmentStore:
                 # puts (outbox items) come first: the update is the last operation
                 if len(completion_events) not in failed_conditions(exc):
                     raise
+        if stored_counts == (done, len(lesson_ids)):  # a position save: counters as stored
+            return SavedProgress(lessons, completed_now_at=None,
+                                 lesson_completed_now=lesson_done_now)
         try:
             item.update(actions=counters, condition=self.enroll.pk.exists())
         except UpdateError as exc:

@@ -84,9 +84,12 @@ class EnrollmentStore(Protocol):
     def save_progress(self, user_id: str, course_id: str, progress: LessonProgress,
                       lesson_ids: frozenset[str],
                       completion_events: Sequence[Envelope] = (),
-                      lesson_events: Sequence[Envelope] = ()) -> SavedProgress:
+                      lesson_events: Sequence[Envelope] = (),
+                      stored_counts: tuple[int, int] | None = None) -> SavedProgress:
         """Stores a lesson's progress and the enrollment's counters; `completion_events`
         are written only by the save that completes the course, `lesson_events` only by
-        the save that first marks the lesson completed."""
+        the save that first marks the lesson completed. `stored_counts` (completed, total
+        lessons as the enrollment was read) lets a save that changes neither skip the
+        counter write: the player saves positions every 10 s."""
 
     def progress(self, user_id: str, course_id: str) -> list[LessonProgress]: ...

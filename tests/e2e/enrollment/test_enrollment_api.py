@@ -208,3 +208,16 @@ def test_progress_rules_and_completion(platform: RunningPlatform, teacher: dict[
     assert enrolled["progress_percent"] == 100.0
     owner_view = httpx.get(f"{base}/progress", headers=bearer(token))
     assert owner_view.status_code == 200  # the teacher may preview their own course
+
+    # Position saves leave the counters as stored (no counter write); un-completing moves them.
+    for position in (40, 50):
+        assert httpx.put(f"{base}/lessons/{second}/progress",
+                         json={"completed": True, "position_seconds": position},
+                         headers=bearer(s["access_token"])).json()["completed_lessons"] == 2
+    undone = httpx.put(put, json={"completed": False, "position_seconds": 5},
+                       headers=bearer(s["access_token"]))
+    assert undone.json()["completed_lessons"] == 1
+    assert httpx.put(put, json={"completed": False, "position_seconds": 9},
+                     headers=bearer(s["access_token"])).json()["completed_lessons"] == 1
+    (enrolled,) = enrollments(api, s["access_token"])
+    assert (enrolled["completed_lessons"], enrolled["progress_percent"]) == (1, 50.0)
