@@ -35,8 +35,8 @@ from localcloud.services import aws_endpoint_healthy
 ITEMS = 20_000
 
 
-def client(url: str) -> Any:
-    return boto3.client("dynamodb", endpoint_url=url, region_name="us-east-1",
+def client(url: str, service: str = "dynamodb") -> Any:
+    return boto3.client(service, endpoint_url=url, region_name="us-east-1",
                         aws_access_key_id="x", aws_secret_access_key="x",
                         config=Config(retries={"max_attempts": 1},
                                       max_pool_connections=4))
@@ -79,14 +79,8 @@ def load_table(url: str) -> None:
                                      "v": {"N": str(i)}}}} for i in range(start, start + 25)]})
 
 
-def aws(url: str, service: str) -> Any:
-    return boto3.client(service, endpoint_url=url, region_name="us-east-1",
-                        aws_access_key_id="x", aws_secret_access_key="x",
-                        config=Config(retries={"max_attempts": 1}, max_pool_connections=4))
-
-
 def load_queues(url: str) -> list[str]:
-    sqs, events = aws(url, "sqs"), aws(url, "events")
+    sqs, events = client(url, "sqs"), client(url, "events")
     events.create_event_bus(Name="bench")
     events.put_rule(Name="all", EventBusName="bench",
                     EventPattern='{"source": [{"prefix": "edu."}]}')
@@ -109,7 +103,7 @@ def load_queues(url: str) -> list[str]:
 
 
 def event_op(url: str, queues: list[str]) -> Any:
-    sqs, events = aws(url, "sqs"), aws(url, "events")
+    sqs, events = client(url, "sqs"), client(url, "events")
 
     def op(i: int) -> None:
         if i % 3 == 0:

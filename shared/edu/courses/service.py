@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from edu.auth.claims import Caller, require_verified_teacher
 from edu.breaker import CircuitBreaker
@@ -65,6 +67,8 @@ def _updated_event(course: CourseOut, changed: list[str]) -> Envelope:
 # and its indexing could be cached stale; a short life bounds that (catalog pages are read
 # from PostgreSQL itself and keep the configured TTL).
 SEARCH_CACHE_TTL_S = 30
+PageT = TypeVar("PageT", bound=BaseModel)
+
 
 class CourseService:
     def __init__(self, repo: CourseRepository, cache: CourseCache, cursors: CursorCodec,
@@ -212,13 +216,19 @@ class CourseService:
         if own:  # a teacher's own listing (drafts included) is not shared: no cache
             return self._catalog_page(query, after, fingerprint, own)
         # Every public page, later ones too: visitors browse the same categories' pages.
-        key = (f"catalog:{self.cache.catalog_generation()}:{query.limit}:{fingerprint}:"
+        return self._cached_page(
+            "catalog", query, fingerprint, Page[CourseOut],
+            lambda: self._catalog_page(query, after, fingerprint, own))
+
+    def _cached_page(self, kind: str, query: CatalogQuery, fingerprint: str,
+                     model: type[PageT], load: Callable[[], PageT],
+                     ttl_s: int | None = None) -> PageT:
+        """A public page through the cache, keyed by the catalog generation (so any public
+        change retires every cached page), the page size, the query and the cursor."""
+        key = (f"{kind}:{self.cache.catalog_generation()}:{query.limit}:{fingerprint}:"
                f"{_page_key(query.cursor)}")
-        cached = self.cache.get_or_load(
-            key, lambda: self._catalog_page(query, after, fingerprint, own).model_dump_json())
-        if cached is None:
-            return self._catalog_page(query, after, fingerprint, own)
-        return Page[CourseOut].model_validate_json(cached)
+        cached = self.cache.get_or_load(key, lambda: load().model_dump_json(), ttl_s=ttl_s)
+        return load() if cached is None else model.model_validate_json(cached)
 
     def _catalog_page(self, query: CatalogQuery, after: list[Any] | None, fingerprint: str,
                       own: bool) -> Page[CourseOut]:
@@ -245,14 +255,9 @@ class CourseService:
         the circuit opens so requests stop waiting on a dead server."""
         fingerprint = query.fingerprint() + f"|ranked={self.ranked_search}"
         after = self.cursors.decode(query.cursor, fingerprint) if query.cursor else None
-        key = (f"search:{self.cache.catalog_generation()}:{query.limit}:{fingerprint}:"
-               f"{_page_key(query.cursor)}")
-        cached = self.cache.get_or_load(
-            key, lambda: self._search(query, after, fingerprint).model_dump_json(),
-            ttl_s=SEARCH_CACHE_TTL_S)
-        if cached is None:
-            return self._search(query, after, fingerprint)
-        return Page[SearchHit].model_validate_json(cached)
+        return self._cached_page("search", query, fingerprint, Page[SearchHit],
+                                 lambda: self._search(query, after, fingerprint),
+                                 ttl_s=SEARCH_CACHE_TTL_S)
 
     def _search(self, query: SearchQuery, after: list[Any] | None, fingerprint: str
                 ) -> Page[SearchHit]:
@@ -301,11 +306,12 @@ class CourseService:
         # has the change, so a search cached while the index lagged is not served after.
         if course is not None and course.status == "published":
             self.index.upsert([course], wait=True)
-            self.cache.bump_catalog()
-            return "indexed"
-        self.index.delete([course_id], wait=True)
+            outcome = "indexed"
+        else:
+            self.index.delete([course_id], wait=True)
+            outcome = "removed"
         self.cache.bump_catalog()
-        return "removed"
+        return outcome
 
     def reindex(self, batch: int = 1000,
                 on_batch: Callable[[int], None] = lambda _n: None) -> int:
