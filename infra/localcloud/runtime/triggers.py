@@ -31,6 +31,7 @@ from localcloud.template import ACCOUNT_ID, EventSource, Function, Template
 LogSink = Callable[[str], None]
 ASYNC_RETRY_DELAYS_S = (1, 2)  # AWS: ~1 min then ~2 min; shortened for a laptop
 POLL_WAIT_S = 1  # long-poll seconds: bounds how long a stop waits for a poller thread
+BATCH_SWEEP_S = 0.1  # how often a batching window looks for more messages
 INTERNAL_PREFIX = "edu-local-"
 
 
@@ -123,19 +124,35 @@ class SqsMapping(Trigger):
         self.partial = "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or [])
 
     async def receive_batch(self) -> list[dict[str, Any]]:
-        batch: list[dict[str, Any]] = []
+        """One batch: long-polls for a first message, then gathers more until the batch is
+        full or MaximumBatchingWindowInSeconds has passed since that first message. SQS waits
+        in whole seconds, so within the window the queue is swept every BATCH_SWEEP_S rather
+        than asked again and again with no wait (which kept moto and a thread busy)."""
+        batch = await self._receive(POLL_WAIT_S, self.batch_size)
         deadline = time.monotonic() + self.window_s
-        while len(batch) < self.batch_size:
-            want = min(10, self.batch_size - len(batch))
-            wait = POLL_WAIT_S if not batch else max(0, min(POLL_WAIT_S,
-                                                            int(deadline - time.monotonic())))
-            resp = await self.blocking(functools.partial(
-                self.sqs.receive_message, QueueUrl=self.url, MaxNumberOfMessages=want,
-                WaitTimeSeconds=wait, AttributeNames=["All"], MessageAttributeNames=["All"]))
-            batch += resp.get("Messages", [])
-            if not batch or time.monotonic() >= deadline:
+        while batch and len(batch) < self.batch_size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 break
-        return batch
+            await asyncio.sleep(min(BATCH_SWEEP_S, remaining))
+            batch += await self._receive(0, self.batch_size - len(batch))
+        # A message whose visibility timeout is shorter than the window comes back while the
+        # batch gathers: keep it once, with its latest receipt handle (the one that deletes).
+        return list({m["MessageId"]: m for m in batch}.values())
+
+    async def _receive(self, wait_s: int, want: int) -> list[dict[str, Any]]:
+        received: list[dict[str, Any]] = []
+        while len(received) < want:  # SQS hands out at most 10 per call
+            resp = await self.blocking(functools.partial(
+                self.sqs.receive_message, QueueUrl=self.url,
+                MaxNumberOfMessages=min(10, want - len(received)), WaitTimeSeconds=wait_s,
+                AttributeNames=["All"], MessageAttributeNames=["All"]))
+            got = resp.get("Messages", [])
+            received += got
+            if len(got) < 10:
+                break
+            wait_s = 0  # more may be waiting: take them, but do not wait for them
+        return received
 
     async def run(self) -> None:
         while True:
