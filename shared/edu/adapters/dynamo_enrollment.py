@@ -22,16 +22,18 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from edu.adapters.dynamo_base import condition_failed, failed_conditions, keyed_base
 from edu.adapters.dynamo_outbox import outbox_items, outbox_model
 from edu.enrollment.models import EnrollmentOut, LessonProgress, Payment
 from edu.enrollment.ports import AlreadyEnrolled, FulfilmentResult, SavedProgress
+from edu.errors import Conflict
 from edu.events import Envelope
 
 EVENT_TTL = timedelta(days=30)
+PROGRESS_ATTEMPTS = 3  # reads and conditional writes of one save, when others race it
 HIGH = "\uffff"
 
 
@@ -264,55 +266,67 @@ class DynamoEnrollmentStore:
                       lesson_ids: frozenset[str],
                       completion_events: Sequence[Envelope] = (),
                       lesson_events: Sequence[Envelope] = (),
-                      stored_counts: tuple[int, int] | None = None) -> SavedProgress:
+                      enrollment: EnrollmentOut | None = None) -> SavedProgress:
+        # Read, then write conditioned on what was read: the lesson's completed flag and the
+        # enrollment's counter. A concurrent save that changed either makes the write fail
+        # its condition; the save then reads again and retries, so each event fires once
+        # and the counters match the lessons.
+        for _attempt in range(PROGRESS_ATTEMPTS):
+            lessons = {p.lesson_id: p for p in self.progress(user_id, course_id)
+                       if p.lesson_id in lesson_ids}
+            previous = lessons.get(progress.lesson_id)
+            lessons[progress.lesson_id] = progress
+            try:
+                return self._write_progress(
+                    user_id, course_id, progress, previous, list(lessons.values()),
+                    len(lesson_ids), enrollment, completion_events, lesson_events)
+            except (TransactWriteError, PutError) as exc:
+                if not (failed_conditions(exc) if isinstance(exc, TransactWriteError)
+                        else condition_failed(exc)):
+                    raise
+            enrollment = self.get_enrollment(user_id, course_id) if enrollment else None
+        raise Conflict("This course's progress is being saved from elsewhere at the same "
+                       "time; try again.")
+
+    def _write_progress(self, user_id: str, course_id: str, progress: LessonProgress,
+                        previous: LessonProgress | None, lessons: list[LessonProgress],
+                        total: int, enrollment: EnrollmentOut | None,
+                        completion_events: Sequence[Envelope],
+                        lesson_events: Sequence[Envelope]) -> SavedProgress:
         item = self.prog(f"USER#{user_id}", f"PROG#{course_id}#{progress.lesson_id}",
                          lesson_id=progress.lesson_id, completed=progress.completed,
                          position_seconds=progress.position_seconds,
                          updated_at=progress.updated_at)
-        lesson_done_now = False
-        if progress.completed and lesson_events:
-            try:  # first completion of the lesson only: lesson.completed fires once
-                with TransactWrite(connection=self.connection) as tx:
-                    for outbox in outbox_items(self.outbox, lesson_events):
-                        tx.save(outbox)
-                    tx.save(item, condition=self.prog.pk.does_not_exist()
-                            | (self.prog.completed == False))  # noqa: E712 (a DynamoDB condition)
-                lesson_done_now = True
-            except TransactWriteError as exc:
-                if len(lesson_events) not in failed_conditions(exc):
-                    raise
-        if not lesson_done_now:
+        if enrollment is None:  # the course's teacher previewing: no counters, no events
             item.save()
-        lessons = [p for p in self.progress(user_id, course_id) if p.lesson_id in lesson_ids]
+            return SavedProgress(lessons, completed_now_at=None)
+        was_done = previous is not None and previous.completed
+        as_read = ((self.prog.completed == True) if was_done  # noqa: E712 (a condition)
+                   else self.prog.pk.does_not_exist() | (self.prog.completed == False))  # noqa: E712
         done = sum(1 for p in lessons if p.completed)
-        item = self.enroll(f"USER#{user_id}", f"ENROLL#{course_id}")
-        counters = [self.enroll.completed_lessons.set(done),
-                    self.enroll.total_lessons.set(len(lesson_ids))]
-        if lesson_ids and done >= len(lesson_ids):
-            now = datetime.now(UTC)
-            try:  # first completion only: the condition makes course.completed fire once
-                with TransactWrite(connection=self.connection) as tx:
-                    tx.update(item, actions=[*counters, self.enroll.completed_at.set(now)],
-                              condition=self.enroll.pk.exists()
-                              & self.enroll.completed_at.does_not_exist())
-                    for outbox in outbox_items(self.outbox, completion_events):
-                        tx.save(outbox)
-                return SavedProgress(lessons, completed_now_at=now,
-                                     lesson_completed_now=lesson_done_now)
-            except TransactWriteError as exc:
-                # puts (outbox items) come first: the update is the last operation
-                if len(completion_events) not in failed_conditions(exc):
-                    raise
-        if stored_counts == (done, len(lesson_ids)):  # a position save: counters as stored
-            return SavedProgress(lessons, completed_now_at=None,
-                                 lesson_completed_now=lesson_done_now)
-        try:
-            item.update(actions=counters, condition=self.enroll.pk.exists())
-        except UpdateError as exc:
-            if not condition_failed(exc):
-                raise  # no enrollment row: the course's teacher previewing
-        return SavedProgress(lessons, completed_now_at=None,
-                             lesson_completed_now=lesson_done_now)
+        lesson_now = progress.completed and not was_done
+        course_now = total > 0 and done >= total and enrollment.completed_at is None
+        if not (lesson_now or course_now or was_done != progress.completed
+                or (done, total) != (enrollment.completed_lessons, enrollment.total_lessons)):
+            item.save(condition=as_read)  # a position save: the counters stay as they are
+            return SavedProgress(lessons, completed_now_at=None)
+        now = datetime.now(UTC)
+        actions = [self.enroll.completed_lessons.set(done), self.enroll.total_lessons.set(total)]
+        counted = self.enroll.pk.exists() & (
+            self.enroll.completed_lessons == enrollment.completed_lessons)
+        if course_now:  # the condition makes course.completed fire once per enrollment
+            actions.append(self.enroll.completed_at.set(now))
+            counted = counted & self.enroll.completed_at.does_not_exist()
+        events = [*(lesson_events if lesson_now else ()),
+                  *(completion_events if course_now else ())]
+        with TransactWrite(connection=self.connection) as tx:
+            tx.save(item, condition=as_read)
+            tx.update(self.enroll(f"USER#{user_id}", f"ENROLL#{course_id}"), actions=actions,
+                      condition=counted)
+            for outbox in outbox_items(self.outbox, events):
+                tx.save(outbox)
+        return SavedProgress(lessons, completed_now_at=now if course_now else None,
+                             lesson_completed_now=lesson_now and bool(lesson_events))
 
     def progress(self, user_id: str, course_id: str) -> list[LessonProgress]:
         prefix = f"PROG#{course_id}#"

@@ -85,11 +85,13 @@ class EnrollmentStore(Protocol):
                       lesson_ids: frozenset[str],
                       completion_events: Sequence[Envelope] = (),
                       lesson_events: Sequence[Envelope] = (),
-                      stored_counts: tuple[int, int] | None = None) -> SavedProgress:
-        """Stores a lesson's progress and the enrollment's counters; `completion_events`
-        are written only by the save that completes the course, `lesson_events` only by
-        the save that first marks the lesson completed. `stored_counts` (completed, total
-        lessons as the enrollment was read) lets a save that changes neither skip the
-        counter write: the player saves positions every 10 s."""
+                      enrollment: EnrollmentOut | None = None) -> SavedProgress:
+        """Stores a lesson's progress and the counters of `enrollment` (the student's, as
+        read; None for the course's teacher, who has no counters and emits nothing).
+        `completion_events` are written only by the save that completes the course (once per
+        enrollment), `lesson_events` only by a save that marks the lesson completed when it
+        was not. A save that changes neither (the player's position saves every 10 s) writes
+        the lesson alone. Concurrent saves are applied one after another (Conflict if that
+        keeps failing)."""
 
     def progress(self, user_id: str, course_id: str) -> list[LessonProgress]: ...

@@ -225,10 +225,8 @@ class EnrollmentService:
         lesson_done = [self._event("lesson.completed", LessonCompleted(
             user_id=who.user_id, course_id=course_id, lesson_id=lesson_id,
             teacher_id=course.teacher_id))] if student and data.completed else []
-        saved = self.store.save_progress(
-            who.user_id, course_id, progress, course.lesson_ids, completion, lesson_done,
-            stored_counts=(enrollment.completed_lessons, enrollment.total_lessons)
-            if enrollment else None)
+        saved = self.store.save_progress(who.user_id, course_id, progress, course.lesson_ids,
+                                         completion, lesson_done, enrollment)
         self._flush([*(lesson_done if saved.lesson_completed_now else []),
                      *(completion if saved.completed_now_at is not None else [])])
         completed_at = saved.completed_now_at or (enrollment.completed_at if enrollment
