@@ -491,19 +491,21 @@ def cmd_load(args: argparse.Namespace) -> int:
     scenario = "student" if gate else args.scenario
     users, rate, duration = args.users, args.rate, args.duration
     extra: list[str] = []
-    if gate:  # statistics restart once every user has started: ramp-up is not measured
+    env = dict(os.environ)
+    if gate:  # statistics restart after every user started and settled: ramp-up not measured
         users, rate = gate.users, gate.spawn_rate
-        duration = f"{int(users / rate) + 1 + gate.measure_s}s"
-        extra = ["--reset-stats"]
+        duration = f"{int(users / rate) + 1 + gate.settle_s + gate.measure_s}s"
+        env["EDU_LOAD_SETTLE_S"] = str(gate.settle_s)
         print(f"gate {gate.name}: {gate.summary}\n{users} users, {rate:g}/s, {duration} "
-              f"({gate.measure_s} s measured)")
+              f"({gate.settle_s} s to settle after the ramp, then {gate.measure_s} s "
+              "measured)")
     stem = out / f"{args.gate or scenario}-{time.strftime('%Y%m%d-%H%M%S')}"
     tags = [] if scenario == "mix" else ["--tags", scenario]
     cmd = [sys.executable, "-m", "locust", "-f", str(cfg.root / "loadtests" / "locustfile.py"),
            "--headless", "-u", str(users), "-r", str(rate), "-t", duration,
            "--host", host, "--csv", str(stem), "--html", f"{stem}.html", "--only-summary",
            "--stop-timeout", "5", *extra, *tags]
-    proc = subprocess.run(cmd, check=False)
+    proc = subprocess.run(cmd, check=False, env=env)
     stats = Path(f"{stem}_stats.csv")
     if not stats.exists():
         print("edu: locust wrote no statistics", file=sys.stderr)
