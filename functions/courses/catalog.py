@@ -3,7 +3,7 @@ caller's own courses, drafts included; API keys with read:courses): keyset-pagin
 
 from edu.auth.claims import caller
 from edu.courses.models import CatalogQuery
-from edu.http import LambdaResponse, Request, endpoint, json_response
+from edu.http import JsonText, LambdaResponse, Request, endpoint, json_response
 from edu.services import course_service, optional_caller
 
 
@@ -14,8 +14,9 @@ def handler(request: Request) -> LambdaResponse:
         who = caller(request, "read:courses")
         params["teacher_id"] = who.user_id
         query = request.query_model(CatalogQuery, params)
-        return json_response(200, course_service().catalog(query, who))
+        return json_response(200, JsonText(course_service().catalog_json(query, who)))
     if "id" in request.path_params:  # /teachers/{id}/courses
         params["teacher_id"] = request.path_params["id"]
     query = request.query_model(CatalogQuery, params)
-    return json_response(200, course_service().catalog(query, optional_caller(request)))
+    page = course_service().catalog_json(query, optional_caller(request))
+    return json_response(200, JsonText(page))

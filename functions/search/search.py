@@ -1,11 +1,12 @@
 """GET /search?q=: ranked, typo-tolerant course search with highlights and filters."""
 
 from edu.courses.models import SearchQuery
-from edu.http import LambdaResponse, Request, endpoint, json_response
+from edu.http import JsonText, LambdaResponse, Request, endpoint, json_response
 from edu.services import course_service, limit_search
 
 
 @endpoint
 def handler(request: Request) -> LambdaResponse:
     limit_search(request)
-    return json_response(200, course_service().search(request.query_params(SearchQuery)))
+    page = course_service().search_json(request.query_params(SearchQuery))
+    return json_response(200, JsonText(page))

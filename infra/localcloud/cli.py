@@ -477,6 +477,9 @@ def cmd_search_reindex(args: argparse.Namespace) -> int:
     return 0
 
 
+SCENARIO_USERS = {"student": "StudentUser", "search": "SearchUser", "teacher": "TeacherUser"}
+
+
 def cmd_load(args: argparse.Namespace) -> int:
     import csv
     import subprocess
@@ -500,11 +503,13 @@ def cmd_load(args: argparse.Namespace) -> int:
               f"({gate.settle_s} s to settle after the ramp, then {gate.measure_s} s "
               "measured)")
     stem = out / f"{args.gate or scenario}-{time.strftime('%Y%m%d-%H%M%S')}"
-    tags = [] if scenario == "mix" else ["--tags", scenario]
+    # The scenario's user class, not its tag: with --tags Locust still starts the other
+    # classes, which then fail "No tasks defined" in a loop (sending nothing, costing CPU).
+    classes = [] if scenario == "mix" else [SCENARIO_USERS[scenario]]
     cmd = [sys.executable, "-m", "locust", "-f", str(cfg.root / "loadtests" / "locustfile.py"),
            "--headless", "-u", str(users), "-r", str(rate), "-t", duration,
            "--host", host, "--csv", str(stem), "--html", f"{stem}.html", "--only-summary",
-           "--stop-timeout", "5", *extra, *tags]
+           "--stop-timeout", "5", *extra, *classes]
     proc = subprocess.run(cmd, check=False, env=env)
     stats = Path(f"{stem}_stats.csv")
     if not stats.exists():

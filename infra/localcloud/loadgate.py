@@ -1,10 +1,10 @@
 """The roadmap's stage gates as named load checks (`edu load --gate NAME`).
 
-Each gate runs the student mix with enough simulated users to offer its target rate (a
-StudentUser sends about 0.9 requests a second: think time 0.5-2 s between tasks of one to
-three requests; measured: 170 req/s from 200 users at p50 <= 20 ms), lets the system settle
-for `settle_s` once every user has started (each user signs in once when it starts: argon2,
-slow by design, ~24 sign-ins a second during the ramp leave a backlog), resets Locust's
+Each gate runs the student mix (StudentUser only) with enough simulated users to offer its
+target rate (a StudentUser sends about 1.4 requests a second: think time 0.5-2 s between
+tasks of one to three requests; measured: 590 req/s from 417 students at p50 11 ms), lets
+the system settle for `settle_s` once every user has started (each user signs in once when it
+starts: argon2, slow by design; the ramp's sign-ins leave a backlog), resets Locust's
 statistics, measures for `measure_s`, then judges the aggregate row.
 """
 
@@ -14,7 +14,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-REQUESTS_PER_USER_S = 0.9  # StudentUser's offered rate (measured, see above)
+REQUESTS_PER_USER_S = 1.4  # StudentUser's offered rate (measured, see above)
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,9 @@ class Gate:
     summary: str
     measure_s: int = 60
     settle_s: int = 15
-    headroom: float = 1.25  # users offer this much more than the target rate
+    # Users offer this much more than the target rate, so that run-to-run noise in the
+    # offered rate (about ±5% here) does not fail the throughput criterion.
+    headroom: float = 1.1
 
     @property
     def users(self) -> int:

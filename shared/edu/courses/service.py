@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -67,7 +67,6 @@ def _updated_event(course: CourseOut, changed: list[str]) -> Envelope:
 # and its indexing could be cached stale; a short life bounds that (catalog pages are read
 # from PostgreSQL itself and keep the configured TTL).
 SEARCH_CACHE_TTL_S = 30
-PageT = TypeVar("PageT", bound=BaseModel)
 
 
 class CourseService:
@@ -210,25 +209,28 @@ class CourseService:
     # --- catalog and search -----------------------------------------------------------------
 
     def catalog(self, query: CatalogQuery, who: Caller | None = None) -> Page[CourseOut]:
+        return Page[CourseOut].model_validate_json(self.catalog_json(query, who))
+
+    def catalog_json(self, query: CatalogQuery, who: Caller | None = None) -> str:
+        """The catalog page as JSON text: a public page comes from the cache as stored (the
+        handler sends it on without parsing and re-encoding it)."""
         own = who is not None and query.teacher_id == who.user_id
         fingerprint = query.fingerprint() + f"|own={own}"
         after = self.cursors.decode(query.cursor, fingerprint) if query.cursor else None
         if own:  # a teacher's own listing (drafts included) is not shared: no cache
-            return self._catalog_page(query, after, fingerprint, own)
+            return self._catalog_page(query, after, fingerprint, own).model_dump_json()
         # Every public page, later ones too: visitors browse the same categories' pages.
-        return self._cached_page(
-            "catalog", query, fingerprint, Page[CourseOut],
-            lambda: self._catalog_page(query, after, fingerprint, own))
+        return self._cached_json("catalog", query, fingerprint,
+                                 lambda: self._catalog_page(query, after, fingerprint, own))
 
-    def _cached_page(self, kind: str, query: CatalogQuery, fingerprint: str,
-                     model: type[PageT], load: Callable[[], PageT],
-                     ttl_s: int | None = None) -> PageT:
-        """A public page through the cache, keyed by the catalog generation (so any public
-        change retires every cached page), the page size, the query and the cursor."""
+    def _cached_json(self, kind: str, query: CatalogQuery, fingerprint: str,
+                     load: Callable[[], BaseModel], ttl_s: int | None = None) -> str:
+        """A public page's JSON through the cache, keyed by the catalog generation (so any
+        public change retires every cached page), the page size, the query and the cursor."""
         key = (f"{kind}:{self.cache.catalog_generation()}:{query.limit}:{fingerprint}:"
                f"{_page_key(query.cursor)}")
         cached = self.cache.get_or_load(key, lambda: load().model_dump_json(), ttl_s=ttl_s)
-        return load() if cached is None else model.model_validate_json(cached)
+        return load().model_dump_json() if cached is None else cached
 
     def _catalog_page(self, query: CatalogQuery, after: list[Any] | None, fingerprint: str,
                       own: bool) -> Page[CourseOut]:
@@ -250,12 +252,15 @@ class CourseService:
         return [stamp.isoformat(), course.id]
 
     def search(self, query: SearchQuery) -> Page[SearchHit]:
+        return Page[SearchHit].model_validate_json(self.search_json(query))
+
+    def search_json(self, query: SearchQuery) -> str:
         """The search index when one is configured and answering; PostgreSQL otherwise.
         An index failure never reaches the caller: it is counted, and after a few in a row
         the circuit opens so requests stop waiting on a dead server."""
         fingerprint = query.fingerprint() + f"|ranked={self.ranked_search}"
         after = self.cursors.decode(query.cursor, fingerprint) if query.cursor else None
-        return self._cached_page("search", query, fingerprint, Page[SearchHit],
+        return self._cached_json("search", query, fingerprint,
                                  lambda: self._search(query, after, fingerprint),
                                  ttl_s=SEARCH_CACHE_TTL_S)
 

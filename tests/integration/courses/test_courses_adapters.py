@@ -101,6 +101,10 @@ def test_search_and_later_catalog_pages_are_cached_until_the_catalog_changes(
     assert svc.search(search) == first_search
     assert svc.catalog(CatalogQuery(category=category, limit=2, cursor=page1.next_cursor)
                        ) == page2
+    # The handlers' path: the cached JSON text as it was stored, not parsed and re-encoded.
+    assert svc.search_json(search) == first_search.model_dump_json()
+    assert svc.catalog_json(CatalogQuery(category=category, limit=2,
+                                         cursor=page1.next_cursor)) == page2.model_dump_json()
 
     # Any public change moves the catalog generation: nothing cached before is served.
     authored_course(svc, "Unrelated", f"c-{uuid.uuid4().hex[:8]}")
