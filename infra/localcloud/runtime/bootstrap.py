@@ -186,9 +186,17 @@ def zygote(control: socket.socket, handler: Any) -> None:
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
+    # poll, not select: the control socket keeps the fd number it had in the runtime, which
+    # holds a connection per client and worker; select() fails above fd 1023 ("filedescriptor
+    # out of range"), and a zygote started under load died of it.
+    poller = select.poll()
+    poller.register(control, select.POLLIN)
+    poller.register(wake_r, select.POLLIN)
     while True:
-        watched: list[Any] = [control, wake_r]
-        ready, _, _ = select.select(watched, [], [])
+        try:
+            ready = {fd for fd, _event in poller.poll()}
+        except InterruptedError:  # a signal (SIGCHLD) during poll: look again
+            continue
         if wake_r in ready:
             os.read(wake_r, 4096)
             while True:
@@ -200,7 +208,7 @@ def zygote(control: socket.socket, handler: Any) -> None:
                     break
                 send(control, {"type": "exit", "pid": pid,
                                "code": os.waitstatus_to_exitcode(status)})
-        if control not in ready:
+        if control.fileno() not in ready:
             continue
         msg, fds, _flags, _addr = socket.recv_fds(control, 16, 3)
         if not msg:

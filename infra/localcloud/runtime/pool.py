@@ -308,9 +308,18 @@ class Zygote:
                     future.set_result(-signal.SIGKILL)
 
     async def fork(self, fds: list[int]) -> int:
+        """The pid of a new worker; ConnectionError when the zygote is gone (it exited, or
+        exits before answering): waiting for its answer would wait forever."""
         async with self.lock:
+            if self.task.done():
+                raise ConnectionError("the zygote has exited")
             socket.send_fds(self.control, [b"F"], fds)
-            return await self.forked.get()
+            answer = asyncio.ensure_future(self.forked.get())
+            await asyncio.wait({answer, self.task}, return_when=asyncio.FIRST_COMPLETED)
+            if answer.done():
+                return answer.result()
+            answer.cancel()
+            raise ConnectionError("the zygote exited before forking")
 
     async def close(self) -> None:
         self.task.cancel()
@@ -443,6 +452,12 @@ class FunctionPool:
         err_r, err_w = os.pipe()
         try:
             pid = await zygote.fork([child_sock.fileno(), out_w, err_w])
+        except ConnectionError as exc:  # the next cold start starts a new zygote
+            self.log(f"[{self.fn.name}] snapshot process gone ({exc}): normal cold start")
+            parent_sock.close()
+            os.close(out_r)
+            os.close(err_r)
+            return None
         finally:
             child_sock.close()
             os.close(out_w)

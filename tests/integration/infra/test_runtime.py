@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -175,3 +176,40 @@ def test_snapstart_worker_failures_keep_their_status() -> None:
 def test_snapstart_import_error_falls_back_to_a_normal_cold_start_error() -> None:
     (result,) = run_pool("BrokenImportFunction", [{}], snapstart=True)
     assert result.status == "init_error"
+
+
+def test_snapstart_works_when_the_runtime_holds_fds_above_select_s_limit() -> None:
+    """Under load the runtime holds a connection per client and worker: a zygote started
+    then got a control socket above fd 1023, where select() fails; it must still fork."""
+    keep = [os.dup(0) for _ in range(1100)]
+    try:
+        assert max(keep) > 1024
+        results = run_pool("EchoFunction", [{"n": i} for i in range(2)], concurrent=True,
+                           snapstart=True)
+    finally:
+        for fd in keep:
+            os.close(fd)
+    assert all(r.ok and r.restored for r in results)
+
+
+def test_a_zygote_that_dies_while_asked_to_fork_does_not_hang_the_cold_start() -> None:
+    lines: list[str] = []
+    tpl = load_template(FIXTURE)
+
+    async def go() -> InvokeResult:
+        pool = FunctionPool(tpl.functions["EchoFunction"], tpl, BASE_ENV, lines.append,
+                            snapstart=True)
+        try:
+            zygote = await pool.ensure_zygote()
+            assert zygote is not None
+            os.kill(zygote.proc.pid, signal.SIGSTOP)  # the fork request will wait ...
+            invocation = asyncio.create_task(pool.invoke({"n": 1}))
+            await asyncio.sleep(0.5)
+            zygote.proc.kill()  # ... and the zygote dies without answering it
+            return await asyncio.wait_for(invocation, timeout=30)
+        finally:
+            await pool.close()
+
+    result = asyncio.run(go())
+    assert result.ok and result.cold and not result.restored  # a normal cold start instead
+    assert any("snapshot process gone" in line for line in lines)
