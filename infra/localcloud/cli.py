@@ -493,7 +493,6 @@ def cmd_load(args: argparse.Namespace) -> int:
     gate = GATES[args.gate] if args.gate else None
     scenario = "student" if gate else args.scenario
     users, rate, duration = args.users, args.rate, args.duration
-    extra: list[str] = []
     env = dict(os.environ)
     if gate:  # statistics restart after every user started and settled: ramp-up not measured
         users, rate = gate.users, gate.spawn_rate
@@ -509,7 +508,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     cmd = [sys.executable, "-m", "locust", "-f", str(cfg.root / "loadtests" / "locustfile.py"),
            "--headless", "-u", str(users), "-r", str(rate), "-t", duration,
            "--host", host, "--csv", str(stem), "--html", f"{stem}.html", "--only-summary",
-           "--stop-timeout", "5", *extra, *classes]
+           "--stop-timeout", "5", *classes]
     proc = subprocess.run(cmd, check=False, env=env)
     stats = Path(f"{stem}_stats.csv")
     if not stats.exists():
