@@ -220,7 +220,13 @@ class LocalRuntime:
                     if Path(changed).is_relative_to(root):
                         touched |= names
             for name in sorted(touched):
-                await self.runtime.pools[name].recycle()
+                pool = self.runtime.pools[name]
+                await pool.recycle()
+                if pool.snapstart:  # as publishing a version does: snapshot the new code now,
+                    # not when the next request (under load, many) has to wait for its imports
+                    snapshot = asyncio.create_task(pool.ensure_zygote())
+                    self._background.add(snapshot)
+                    snapshot.add_done_callback(self._background.discard)
             if touched:
                 self.log(f"edu: code changed; recycled workers of {', '.join(sorted(touched))}")
 

@@ -95,3 +95,39 @@ def test_code_change_recycles_workers_and_schedules_fire(tmp_path: Path) -> None
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=20)
+
+
+def test_a_code_change_retakes_the_snapshot_before_the_next_request(tmp_path: Path) -> None:
+    (tmp_path / "template.yaml").write_text(TEMPLATE.replace("TICKS_PATH",
+                                                             str(tmp_path / "ticks.txt")))
+    (tmp_path / "code").mkdir()
+    app = tmp_path / "code/app.py"
+    app.write_text(CODE.format(version="v1"))
+    port, lambda_port = free_port(), free_port()
+    log = tmp_path / "runtime.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "localcloud.cli", "local", "start-api", "-t",
+             str(tmp_path / "template.yaml"), "--port", str(port), "--lambda-port",
+             str(lambda_port), "--snapstart"], stdout=out, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=dict(os.environ))
+    try:
+        def snapshots() -> int:
+            return log.read_text().count("[VersionFunction] snapshot ready")
+
+        deadline = time.monotonic() + 20
+        while snapshots() < 1:
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        deadline = time.monotonic() + 15
+        while snapshots() < 2 and time.monotonic() < deadline:
+            # Again each round (see above); another length than v1's, because CPython trusts a
+            # cached .pyc whose source has the same size and modification second.
+            app.write_text(CODE.format(version="v2-new"))
+            time.sleep(0.5)
+        # No request was made: the new code's snapshot was taken on the change itself.
+        assert snapshots() >= 2, log.read_text()
+        assert httpx.get(f"http://127.0.0.1:{port}/version").json()["version"] == "v2-new"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)
