@@ -12,6 +12,7 @@ import contextlib
 import json
 import re
 import socket
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -85,9 +86,7 @@ class LocalRuntime:
                         await self.triggers.start()
                     if self.watch:
                         self._watcher = asyncio.create_task(self._watch())
-                    snapshots = asyncio.create_task(self.runtime.prepare_snapshots())
-                    self._background.add(snapshots)
-                    snapshots.add_done_callback(self._background.discard)
+                    self._in_background(self.runtime.prepare_snapshots())
                 except Exception as exc:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
@@ -105,6 +104,13 @@ class LocalRuntime:
         if self.triggers:
             await self.triggers.stop()
         await self.runtime.close()
+
+    def _in_background(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Runs `work` without waiting for it; the task is kept referenced until it ends
+        (asyncio holds only weak references to tasks)."""
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     # --- local mail viewer ------------------------------------------------------------
 
@@ -172,9 +178,7 @@ class LocalRuntime:
             await _respond(send, 204, b"", extra=[(b"x-amzn-requestid", request_id.encode())])
             return
         if kind == "Event":
-            task = asyncio.create_task(self.runtime.invoke(name, event, request_id))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self._in_background(self.runtime.invoke(name, event, request_id))
             await _respond(send, 202, b"", extra=[(b"x-amzn-requestid", request_id.encode())])
             return
         result = await self.runtime.invoke(name, event, request_id)
@@ -224,9 +228,7 @@ class LocalRuntime:
                 await pool.recycle()
                 if pool.snapstart:  # as publishing a version does: snapshot the new code now,
                     # not when the next request (under load, many) has to wait for its imports
-                    snapshot = asyncio.create_task(pool.ensure_zygote())
-                    self._background.add(snapshot)
-                    snapshot.add_done_callback(self._background.discard)
+                    self._in_background(pool.ensure_zygote())
             if touched:
                 self.log(f"edu: code changed; recycled workers of {', '.join(sorted(touched))}")
 

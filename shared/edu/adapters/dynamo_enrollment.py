@@ -306,7 +306,7 @@ class DynamoEnrollmentStore:
         done = sum(1 for p in lessons if p.completed)
         lesson_now = progress.completed and not was_done
         course_now = total > 0 and done >= total and enrollment.completed_at is None
-        if not (lesson_now or course_now or was_done != progress.completed
+        if not (was_done != progress.completed or course_now
                 or (done, total) != (enrollment.completed_lessons, enrollment.total_lessons)):
             item.save(condition=as_read)  # a position save: the counters stay as they are
             return SavedProgress(lessons, completed_now_at=None)

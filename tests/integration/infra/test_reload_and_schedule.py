@@ -55,20 +55,28 @@ def tick(event, context):
 """
 
 
-def test_code_change_recycles_workers_and_schedules_fire(tmp_path: Path) -> None:
-    ticks = tmp_path / "ticks.txt"
-    (tmp_path / "template.yaml").write_text(TEMPLATE.replace("TICKS_PATH", str(ticks)))
+def start_api(tmp_path: Path, *flags: str) -> tuple[subprocess.Popen[bytes], int, Path]:
+    """`edu local start-api` on TEMPLATE with code/app.py at version v1: (process, API port,
+    log file)."""
+    (tmp_path / "template.yaml").write_text(TEMPLATE.replace("TICKS_PATH",
+                                                             str(tmp_path / "ticks.txt")))
     (tmp_path / "code").mkdir()
-    app = tmp_path / "code/app.py"
-    app.write_text(CODE.format(version="v1"))
+    (tmp_path / "code/app.py").write_text(CODE.format(version="v1"))
     port, lambda_port = free_port(), free_port()
     log = tmp_path / "runtime.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "localcloud.cli", "local", "start-api", "-t",
              str(tmp_path / "template.yaml"), "--port", str(port), "--lambda-port",
-             str(lambda_port)], stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
+             str(lambda_port), *flags], stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
             env=dict(os.environ))
+    return proc, port, log
+
+
+def test_code_change_recycles_workers_and_schedules_fire(tmp_path: Path) -> None:
+    ticks = tmp_path / "ticks.txt"
+    app = tmp_path / "code/app.py"
+    proc, port, log = start_api(tmp_path)
     try:
         deadline = time.monotonic() + 20
         while not port_open(port):
@@ -98,19 +106,8 @@ def test_code_change_recycles_workers_and_schedules_fire(tmp_path: Path) -> None
 
 
 def test_a_code_change_retakes_the_snapshot_before_the_next_request(tmp_path: Path) -> None:
-    (tmp_path / "template.yaml").write_text(TEMPLATE.replace("TICKS_PATH",
-                                                             str(tmp_path / "ticks.txt")))
-    (tmp_path / "code").mkdir()
     app = tmp_path / "code/app.py"
-    app.write_text(CODE.format(version="v1"))
-    port, lambda_port = free_port(), free_port()
-    log = tmp_path / "runtime.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "localcloud.cli", "local", "start-api", "-t",
-             str(tmp_path / "template.yaml"), "--port", str(port), "--lambda-port",
-             str(lambda_port), "--snapstart"], stdout=out, stderr=subprocess.STDOUT,
-            cwd=ROOT, env=dict(os.environ))
+    proc, port, log = start_api(tmp_path, "--snapstart")
     try:
         def snapshots() -> int:
             return log.read_text().count("[VersionFunction] snapshot ready")
