@@ -9,6 +9,10 @@ export function Player({ src, poster, startAt, onProgress, onEnded, title }: {
 }) {
   const video = useRef<HTMLVideoElement>(null);
   const lastSaved = useRef(0);
+  // Where to start is read when the video loads: a saved position arriving later (each pause
+  // saves one) must not reload the source under the viewer.
+  const start = useRef(startAt);
+  start.current = startAt;
 
   useEffect(() => {
     const element = video.current;
@@ -30,7 +34,8 @@ export function Player({ src, poster, startAt, onProgress, onEnded, title }: {
       }
     });
     const seek = () => {
-      if (startAt > 0 && startAt < element.duration - 1) element.currentTime = startAt;
+      const at = start.current;
+      if (at > 0 && at < element.duration - 1) element.currentTime = at;
     };
     element.addEventListener("loadedmetadata", seek, { once: true });
     return () => {
@@ -38,7 +43,7 @@ export function Player({ src, poster, startAt, onProgress, onEnded, title }: {
       cancelled = true;
       destroy();
     };
-  }, [src, startAt]);
+  }, [src]);
 
   return (
     <video

@@ -196,8 +196,14 @@ test("the catalog loads the next page as the list scrolls", { timeout: 240_000 }
     await visitor.goto("/");
     const box = visitor.getByRole("combobox", { name: "Search courses" });
     await box.fill(word);
+    // The newest-first catalog shown before the search can hold 24 of these courses too: wait
+    // for the search's own answer to be on screen, or the scroll below may scroll a list that
+    // the search then replaces (and the sentinel never shows).
+    const answered = visitor.waitForResponse((r) => r.url().includes("/search?") && r.url().includes("limit=24"));
     await box.press("Enter");
-    await visitor.waitForTimeout(1000);
+    await answered;
+    await visitor.getByRole("status").filter({ hasText: "Loading courses" }).waitFor({ state: "hidden" });
+    if ((await cards.count()) < 24) await visitor.waitForTimeout(1000);
   }
   assert.equal(await cards.count(), 24); // the first page
   await cards.nth(23).scrollIntoViewIfNeeded();

@@ -50,11 +50,15 @@ export default function LearnPage() {
   const done = (lid: string) => progress?.lessons.some((p) => p.lesson_id === lid && p.completed) ?? false;
   const position = progress?.lessons.find((p) => p.lesson_id === lessonId)?.position_seconds ?? 0;
 
+  // Keyed by what decides the answer, not by `open` itself: the progress answer that tells an
+  // enrolled student from a visitor changes `open`, and re-fetching then would swap the player
+  // of a free preview already playing.
+  const videoLessonId = lesson && lesson.kind === "video" && open(lesson) ? lesson.id : null;
   useEffect(() => {
     setVideo(null);
-    if (!lesson || lesson.kind !== "video" || !open(lesson)) return;
-    api<Video>(`${base}/lessons/${encodeURIComponent(lesson.id)}/video`).then(setVideo).catch(() => setVideo(null));
-  }, [lesson, base, open]);
+    if (!videoLessonId) return;
+    api<Video>(`${base}/lessons/${encodeURIComponent(videoLessonId)}/video`).then(setVideo).catch(() => setVideo(null));
+  }, [videoLessonId, base]);
 
   const save = useCallback(async (completed: boolean, seconds?: number) => {
     if (!lesson || !enrolled) return;
