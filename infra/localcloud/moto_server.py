@@ -137,16 +137,18 @@ def install_light_transactions() -> None:
 def install_fast_sqs() -> None:
     """moto recomputes every queue attribute (three passes over all messages, reading the
     clock per message) on each `queue.attributes` access: GetQueueAttributes touched it 2x per
-    name asked for, SendMessage once, and ReceiveMessage once per message returned (its
+    name asked for, SendMessage twice, and ReceiveMessage once per message returned (its
     retention check goes through GetQueueAttributes). With a few hundred messages waiting
     that was most of the server's CPU (py-spy, docs/benchmarks.md) and a backlog made every
     queue call slower, so consumers fell further behind. Here the counts take one pass with
-    one clock read, GetQueueAttributes builds the attributes once, and the retention check
-    reads the queue's retention period directly. Same answers."""
+    one clock read, GetQueueAttributes builds the attributes once, SendMessage (which reads
+    only ContentBasedDeduplication) skips the counts, and the retention check reads the
+    queue's retention period directly. Same answers."""
     from moto.sqs.models import Queue, SQSBackend, unix_time, unix_time_millis
 
     attributes = Queue.attributes.fget  # type: ignore[attr-defined]
     get_queue_attributes = SQSBackend.get_queue_attributes
+    send_message = SQSBackend.send_message
 
     def counts(queue: Any) -> tuple[int, int, int]:
         now = unix_time_millis()
@@ -171,7 +173,7 @@ def install_fast_sqs() -> None:
         frozen = getattr(_local, "frozen", None)
         if frozen is not None and id(self) in frozen:
             return frozen[id(self)]
-        _local.counts = (self, counts(self))
+        _local.counts = (self, (0, 0, 0) if getattr(_local, "sending", False) else counts(self))
         try:
             result: dict[str, Any] = attributes(self)
         finally:
@@ -188,6 +190,15 @@ def install_fast_sqs() -> None:
         finally:
             _local.frozen = None
 
+    def send_without_counts(self: Any, *args: Any, **kwargs: Any) -> Any:
+        # SendMessage reads the attributes twice for ContentBasedDeduplication alone: counting
+        # the waiting messages there made each send cost a pass over the whole backlog.
+        _local.sending = True
+        try:
+            return send_message(self, *args, **kwargs)
+        finally:
+            _local.sending = False
+
     def retained(self: Any, queue_name: str, message: Any) -> bool:
         period = int(self.get_queue(queue_name).message_retention_period)
         return bool(period + message.sent_timestamp / 1000 > unix_time())
@@ -198,6 +209,7 @@ def install_fast_sqs() -> None:
     Queue.attributes = property(one_pass_attributes)  # type: ignore[method-assign,assignment]
     SQSBackend.get_queue_attributes = get_attributes_once  # type: ignore[method-assign]
     SQSBackend.is_message_valid_based_on_retention_period = retained  # type: ignore[method-assign]
+    SQSBackend.send_message = send_without_counts  # type: ignore[method-assign]
 
 
 def install_cached_jsonpath() -> None:

@@ -1,7 +1,8 @@
 """Event sources for local functions: SQS mappings, S3, SNS, EventBridge rules, schedules.
 
 SQS event source mappings poll the template's queue and invoke synchronously in batches
-(BatchSize, MaximumBatchingWindowInSeconds, ReportBatchItemFailures); the queue's own
+(BatchSize, MaximumBatchingWindowInSeconds, ReportBatchItemFailures), several batches at
+once while a backlog lasts (ScalingConfig.MaximumConcurrency); the queue's own
 RedrivePolicy moves poison messages to its DLQ. S3, SNS and EventBridge deliver to a
 function through an internal queue the runtime owns (`edu-local-<function>-<event>`), so
 delivery is at-least-once and survives a runtime restart; those invocations are asynchronous
@@ -19,7 +20,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +32,9 @@ from localcloud.template import ACCOUNT_ID, EventSource, Function, Template
 LogSink = Callable[[str], None]
 ASYNC_RETRY_DELAYS_S = (1, 2)  # AWS: ~1 min then ~2 min; shortened for a laptop
 POLL_WAIT_S = 1  # long-poll seconds: bounds how long a stop waits for a poller thread
+# Concurrent batches per SQS mapping on a backlog, unless ScalingConfig.MaximumConcurrency
+# says otherwise (Lambda starts reading a backlog with five batches at once).
+SQS_POLLERS = 5
 BATCH_SWEEP_S = 0.1  # how often a batching window looks for more messages
 INTERNAL_PREFIX = "edu-local-"
 
@@ -111,6 +115,11 @@ class Trigger:
         return await self.owner.runtime.invoke(self.fn.name, event)
 
 
+def _poller_limit(ev: EventSource) -> int:
+    scaling = ev.properties.get("ScalingConfig") or {}
+    return max(1, int(scaling.get("MaximumConcurrency", SQS_POLLERS)))
+
+
 class SqsMapping(Trigger):
     async def setup(self) -> None:
         arn = str(self.ev.properties["Queue"])
@@ -122,6 +131,8 @@ class SqsMapping(Trigger):
         self.batch_size = int(props.get("BatchSize", 10))
         self.window_s = float(props.get("MaximumBatchingWindowInSeconds", 0))
         self.partial = "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or [])
+        self.max_pollers = _poller_limit(self.ev)
+        self.pollers = 1
 
     async def receive_batch(self) -> list[dict[str, Any]]:
         """One batch: long-polls for a first message, then gathers more until the batch is
@@ -155,29 +166,50 @@ class SqsMapping(Trigger):
         return received
 
     async def run(self) -> None:
+        await self._poll(extra=False)
+
+    async def _poll(self, extra: bool) -> None:
+        """Receives and delivers batches. A full batch means more are waiting: like Lambda,
+        which reads a backlog with several batches at once, another poller joins (up to
+        ScalingConfig.MaximumConcurrency, default SQS_POLLERS); an extra poller leaves once
+        a batch comes back short, so an idle queue keeps one long-poll."""
         while True:
             batch = await self.receive_batch()
-            if not batch:
-                continue
-            region = self.owner.template.region
-            event = {"Records": [sqs_record(m, self.queue_arn, region) for m in batch]}
-            result = await self.invoke(event)
-            ids = {m["MessageId"] for m in batch}
-            if result.status == "throttled":
-                await self._retry_soon(batch)
-                continue
-            if not result.ok:
-                self.owner.log(f"[{self.label}] batch of {len(batch)} failed "
-                               f"({result.status}); messages return after the visibility "
-                               "timeout")
-                continue
-            failed = batch_failures(result.payload, ids) if self.partial else set()
-            if failed is None:
-                self.owner.log(f"[{self.label}] invalid batchItemFailures: whole batch retried")
-                continue
-            done = [m for m in batch if m["MessageId"] not in failed]
-            await self._delete(done)
-            self.owner.delivered(self, len(done), len(failed))
+            if len(batch) >= self.batch_size and self.pollers < self.max_pollers:
+                self.pollers += 1
+                self.owner.spawn(self._extra_poller())
+            if batch:
+                await self._deliver(batch)
+            if extra and len(batch) < self.batch_size:
+                return
+
+    async def _extra_poller(self) -> None:
+        try:
+            await self._poll(extra=True)
+        except Exception as exc:  # the first poller keeps going (and retries errors)
+            self.owner.log(f"[{self.label}] extra poller stopped: {type(exc).__name__}: {exc}")
+        finally:
+            self.pollers -= 1
+
+    async def _deliver(self, batch: list[dict[str, Any]]) -> None:
+        region = self.owner.template.region
+        event = {"Records": [sqs_record(m, self.queue_arn, region) for m in batch]}
+        result = await self.invoke(event)
+        if result.status == "throttled":
+            await self._retry_soon(batch)
+            return
+        if not result.ok:
+            self.owner.log(f"[{self.label}] batch of {len(batch)} failed ({result.status}); "
+                           "messages return after the visibility timeout")
+            return
+        ids = {m["MessageId"] for m in batch}
+        failed = batch_failures(result.payload, ids) if self.partial else set()
+        if failed is None:
+            self.owner.log(f"[{self.label}] invalid batchItemFailures: whole batch retried")
+            return
+        done = [m for m in batch if m["MessageId"] not in failed]
+        await self._delete(done)
+        self.owner.delivered(self, len(done), len(failed))
 
     async def _delete(self, messages: list[dict[str, Any]]) -> None:
         for start in range(0, len(messages), 10):
@@ -480,7 +512,7 @@ class Triggers:
         self.endpoint = endpoint
         self.log = log
         self.triggers: list[Trigger] = []
-        self.tasks: list[asyncio.Task[None]] = []
+        self.tasks: set[asyncio.Task[None]] = set()
         self.counts: dict[str, list[int]] = {}
         self._clients: dict[str, Any] = {}
         for fn in template.functions.values():
@@ -494,8 +526,11 @@ class Triggers:
                 if ev.properties.get("Enabled") is False:
                     continue
                 self.triggers.append(kind(self, fn, ev))
-        # One thread per long-polling trigger, so pollers never starve each other.
-        self.executor = ThreadPoolExecutor(max_workers=max(4, len(self.triggers) + 2),
+        # One thread per long-polling poller (a mapping's extra pollers included), so
+        # pollers never starve each other.
+        pollers = sum(_poller_limit(t.ev) if isinstance(t, SqsMapping) else 1
+                      for t in self.triggers)
+        self.executor = ThreadPoolExecutor(max_workers=max(4, pollers + 2),
                                            thread_name_prefix="edu-trigger")
 
     def client(self, service: str) -> Any:
@@ -511,7 +546,13 @@ class Triggers:
     async def start(self) -> None:
         for trigger in self.triggers:
             await trigger.setup()
-            self.tasks.append(asyncio.create_task(self._guard(trigger)))
+            self.spawn(self._guard(trigger))
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """A poller task, cancelled by stop()."""
+        task = asyncio.create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     async def _guard(self, trigger: Trigger) -> None:
         """Keeps a trigger polling through transient errors (e.g. the endpoint restarting)."""
@@ -527,9 +568,10 @@ class Triggers:
                 await asyncio.sleep(1)
 
     async def stop(self) -> None:
-        for task in self.tasks:
+        tasks = list(self.tasks)
+        for task in tasks:
             task.cancel()
-        for task in self.tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self.tasks.clear()

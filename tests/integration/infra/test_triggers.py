@@ -71,6 +71,28 @@ def test_sqs_mapping_batches_and_redrives_only_failed_messages_to_the_dlq(
     assert moved and json.loads(moved[0]["Body"])["n"] == 2
 
 
+def test_a_backlog_is_read_with_several_batches_at_once(runtime: RunningRuntime) -> None:
+    """Like Lambda, a mapping whose batches come back full adds pollers (here up to the
+    default five), so a slow consumer drains a backlog several batches at a time; every
+    message is still delivered once."""
+    sqs = aws(runtime, "sqs")
+    tag = uuid.uuid4().hex
+    backlog = queue_url(runtime, f"{STACK}-BacklogQueue")
+    for start in range(0, 40, 10):
+        sqs.send_message_batch(QueueUrl=backlog, Entries=[
+            {"Id": str(i), "MessageBody": json.dumps({"tag": tag, "n": i, "hold": 0.5})}
+            for i in range(start, start + 10)])
+    reports = wait_for_results(
+        runtime, lambda r: r.get("body", {}).get("tag") == tag, count=40, timeout=40)
+    assert sorted(r["body"]["n"] for r in reports) == list(range(40))
+    batches = {r["request_id"]: (r["started"], r["ended"]) for r in reports}
+    assert len(batches) < 40  # batched
+    # The most batches held at one moment: one poller would make that 1.
+    overlap = max(sum(1 for s, e in batches.values() if s <= at < e)
+                  for at, _ in batches.values())
+    assert overlap >= 2, batches
+
+
 def test_s3_upload_invokes_the_function_with_the_s3_event(runtime: RunningRuntime) -> None:
     s3 = aws(runtime, "s3")
     bucket = f"{STACK}-things-123456789012"
