@@ -17,6 +17,7 @@ import contextlib
 import functools
 import hashlib
 import json
+import os
 import re
 import time
 import uuid
@@ -34,7 +35,8 @@ ASYNC_RETRY_DELAYS_S = (1, 2)  # AWS: ~1 min then ~2 min; shortened for a laptop
 POLL_WAIT_S = 1  # long-poll seconds: bounds how long a stop waits for a poller thread
 # Concurrent batches per SQS mapping on a backlog, unless ScalingConfig.MaximumConcurrency
 # says otherwise (Lambda starts reading a backlog with five batches at once).
-SQS_POLLERS = 5
+# EDU_SQS_POLLERS changes that default (1 = one batch at a time, to measure the difference).
+SQS_POLLERS = int(os.environ.get("EDU_SQS_POLLERS", "5"))
 BATCH_SWEEP_S = 0.1  # how often a batching window looks for more messages
 INTERNAL_PREFIX = "edu-local-"
 
