@@ -17,6 +17,9 @@ of that key) instead of O(n log n).
 SQS and EventBridge: see `install_fast_sqs` and `install_cached_jsonpath`; a backlog of a few
 hundred messages used to make every queue call O(messages) several times over.
 
+DynamoDB writes: see `install_atomic_writes`; concurrent conditional writes could lose
+updates.
+
 Garbage collection: see `GcFreezer`; a full collection over a seeded moto stopped the whole
 server for ~0.9 s.
 
@@ -72,6 +75,31 @@ def install_fast_query() -> None:
 
     Table.all_items = scoped_all_items  # type: ignore[method-assign]
     Table.query = fast_query  # type: ignore[method-assign]
+
+
+def install_atomic_writes() -> None:
+    """DynamoDB applies each write (and each transaction) atomically: a condition is checked
+    and the write made with nothing in between. moto checks and writes in plain Python on
+    many server threads, so two conditional updates of one item could both pass the same
+    check and one update was lost (seen in the progress store's race test). Writes run one
+    at a time here; moto holds the GIL for them anyway, so little parallelism is lost."""
+    import functools
+
+    import moto.dynamodb.models as models
+
+    lock = threading.RLock()  # re-entrant, in case one write goes through another
+
+    def serialised(write: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(write)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return write(*args, **kwargs)
+        return run
+
+    backend = models.DynamoDBBackend
+    # (BatchWriteItem writes through put_item and delete_item, item by item, as DynamoDB does.)
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        setattr(backend, name, serialised(getattr(backend, name)))
 
 
 def install_light_transactions() -> None:
@@ -431,6 +459,7 @@ def main() -> None:
         install_dispatch_cache()
     install_fast_query()
     install_light_transactions()
+    install_atomic_writes()  # after: it wraps the lighter transaction too
     if os.environ.get("EDU_MOTO_QUEUE_FIXES", "1") != "0":  # "0": compare in moto_bench.py
         install_fast_sqs()
         install_cached_jsonpath()

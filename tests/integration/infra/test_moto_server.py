@@ -3,6 +3,7 @@ it enforces S3 POST policies as S3 does."""
 
 import base64
 import json
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -130,3 +131,37 @@ def test_expired_post_policy_is_refused() -> None:
     check_post_policy({"policy": fine, "key": "k", "Content-Type": "video/webm"}, "b", 1)
     with pytest.raises(PolicyViolation):
         check_post_policy({"policy": fine, "key": "k", "Content-Type": "image/png"}, "b", 1)
+
+
+def test_conditional_writes_are_atomic_under_concurrency(cloud: LocalCloud) -> None:
+    """DynamoDB applies a conditional write (check, then write) atomically per item; moto
+    serves requests on many threads, so without a lock two writers could both pass the same
+    check. Eight threads each add 1 to a counter twenty times through a compare-and-set
+    (condition: the value read): every increment must land, none twice."""
+    ddb, table = keyed_table(cloud, "atomic")
+    key = {"pk": {"S": "counter"}, "sk": {"S": "n"}}
+    ddb.put_item(TableName=table, Item={**key, "n": {"N": "0"}})
+    conflicts = [0]
+
+    def add_twenty() -> None:
+        client = aws_client(cloud, "dynamodb")
+        done = 0
+        while done < 20:
+            seen = client.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]["n"]["N"]
+            try:
+                client.update_item(
+                    TableName=table, Key=key, UpdateExpression="SET n = :next",
+                    ConditionExpression="n = :seen",
+                    ExpressionAttributeValues={":seen": {"N": seen},
+                                               ":next": {"N": str(int(seen) + 1)}})
+                done += 1
+            except client.exceptions.ConditionalCheckFailedException:
+                conflicts[0] += 1
+
+    threads = [threading.Thread(target=add_twenty) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    final = ddb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]["n"]["N"]
+    assert final == "160", f"{final} after 160 successful increments ({conflicts[0]} conflicts)"
