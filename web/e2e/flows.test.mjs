@@ -206,8 +206,20 @@ test("the catalog loads the next page as the list scrolls", { timeout: 240_000 }
     if ((await cards.count()) < 24) await visitor.waitForTimeout(1000);
   }
   assert.equal(await cards.count(), 24); // the first page
-  await cards.nth(23).scrollIntoViewIfNeeded();
-  await visitor.mouse.wheel(0, 5000);
+  // Scrolling to the end asks for the next page (no click). The request is awaited by name,
+  // so a failure says which part broke: no request (the sentinel never showed: scrolled
+  // again, as a reader would, up to three times) or a refused one.
+  let nextPage = null;
+  for (let scroll = 0; scroll < 3 && !nextPage; scroll += 1) {
+    const asked = visitor.waitForResponse(
+      (r) => r.url().includes("/search?") && r.url().includes("cursor="), { timeout: 5_000 });
+    await cards.nth(23).scrollIntoViewIfNeeded();
+    await visitor.mouse.wheel(0, 5000);
+    nextPage = await asked.catch(() => null);
+    if (!nextPage) await visitor.mouse.wheel(0, -5000);
+  }
+  assert.ok(nextPage, "scrolling to the end never asked for the next page");
+  assert.equal(nextPage.status(), 200, `the next page: ${nextPage.status()} ${await nextPage.text()}`);
   await cards.nth(26).waitFor(); // the next page arrived without a click
   assert.equal(await cards.count(), 27);
   assert.deepEqual(visitor.pageErrors, []);
