@@ -12,11 +12,11 @@ import contextlib
 import json
 import re
 import socket
-from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
 from localcloud.procs import PortInUse
+from localcloud.runtime.background import Background
 from localcloud.runtime.gateway import Gateway
 from localcloud.runtime.observe import Metrics, QueueDepth
 from localcloud.runtime.pool import LogSink, Runtime, _print_sink, new_request_id
@@ -54,7 +54,7 @@ class LocalRuntime:
         self.api_port = api_port
         self.lambda_port = lambda_port
         self.endpoint = endpoint
-        self._background: set[asyncio.Task[Any]] = set()
+        self._background = Background()
         self._watcher: asyncio.Task[None] | None = None
         self._by_name = {fn.name: fn.name for fn in template.functions.values()}
         for fn in template.functions.values():
@@ -86,7 +86,7 @@ class LocalRuntime:
                         await self.triggers.start()
                     if self.watch:
                         self._watcher = asyncio.create_task(self._watch())
-                    self._in_background(self.runtime.prepare_snapshots())
+                    self._background.start(self.runtime.prepare_snapshots())
                 except Exception as exc:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
@@ -104,13 +104,6 @@ class LocalRuntime:
         if self.triggers:
             await self.triggers.stop()
         await self.runtime.close()
-
-    def _in_background(self, work: Coroutine[Any, Any, Any]) -> None:
-        """Runs `work` without waiting for it; the task is kept referenced until it ends
-        (asyncio holds only weak references to tasks)."""
-        task = asyncio.create_task(work)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
 
     # --- local mail viewer ------------------------------------------------------------
 
@@ -178,7 +171,7 @@ class LocalRuntime:
             await _respond(send, 204, b"", extra=[(b"x-amzn-requestid", request_id.encode())])
             return
         if kind == "Event":
-            self._in_background(self.runtime.invoke(name, event, request_id))
+            self._background.start(self.runtime.invoke(name, event, request_id))
             await _respond(send, 202, b"", extra=[(b"x-amzn-requestid", request_id.encode())])
             return
         result = await self.runtime.invoke(name, event, request_id)
@@ -228,7 +221,7 @@ class LocalRuntime:
                 await pool.recycle()
                 if pool.snapstart:  # as publishing a version does: snapshot the new code now,
                     # not when the next request (under load, many) has to wait for its imports
-                    self._in_background(pool.ensure_zygote())
+                    self._background.start(pool.ensure_zygote())
             if touched:
                 self.log(f"edu: code changed; recycled workers of {', '.join(sorted(touched))}")
 

@@ -13,7 +13,6 @@ the message moves to the internal queue's DLQ (`...-dlq`) where `edu` can show i
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import hashlib
 import json
@@ -21,12 +20,13 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from localcloud.aws import local_client
+from localcloud.runtime.background import Background
 from localcloud.runtime.pool import InvokeResult, Runtime
 from localcloud.template import ACCOUNT_ID, EventSource, Function, Template
 
@@ -179,7 +179,7 @@ class SqsMapping(Trigger):
             batch = await self.receive_batch()
             if len(batch) >= self.batch_size and self.pollers < self.max_pollers:
                 self.pollers += 1
-                self.owner.spawn(self._extra_poller())
+                self.owner.background.start(self._extra_poller())
             if batch:
                 await self._deliver(batch)
             if extra and len(batch) < self.batch_size:
@@ -514,7 +514,7 @@ class Triggers:
         self.endpoint = endpoint
         self.log = log
         self.triggers: list[Trigger] = []
-        self.tasks: set[asyncio.Task[None]] = set()
+        self.background = Background()
         self.counts: dict[str, list[int]] = {}
         self._clients: dict[str, Any] = {}
         for fn in template.functions.values():
@@ -548,13 +548,7 @@ class Triggers:
     async def start(self) -> None:
         for trigger in self.triggers:
             await trigger.setup()
-            self.spawn(self._guard(trigger))
-
-    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        """A poller task, cancelled by stop()."""
-        task = asyncio.create_task(work)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+            self.background.start(self._guard(trigger))
 
     async def _guard(self, trigger: Trigger) -> None:
         """Keeps a trigger polling through transient errors (e.g. the endpoint restarting)."""
@@ -570,11 +564,5 @@ class Triggers:
                 await asyncio.sleep(1)
 
     async def stop(self) -> None:
-        tasks = list(self.tasks)
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        self.tasks.clear()
+        await self.background.cancel_all()
         self.executor.shutdown(wait=False, cancel_futures=True)
