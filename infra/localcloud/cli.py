@@ -170,6 +170,10 @@ def _parser() -> argparse.ArgumentParser:
     rep = local.add_parser("report", help="per-function invocations, errors, cold starts")
     rep.add_argument("--url", default=None, help="Lambda API URL of the running runtime")
     rep.set_defaults(run=cmd_report)
+    calls = local.add_parser("calls", help="AWS calls the local cloud served, by operation, "
+                             "with its CPU time (heaviest first)")
+    calls.add_argument("--reset", action="store_true", help="print, then start counting anew")
+    calls.set_defaults(run=cmd_calls)
     return p
 
 
@@ -667,6 +671,26 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"edu: no local runtime answers at {url} ({exc})", file=sys.stderr)
         return 1
     print(format_report(report))
+    return 0
+
+
+def cmd_calls(args: argparse.Namespace) -> int:
+    cfg = CloudConfig.from_env()
+    url = (cfg.aws_endpoint_url or f"http://127.0.0.1:{cfg.aws_port}") + "/_edu/calls"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            rows = json.loads(resp.read())["calls"]
+        if args.reset:
+            urllib.request.urlopen(urllib.request.Request(url, method="DELETE"), timeout=5)
+    except (OSError, KeyError, ValueError) as exc:
+        print(f"edu: no local cloud ledger answers at {url} ({exc})", file=sys.stderr)
+        return 1
+    total = sum(row["cpu_ms"] for row in rows) or 1.0
+    print(f"{'service':<16}{'operation':<28}{'calls':>9}{'cpu ms':>11}{'ms/call':>9}{'share':>7}")
+    for row in rows:
+        print(f"{row['service']:<16}{row['operation']:<28}{row['calls']:>9}"
+              f"{row['cpu_ms']:>11.1f}{row['cpu_ms'] / max(row['calls'], 1):>9.2f}"
+              f"{row['cpu_ms'] / total:>7.0%}")
     return 0
 
 

@@ -20,6 +20,10 @@ hundred messages used to make every queue call O(messages) several times over.
 DynamoDB writes: see `install_atomic_writes`; concurrent conditional writes could lose
 updates.
 
+Call ledger: `CallLedger` counts every AWS call by service and operation with the server CPU
+it took; `GET /_edu/calls` answers with the table (`edu local calls` prints it), so a load
+run shows which calls cost the local cloud most.
+
 Garbage collection: see `GcFreezer`; a full collection over a seeded moto stopped the whole
 server for ~0.9 s.
 
@@ -399,6 +403,72 @@ class GcFreezer:
         threading.Thread(target=loop, name="gc-freezer", daemon=True).start()
 
 
+class CallLedger:
+    """WSGI middleware: calls and server CPU (the serving thread's) per service operation.
+
+    The service comes from the SigV4 credential scope, the operation from `X-Amz-Target`
+    (JSON protocols) or the form's `Action` (query protocols); REST calls (S3) are counted
+    by method. Two clock reads and a dict update per call."""
+
+    PATH = "/_edu/calls"
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+        self.calls: dict[tuple[str, str], list[float]] = {}
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("PATH_INFO") == self.PATH:
+            return self._answer(environ, start_response)
+        key = (self._service(environ), self._operation(environ))
+        began = time.thread_time()
+        try:
+            return self.app(environ, start_response)
+        finally:
+            spent = time.thread_time() - began
+            with self.lock:
+                row = self.calls.setdefault(key, [0, 0.0])
+                row[0] += 1
+                row[1] += spent
+
+    @staticmethod
+    def _service(environ: dict[str, Any]) -> str:
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        scope = auth.partition("Credential=")[2].split(",", 1)[0].split("/")
+        return scope[3] if len(scope) > 3 else "unsigned"
+
+    @staticmethod
+    def _operation(environ: dict[str, Any]) -> str:
+        target = environ.get("HTTP_X_AMZ_TARGET")
+        if target:
+            return str(target).rsplit(".", 1)[-1]
+        if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+            import io
+            from urllib.parse import parse_qs
+
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length else b""
+            environ["wsgi.input"] = io.BytesIO(body)  # moto reads it again
+            action = parse_qs(body.decode("utf-8", "replace")).get("Action")
+            if action:
+                return action[0]
+        return str(environ.get("REQUEST_METHOD", "?"))
+
+    def _answer(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("REQUEST_METHOD") == "DELETE":
+            with self.lock:
+                self.calls.clear()
+        with self.lock:
+            ordered = sorted(self.calls.items(), key=lambda item: -item[1][1])
+        rows = [{"service": service, "operation": operation, "calls": int(count),
+                 "cpu_ms": round(cpu * 1000, 1)}
+                for (service, operation), (count, cpu) in ordered]
+        body = json.dumps({"calls": rows}).encode()
+        start_response("200 OK", [("Content-Type", "application/json"),
+                                  ("Content-Length", str(len(body)))])
+        return [body]
+
+
 def serve_pooled(host: str, port: int, threads: int = 32) -> None:
     """moto's WSGI app behind cheroot: a fixed pool of threads and HTTP/1.1 keep-alive,
     instead of werkzeug's development server (a new thread and a new connection per
@@ -409,7 +479,9 @@ def serve_pooled(host: str, port: int, threads: int = 32) -> None:
     from moto.server import DomainDispatcherApplication, create_backend_app
 
     os.environ.setdefault("MOTO_PORT", str(port))
-    app = DomainDispatcherApplication(create_backend_app)
+    app: Callable[..., Any] = DomainDispatcherApplication(create_backend_app)
+    if os.environ.get("EDU_MOTO_LEDGER", "1") != "0":  # "0": compare in moto_bench.py
+        app = CallLedger(app)
     if os.environ.get("EDU_MOTO_GC_FREEZE", "1") != "0":  # "0": CPython's default collection
         GcFreezer().run()
     server = wsgi.Server((host, port), app, numthreads=threads, request_queue_size=512,

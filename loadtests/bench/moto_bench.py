@@ -51,6 +51,8 @@ CONFIGS = {  # name -> environment of the server
     "moto as shipped (werkzeug)": {"EDU_MOTO_SERVER": "werkzeug",
                                    "EDU_MOTO_DISPATCH_CACHE": "0"},
     "pooled server": {"EDU_MOTO_SERVER": "pooled", "EDU_MOTO_DISPATCH_CACHE": "0"},
+    "pooled + dispatch cache, no call ledger": {"EDU_MOTO_SERVER": "pooled",
+                                                "EDU_MOTO_LEDGER": "0"},
     "pooled + dispatch cache (default)": {"EDU_MOTO_SERVER": "pooled"},
 }
 

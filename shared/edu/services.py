@@ -68,6 +68,11 @@ def prime_for_snapshot() -> None:
     adapters = get_adapters()
     for service in PRIMED_CLIENTS:
         adapters.aws_client(service)  # botocore loads the service model; no connection yet
+    try:
+        from edu.adapters.dynamo_base import shared_client
+    except ImportError:  # no pynamodb in this function's layers
+        return
+    shared_client(adapters.settings.aws_endpoint_url, adapters.settings.region)
 
 
 try:

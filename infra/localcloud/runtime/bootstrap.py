@@ -221,7 +221,7 @@ def zygote(control: socket.socket, handler: Any) -> None:
             os.close(wake_r)
             os.close(wake_w)
             control.close()
-            os.setsid()
+            os.setpgid(0, 0)  # see main()
             os.dup2(fds[1], 1)
             os.dup2(fds[2], 2)
             os.close(fds[1])
@@ -238,6 +238,11 @@ def zygote(control: socket.socket, handler: Any) -> None:
 
 
 def main() -> None:
+    # Its own process group (the runtime kills a worker with what it started), but the
+    # runtime's session: where the kernel groups CPU time by session (autogroup scheduling,
+    # on by default on desktop Linux), a session per worker gave every busy worker the
+    # CPU share of moto or PostgreSQL, and the shared services starved under load.
+    os.setpgid(0, 0)
     fd, handler_spec, paths_json = int(sys.argv[1]), sys.argv[2], sys.argv[3]
     as_zygote = "--zygote" in sys.argv[4:]
     sock = socket.socket(fileno=fd)

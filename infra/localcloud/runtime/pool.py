@@ -228,13 +228,24 @@ class Worker:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.wait(), grace)
         if self.alive():
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.pid, signal.SIGKILL)
+            kill_group(self.pid)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.wait(), 5)
         self.channel.close()
         for task in self.log_tasks:
             task.cancel()
+
+
+def kill_group(pid: int) -> None:
+    """Kills a worker and whatever it started: bootstrap.py makes each worker the leader of
+    its own process group, but one killed before it got there has no group yet."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    except PermissionError:
+        pass
 
 
 class ProcessWorker(Worker):
@@ -397,7 +408,7 @@ class FunctionPool:
                 json.dumps(self.code_paths()), *(["--zygote"] if zygote else []),
                 pass_fds=(child_sock.fileno(),), env=self.worker_env(),
                 stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE, start_new_session=True)
+                stderr=asyncio.subprocess.PIPE)
         finally:
             child_sock.close()
         return proc, parent_sock
@@ -432,8 +443,7 @@ class FunctionPool:
             except (TimeoutError, asyncio.IncompleteReadError):
                 ready = {"type": "init_error"}
             if ready.get("type") != "ready":
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
+                kill_group(proc.pid)
                 await proc.wait()
                 writer.close()
                 return None  # an import error shows on the normal cold path

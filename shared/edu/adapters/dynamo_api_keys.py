@@ -11,11 +11,10 @@ from functools import cache
 from typing import Any
 
 from pynamodb.attributes import ListAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from edu.adapters.dynamo_base import condition_failed, keyed_base
+from edu.adapters.dynamo_base import condition_failed, connection, keyed_base
 from edu.apikeys.models import ApiKeyRecord
 
 
@@ -49,7 +48,7 @@ def _record(item: Any) -> ApiKeyRecord:
 class DynamoApiKeyStore:
     def __init__(self, table: str, host: str | None, region: str) -> None:
         self.key_item, self.owned_item = _models(table, host, region)
-        self.connection = Connection(host=host, region=region)
+        self.connection = connection(host, region)
 
     def create(self, record: ApiKeyRecord) -> None:
         item = self.key_item(f"APIKEY#{record.id}", "KEY", **record.model_dump())

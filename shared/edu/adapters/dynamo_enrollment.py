@@ -21,11 +21,10 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from edu.adapters.dynamo_base import condition_failed, failed_conditions, keyed_base
+from edu.adapters.dynamo_base import condition_failed, connection, failed_conditions, keyed_base
 from edu.adapters.dynamo_outbox import outbox_items, outbox_model
 from edu.enrollment.models import EnrollmentOut, LessonProgress, Payment
 from edu.enrollment.ports import AlreadyEnrolled, FulfilmentResult, SavedProgress
@@ -104,7 +103,7 @@ class DynamoEnrollmentStore:
         (self.enroll, self.pay, self.ref, self.event,
          self.prog) = _models(table, host, region)
         self.outbox = outbox_model(table, host, region)
-        self.connection = Connection(host=host, region=region)
+        self.connection = connection(host, region)
 
     # --- enrollments --------------------------------------------------------------------
 

@@ -19,11 +19,10 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from edu.adapters.dynamo_base import condition_failed, failed_conditions, keyed_base
+from edu.adapters.dynamo_base import condition_failed, connection, failed_conditions, keyed_base
 from edu.adapters.dynamo_outbox import outbox_items, outbox_model
 from edu.events import Envelope
 from edu.identity.models import TokenFamily, User
@@ -79,7 +78,7 @@ class DynamoIdentityStore:
     def __init__(self, table: str, host: str | None, region: str) -> None:
         self.user_item, self.email_item, self.family_item = _models(table, host, region)
         self.outbox_item = outbox_model(table, host, region)
-        self.connection = Connection(host=host, region=region)
+        self.connection = connection(host, region)
 
     # --- users ----------------------------------------------------------------------------
 

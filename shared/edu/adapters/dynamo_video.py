@@ -16,11 +16,10 @@ from functools import cache
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from edu.adapters.dynamo_base import condition_failed, failed_conditions, keyed_base
+from edu.adapters.dynamo_base import condition_failed, connection, failed_conditions, keyed_base
 from edu.adapters.dynamo_outbox import outbox_items, outbox_model
 from edu.events import Envelope
 from edu.video.models import ReadyVideo, Rendition, VideoRecord
@@ -73,7 +72,7 @@ class DynamoVideoStore:
     def __init__(self, table: str, host: str | None, region: str) -> None:
         self.model = _model(table, host, region)
         self.outbox = outbox_model(table, host, region)
-        self.connection = Connection(host=host, region=region)
+        self.connection = connection(host, region)
 
     def _item(self, course_id: str, lesson_id: str) -> Any:
         return self.model(f"COURSE#{course_id}", f"LESSON#{lesson_id}")

@@ -3,6 +3,7 @@ server (localstripe) and real Stripe test mode differ only by configuration."""
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from edu.enrollment.ports import InvalidSignature
@@ -10,12 +11,22 @@ from edu.enrollment.ports import InvalidSignature
 
 class StripeGateway:
     def __init__(self, api_key: str, webhook_secret: str, api_base: str | None) -> None:
+        self.api_key = api_key
+        self.api_base = api_base
+        self.webhook_secret = webhook_secret
+
+    # The SDK (and httpx under it) is imported on first use: ~110 ms that free enrollments,
+    # progress and listings, served by the same service, never need (docs/benchmarks.md).
+    @cached_property
+    def _stripe(self) -> Any:
         import stripe
 
-        self._stripe = stripe
-        self.client = stripe.StripeClient(api_key, base_addresses=(
-            {"api": api_base.rstrip("/")} if api_base else {}), max_network_retries=2)
-        self.webhook_secret = webhook_secret
+        return stripe
+
+    @cached_property
+    def client(self) -> Any:
+        return self._stripe.StripeClient(self.api_key, base_addresses=(
+            {"api": self.api_base.rstrip("/")} if self.api_base else {}), max_network_retries=2)
 
     def create_intent(self, amount: int, currency: str, metadata: dict[str, str],
                       idempotency_key: str) -> tuple[str, str]:

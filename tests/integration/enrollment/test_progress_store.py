@@ -144,3 +144,22 @@ def test_a_teacher_preview_saves_the_lesson_without_counters_or_events(
     assert not saved.lesson_completed_now and saved.completed_now_at is None
     assert store.get_enrollment(user_id, course_id) is None
     assert [p.lesson_id for p in store.progress(user_id, course_id)] == ["l1"]
+
+
+def test_models_and_transactions_share_one_dynamodb_client(
+        store: DynamoEnrollmentStore, student: tuple[str, str], cloud: LocalCloud) -> None:
+    # pynamodb builds a botocore client per model class; a new worker paid for each one on
+    # its first request. One per process now, also across stores of other tables.
+    from edu.adapters.dynamo_base import shared_client
+    from edu.adapters.dynamo_identity import DynamoIdentityStore
+
+    user_id, course_id = student
+    save(store, user_id, course_id, "l1", True)  # models and a transaction, on the server
+    assert [p.lesson_id for p in store.progress(user_id, course_id)] == ["l1"]
+    client = shared_client(cloud.aws_url, "us-east-1")
+    users = DynamoIdentityStore("edu-platform-users", cloud.aws_url, "us-east-1")
+    used = [store.prog._get_connection().connection.client,
+            store.enroll._get_connection().connection.client,
+            store.outbox._get_connection().connection.client,
+            store.connection.client, users.connection.client]
+    assert all(c is client for c in used)

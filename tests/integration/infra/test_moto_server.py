@@ -165,3 +165,17 @@ def test_conditional_writes_are_atomic_under_concurrency(cloud: LocalCloud) -> N
         thread.join()
     final = ddb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]["n"]["N"]
     assert final == "160", f"{final} after 160 successful increments ({conflicts[0]} conflicts)"
+
+
+def test_the_call_ledger_counts_calls_by_service_and_operation(cloud: LocalCloud) -> None:
+    ledger = f"{cloud.aws_url}/_edu/calls"
+    ddb, table = keyed_table(cloud, "ledger")
+    httpx.delete(ledger).raise_for_status()
+    for i in range(3):
+        ddb.get_item(TableName=table, Key={"pk": {"S": f"p{i}"}, "sk": {"S": "s"}})
+    aws_client(cloud, "ses").verify_email_identity(EmailAddress="ledger@example.com")  # a form
+    rows = {(r["service"], r["operation"]): r for r in httpx.get(ledger).json()["calls"]}
+    assert rows[("dynamodb", "GetItem")]["calls"] >= 3
+    assert rows[("dynamodb", "GetItem")]["cpu_ms"] > 0
+    assert rows[("ses", "VerifyEmailIdentity")]["calls"] == 1
+    assert ("dynamodb", "CreateTable") not in rows  # made before the reset

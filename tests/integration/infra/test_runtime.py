@@ -142,6 +142,17 @@ def test_snapstart_cold_start_is_a_fork_of_the_initialised_process() -> None:
     assert any("snapshot ready" in line for line in lines)
 
 
+@pytest.mark.parametrize("snapstart", [False, True], ids=["spawned", "forked"])
+def test_a_worker_leads_its_own_process_group_in_the_runtime_s_session(snapstart: bool) -> None:
+    # Its own group: a kill reaches what the worker started. The runtime's session: where the
+    # kernel shares CPU per session (autogroup), a session per worker starved moto under load.
+    (result,) = run_pool("ContextFunction", [{}], snapstart=snapstart)
+    info = result.payload
+    assert info["pid"] != os.getpid()
+    assert info["process_group"] == info["pid"]
+    assert info["session"] == os.getsid(0)
+
+
 def test_snapstart_runtime_hooks_prime_the_snapshot_and_run_after_each_restore() -> None:
     (first,) = run_pool("HooksFunction", [{}], snapstart=True)
     assert first.ok and first.restored
