@@ -235,6 +235,9 @@ def install_fast_sqs() -> None:
         period = int(self.get_queue(queue_name).message_retention_period)
         return bool(period + message.sent_timestamp / 1000 > unix_time())
 
+    Queue.messages = property(VisibleMessages)  # type: ignore[method-assign,assignment]
+    Queue.delete_message = delete_in_one_pass  # type: ignore[method-assign]
+    SQSBackend.delete_message_batch = delete_batch_in_one_pass  # type: ignore[method-assign]
     Queue.approximate_number_of_messages = counted(0)  # type: ignore[method-assign,assignment]
     Queue.approximate_number_of_messages_delayed = counted(1)  # type: ignore[method-assign,assignment]
     Queue.approximate_number_of_messages_not_visible = counted(2)  # type: ignore[method-assign,assignment]
@@ -242,6 +245,72 @@ def install_fast_sqs() -> None:
     SQSBackend.get_queue_attributes = get_attributes_once  # type: ignore[method-assign]
     SQSBackend.is_message_valid_based_on_retention_period = retained  # type: ignore[method-assign]
     SQSBackend.send_message = send_without_counts  # type: ignore[method-assign]
+
+
+class VisibleMessages:
+    """`Queue.messages` as a lazy view: moto built the list of every visible message (two
+    clock reads per message) for each ReceiveMessage, which then takes at most ten, so with a
+    backlog of 4,700 messages a receive cost ~8 ms of server CPU (`edu local calls`). The
+    view reads the clock once and stops where the receive stops. Same messages, same order."""
+
+    def __init__(self, queue: Any) -> None:
+        self.queue = queue
+
+    def __iter__(self) -> Any:
+        from moto.sqs.models import unix_time_millis
+
+        now = unix_time_millis()
+        return (m for m in self.queue._messages
+                if now > m.visible_at and not now < m.delayed_until)
+
+    def __bool__(self) -> bool:  # long polls wait on this
+        return next(iter(self), None) is not None
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _delete_handles(queue: Any, handles: set[str]) -> set[str]:
+    """Deletes the messages holding any of `handles` (current or earlier receipts, as moto
+    accepts) in one pass over the queue; returns the handles that matched."""
+    matched: set[str] = set()
+    with queue._messages_lock:
+        kept = []
+        for message in queue._messages:
+            if message.receipt_handle in handles or (
+                    message._old_receipt_handles
+                    and not handles.isdisjoint(message._old_receipt_handles)):
+                matched.update(handles.intersection(message.all_receipt_handles))
+                queue.pending_messages.discard(message)
+                queue.deleted_messages.update(message.all_receipt_handles)
+            else:
+                kept.append(message)
+        queue._messages = kept
+    return matched
+
+
+def delete_in_one_pass(self: Any, receipt_handle: str) -> None:
+    """moto's DeleteMessage walked the queue twice per handle (ten handles a batch)."""
+    from moto.sqs.exceptions import ReceiptHandleIsInvalid
+
+    if receipt_handle in self.deleted_messages:
+        return  # deleting again is fine, as on SQS
+    if not _delete_handles(self, {receipt_handle}):
+        raise ReceiptHandleIsInvalid()
+
+
+def delete_batch_in_one_pass(self: Any, queue_name: str, receipts: list[dict[str, Any]]
+                             ) -> tuple[list[str], list[dict[str, str]]]:
+    queue = self.get_queue(queue_name)
+    handles = {r["ReceiptHandle"] for r in receipts}
+    already = {h for h in handles if h in queue.deleted_messages}  # deleting again is fine
+    matched = _delete_handles(queue, handles - already) | already
+    success = [r["Id"] for r in receipts if r["ReceiptHandle"] in matched]
+    errors = [{"Id": r["Id"], "SenderFault": True, "Code": "ReceiptHandleIsInvalid",
+               "Message": f'The input receipt handle "{r["ReceiptHandle"]}" is not a valid '
+                          "receipt handle."}
+              for r in receipts if r["ReceiptHandle"] not in matched]
+    return success, errors
 
 
 def install_cached_jsonpath() -> None:

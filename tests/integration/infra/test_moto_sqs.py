@@ -2,6 +2,7 @@
 GetQueueAttributes, direct retention check) answer exactly what SQS does."""
 
 import json
+import time
 import uuid
 from typing import Any
 
@@ -89,3 +90,39 @@ def test_many_workers_keep_their_connections_alive(cloud: LocalCloud) -> None:
     finally:
         for conn in connections:
             conn.close()
+
+
+def test_receives_and_batch_deletes_behave_as_sqs_over_a_backlog(cloud: LocalCloud) -> None:
+    sqs = aws_client(cloud, "sqs")
+    url = sqs.create_queue(QueueName=f"backlog-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    for start in range(0, 300, 10):
+        sqs.send_message_batch(QueueUrl=url, Entries=[
+            {"Id": str(i), "MessageBody": f"m{start + i}"} for i in range(10)])
+    sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=60)
+    first = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                VisibilityTimeout=60)["Messages"]
+    # In flight messages are skipped: the next receive hands out ten others.
+    second = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                 VisibilityTimeout=60)["Messages"]
+    assert len(first) == len(second) == 10
+    assert not {m["MessageId"] for m in first} & {m["MessageId"] for m in second}
+
+    entries = [{"Id": f"ok{i}", "ReceiptHandle": m["ReceiptHandle"]}
+               for i, m in enumerate(first)]
+    entries.append({"Id": "bad", "ReceiptHandle": "not-a-receipt"})
+    answer = sqs.delete_message_batch(QueueUrl=url, Entries=entries)
+    assert sorted(e["Id"] for e in answer["Successful"]) == sorted(f"ok{i}" for i in range(10))
+    assert [(e["Id"], e["Code"]) for e in answer["Failed"]] == [
+        ("bad", "ReceiptHandleIsInvalid")]
+    again = sqs.delete_message_batch(QueueUrl=url, Entries=entries[:2])  # deleting twice: fine
+    assert len(again["Successful"]) == 2
+    assert counts(sqs, url) == {"ApproximateNumberOfMessages": "280",
+                                "ApproximateNumberOfMessagesNotVisible": "10",
+                                "ApproximateNumberOfMessagesDelayed": "1"}
+
+    empty = sqs.create_queue(QueueName=f"empty-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    sqs.send_message(QueueUrl=empty, MessageBody="hidden", DelaySeconds=60)
+    # A long poll on a queue with only a delayed message waits, then answers empty.
+    began = time.monotonic()
+    assert "Messages" not in sqs.receive_message(QueueUrl=empty, WaitTimeSeconds=1)
+    assert time.monotonic() - began >= 0.9
