@@ -235,9 +235,10 @@ def install_fast_sqs() -> None:
         period = int(self.get_queue(queue_name).message_retention_period)
         return bool(period + message.sent_timestamp / 1000 > unix_time())
 
-    Queue.messages = property(VisibleMessages)  # type: ignore[method-assign,assignment]
-    Queue.delete_message = delete_in_one_pass  # type: ignore[method-assign]
-    SQSBackend.delete_message_batch = delete_batch_in_one_pass  # type: ignore[method-assign]
+    if os.environ.get("EDU_MOTO_SQS_BACKLOG", "1") != "0":  # "0": compare in moto_bench.py
+        Queue.messages = property(VisibleMessages)  # type: ignore[method-assign,assignment]
+        Queue.delete_message = delete_in_one_pass  # type: ignore[method-assign]
+        SQSBackend.delete_message_batch = delete_batch_in_one_pass  # type: ignore[method-assign]
     Queue.approximate_number_of_messages = counted(0)  # type: ignore[method-assign,assignment]
     Queue.approximate_number_of_messages_delayed = counted(1)  # type: ignore[method-assign,assignment]
     Queue.approximate_number_of_messages_not_visible = counted(2)  # type: ignore[method-assign,assignment]

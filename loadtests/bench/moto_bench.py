@@ -44,9 +44,10 @@ def client(url: str, service: str = "dynamodb") -> Any:
 
 EVENT_CONFIGS = {  # name -> environment of the server
     "queue fixes off (moto as shipped)": {"EDU_MOTO_QUEUE_FIXES": "0"},
+    "queue fixes without the backlog receive/delete": {"EDU_MOTO_SQS_BACKLOG": "0"},
     "queue fixes on (default)": {},
 }
-BACKLOG = 300
+BACKLOG = int(os.environ.get("EDU_BENCH_BACKLOG", "300"))  # waiting messages per queue
 CONFIGS = {  # name -> environment of the server
     "moto as shipped (werkzeug)": {"EDU_MOTO_SERVER": "werkzeug",
                                    "EDU_MOTO_DISPATCH_CACHE": "0"},
