@@ -681,10 +681,9 @@ def cmd_calls(args: argparse.Namespace) -> int:
     cfg = CloudConfig.from_env()
     url = (cfg.aws_endpoint_url or f"http://127.0.0.1:{cfg.aws_port}") + "/_edu/calls"
     try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
+        ask = urllib.request.Request(url, method="DELETE" if args.reset else "GET")
+        with urllib.request.urlopen(ask, timeout=5) as resp:
             rows = json.loads(resp.read())["calls"]
-        if args.reset:
-            urllib.request.urlopen(urllib.request.Request(url, method="DELETE"), timeout=5)
     except (OSError, KeyError, ValueError) as exc:
         print(f"edu: no local cloud ledger answers at {url} ({exc})", file=sys.stderr)
         return 1

@@ -525,11 +525,12 @@ class CallLedger:
         return str(environ.get("REQUEST_METHOD", "?"))
 
     def _answer(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        if environ.get("REQUEST_METHOD") == "DELETE":
-            with self.lock:
-                self.calls.clear()
+        """GET: the table. DELETE: the table, then counting starts anew (one step, so no
+        call falls between a read and a reset)."""
         with self.lock:
             ordered = sorted(self.calls.items(), key=lambda item: -item[1][1])
+            if environ.get("REQUEST_METHOD") == "DELETE":
+                self.calls = {}
         rows = [{"service": service, "operation": operation, "calls": int(count),
                  "cpu_ms": round(cpu * 1000, 1)}
                 for (service, operation), (count, cpu) in ordered]

@@ -31,19 +31,20 @@ def shared_client(host: str | None, region: str) -> Any:
     without opening a socket, so SnapStart priming can build it (edu.services)."""
     key = (host, region)
     if key not in _clients:
-        _clients[key] = Connection(
-            region=region, host=host, connect_timeout_seconds=CONNECT_TIMEOUT_S,
-            read_timeout_seconds=READ_TIMEOUT_S, max_retry_attempts=MAX_RETRY_ATTEMPTS).client
+        _clients[key] = _configured(host, region).client
     return _clients[key]
 
 
 def connection(host: str | None, region: str) -> Connection:
     """A connection for transactions, on the shared client."""
-    conn = Connection(region=region, host=host, connect_timeout_seconds=CONNECT_TIMEOUT_S,
-                      read_timeout_seconds=READ_TIMEOUT_S,
-                      max_retry_attempts=MAX_RETRY_ATTEMPTS)
+    conn = _configured(host, region)
     conn._client = shared_client(host, region)
     return conn
+
+
+def _configured(host: str | None, region: str) -> Connection:
+    return Connection(region=region, host=host, connect_timeout_seconds=CONNECT_TIMEOUT_S,
+                      read_timeout_seconds=READ_TIMEOUT_S, max_retry_attempts=MAX_RETRY_ATTEMPTS)
 
 
 def keyed_base(table_: str, host_: str | None, region_: str) -> type[Model]:
