@@ -2,26 +2,24 @@
 
 Powertools batch processing reports only failed records back to SQS (they are retried with
 a doubling delay, then moved to the DLQ); the idempotency utility, keyed on the event id,
-makes a redelivered event send nothing twice.
+makes a redelivered event send nothing twice (its records live where configured:
+edu.adapters.idempotency).
 """
 
 import json
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
+from edu.adapters.idempotency import persistence_layer
+from edu.adapters.registry import get_adapters
 from edu.adapters.sqs_backoff import consume, sqs_batch_processor
-from edu.config import get_settings
 from edu.observability import get_logger
 from edu.services import notification_service
 
 processor = sqs_batch_processor()
-persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
+persistence = persistence_layer(get_adapters())
 idempotency = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=7 * 24 * 3600)
 
 

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     mail_from: str = Field("no-reply@eduplatform.dev", validation_alias="EDU_MAIL_FROM")
     idempotency_table: str = Field("edu-platform-idempotency",
                                    validation_alias="EDU_IDEMPOTENCY_TABLE")
+    # Where consumers' idempotency records live (edu.adapters.idempotency).
+    idempotency_store: Literal["redis", "dynamodb"] = Field(
+        "redis", validation_alias="EDU_IDEMPOTENCY_STORE")
     # Stripe: the API base points at the local Stripe-compatible server, or is empty for
     # api.stripe.com; test-mode keys locally, live keys only in production.
     stripe_api_base: str | None = Field(None, validation_alias="EDU_STRIPE_API_BASE")
