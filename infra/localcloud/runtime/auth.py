@@ -8,6 +8,8 @@ with the 2.0 (or 1.0) authorizer event; its simple or IAM-policy answer decides.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -20,6 +22,9 @@ if TYPE_CHECKING:
     from localcloud.runtime.pool import Runtime
 
 JWKS_TTL_S = 300.0
+# Least time between two fetches of one issuer's keys that a failure or an unknown `kid`
+# may start: a token with a made-up kid must not make every request fetch the JWKS.
+JWKS_RETRY_S = 5.0
 _ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]
 
 
@@ -56,19 +61,56 @@ def identity_values(sources: list[str], headers: dict[str, str], query: dict[str
 
 
 class JwksCache:
-    def __init__(self) -> None:
+    """The issuers' signing keys. One fetch per issuer at a time, shared by every request
+    that needs it; expired keys keep answering while a refresh runs in the background, and
+    after it failed. (Each request used to start its own fetch when the keys expired: under
+    load they went through the busy gateway, timed out, and valid tokens got 401.)"""
+
+    def __init__(self, ttl_s: float = JWKS_TTL_S, retry_s: float = JWKS_RETRY_S) -> None:
+        self.ttl_s = ttl_s
+        self.retry_s = retry_s
         self._keys: dict[str, tuple[float, dict[str, jwt.PyJWK]]] = {}
+        self._tried: dict[str, float] = {}
+        self._fetching: dict[str, asyncio.Future[tuple[float, dict[str, jwt.PyJWK]]]] = {}
 
     async def key(self, issuer: str, kid: str | None) -> jwt.PyJWK | None:
         cached = self._keys.get(issuer)
-        if cached is None or time.monotonic() - cached[0] > JWKS_TTL_S or (
-                kid and kid not in cached[1]):
-            cached = (time.monotonic(), await self._fetch(issuer))
-            self._keys[issuer] = cached
+        if cached is None:
+            cached = await self._refresh(issuer)
+        elif kid and kid not in cached[1] and self._may_try(issuer):
+            # a new signing key (rotation): the token waits for the fresh keys
+            with contextlib.suppress(httpx.HTTPError, ValueError, KeyError):
+                cached = await self._refresh(issuer)
+        elif time.monotonic() - cached[0] > self.ttl_s and self._may_try(issuer):
+            self._refresh_later(issuer)
         keys = cached[1]
         if kid:
             return keys.get(kid)
         return next(iter(keys.values()), None) if len(keys) == 1 else None
+
+    def _may_try(self, issuer: str) -> bool:
+        return issuer in self._fetching or \
+            time.monotonic() - self._tried.get(issuer, float("-inf")) >= self.retry_s
+
+    def _refresh_later(self, issuer: str) -> None:
+        if issuer in self._fetching:
+            return
+        task = asyncio.ensure_future(self._refresh(issuer))
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+
+    async def _refresh(self, issuer: str) -> tuple[float, dict[str, jwt.PyJWK]]:
+        fetching = self._fetching.get(issuer)
+        if fetching is None:
+            self._tried[issuer] = time.monotonic()
+            fetching = asyncio.ensure_future(self._fetch_and_keep(issuer))
+            self._fetching[issuer] = fetching
+            fetching.add_done_callback(lambda _done: self._fetching.pop(issuer, None))
+        return await asyncio.shield(fetching)  # one waiter cancelled does not cancel the rest
+
+    async def _fetch_and_keep(self, issuer: str) -> tuple[float, dict[str, jwt.PyJWK]]:
+        entry = (time.monotonic(), await self._fetch(issuer))
+        self._keys[issuer] = entry
+        return entry
 
     async def _fetch(self, issuer: str) -> dict[str, jwt.PyJWK]:
         async with httpx.AsyncClient(timeout=5.0) as client:
