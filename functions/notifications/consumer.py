@@ -38,6 +38,20 @@ def record_handler(record: SQSRecord) -> str:
     return outcome
 
 
+def envelopes(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """The batch's envelopes that parse (a malformed one fails alone, in its record)."""
+    out = []
+    for record in event.get("Records") or []:
+        try:
+            detail = json.loads(record["body"])["detail"]
+        except (KeyError, TypeError, ValueError):
+            continue
+        if isinstance(detail, dict):
+            out.append(detail)
+    return out
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
-    return consume(event, context, processor, record_handler)
+    with notification_service().batch(envelopes(event)):
+        return consume(event, context, processor, record_handler)

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -110,6 +110,11 @@ class DynamoIdentityStore:
         except DoesNotExist:
             return None
 
+    def by_ids(self, user_ids: Iterable[str]) -> list[User]:
+        """Those of the users that exist (BatchGetItem, 100 keys a call)."""
+        keys = [(f"USER#{user_id}", "PROFILE") for user_id in user_ids]
+        return [_user(item) for item in self.user_item.batch_get(keys, consistent_read=True)]
+
     def by_email(self, email: str) -> User | None:
         try:
             guard = self.email_item.get(f"EMAIL#{email}", "EMAIL", consistent_read=True)
@@ -179,3 +184,8 @@ class IdentityDirectory:
             return None
         return Contact(email=user.email, name=user.full_name,
                        marketing_opt_out=user.marketing_opt_out)
+
+    def contacts(self, user_ids: Iterable[str]) -> dict[str, Contact]:
+        return {user.id: Contact(email=user.email, name=user.full_name,
+                                 marketing_opt_out=user.marketing_opt_out)
+                for user in self.store.by_ids(user_ids)}

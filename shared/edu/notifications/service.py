@@ -6,6 +6,8 @@ goes out; non-transactional mail (course completion congratulations) respects op
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -33,6 +35,9 @@ class Email:
 
 class Directory(Protocol):
     def contact(self, user_id: str) -> Contact | None: ...
+
+    def contacts(self, user_ids: Iterable[str]) -> dict[str, Contact]:
+        """The contacts of those users that exist, in one lookup."""
 
 
 class Mailer(Protocol):
@@ -78,6 +83,22 @@ class NotificationService:
         self.directory = directory
         self.mailer = mailer
         self.base_url = base_url.rstrip("/")
+        self._batch_contacts: dict[str, Contact] = {}
+
+    @contextmanager
+    def batch(self, envelopes: Iterable[dict[str, Any]]) -> Iterator[None]:
+        """Looks up the recipients of a batch of events at once (one directory call instead
+        of one per email); `handle` inside the block uses them."""
+        user_ids = {str((e.get("data") or {}).get("user_id") or "") for e in envelopes
+                    if str(e.get("type")) in ROUTES} - {""}
+        try:
+            self._batch_contacts = self.directory.contacts(user_ids) if user_ids else {}
+        except Exception:  # only a shortcut: each email then looks its recipient up alone
+            self._batch_contacts = {}
+        try:
+            yield
+        finally:
+            self._batch_contacts = {}
 
     def handle(self, envelope: dict[str, Any]) -> str:
         route = ROUTES.get(str(envelope.get("type")))
@@ -86,7 +107,8 @@ class NotificationService:
         template, transactional = route
         data = dict(envelope.get("data") or {})
         user_id = str(data.get("user_id", ""))
-        contact = self.directory.contact(user_id) if user_id else None
+        contact = (self._batch_contacts.get(user_id) or self.directory.contact(user_id)
+                   if user_id else None)
         if contact is None and data.get("email"):
             contact = Contact(email=str(data["email"]), name=str(data.get("full_name", "")))
         if contact is None:
