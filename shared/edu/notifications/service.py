@@ -89,8 +89,9 @@ class NotificationService:
     def batch(self, envelopes: Iterable[dict[str, Any]]) -> Iterator[None]:
         """Looks up the recipients of a batch of events at once (one directory call instead
         of one per email); `handle` inside the block uses them."""
-        user_ids = {str((e.get("data") or {}).get("user_id") or "") for e in envelopes
-                    if str(e.get("type")) in ROUTES} - {""}
+        user_ids = {str(e["data"].get("user_id") or "") for e in envelopes
+                    if str(e.get("type")) in ROUTES and isinstance(e.get("data"), dict)}
+        user_ids.discard("")
         try:
             self._batch_contacts = self.directory.contacts(user_ids) if user_ids else {}
         except Exception:  # only a shortcut: each email then looks its recipient up alone

@@ -50,7 +50,8 @@ def test_a_batch_sends_to_the_contacts_it_looked_up_together(cloud: LocalCloud) 
              envelope("enrollment.created", second.id),
              envelope("course.completed", opted_out.id),
              envelope("lesson.completed", first.id),  # no email for this type
-             envelope("enrollment.created", str(uuid.uuid4()))]  # nobody we know
+             envelope("enrollment.created", str(uuid.uuid4())),  # nobody we know
+             {"id": "x", "type": "enrollment.created", "data": ["not", "an", "object"]}]
 
     with service.batch(batch):
         forget(store, first)  # the batch's lookup happened: these come from it
