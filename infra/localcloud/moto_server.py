@@ -337,6 +337,40 @@ def install_cached_method_names() -> None:
         responses.method_names_from_class)
 
 
+def plain_json(value: Any) -> bool:
+    """Whether json.dumps writes `value` as moto's model-driven serializer would: only
+    strings, booleans, numbers, lists and objects (None, bytes, datetimes and other objects
+    are what the serializer treats specially)."""
+    kind = type(value)
+    if kind is str or kind is bool or kind is int or kind is float:
+        return True
+    if kind is dict:
+        return all(type(k) is str and plain_json(v) for k, v in value.items())
+    if kind is list:
+        return all(plain_json(v) for v in value)
+    return False
+
+
+def install_direct_dynamo_json() -> None:
+    """DynamoDB answers are already in wire form once moto has turned its item objects into
+    dicts ({"S": "..."}, {"N": "1"}, ...); moto still walks each answer with botocore's
+    output shapes to serialize it (~12% of the server's CPU under the gate: py-spy,
+    docs/benchmarks.md). A plain answer is written with json.dumps; anything else (a binary
+    attribute's bytes, a timestamp, a None to leave out) goes through moto's serializer."""
+    from moto.dynamodb.responses import DynamoResult
+
+    serialize = DynamoResult.execute_result
+    headers = {"Content-Type": "application/x-amz-json-1.0"}
+
+    def execute_result(self: Any, context: Any) -> Any:
+        result = self.result
+        if type(result) is dict and plain_json(result):
+            return 200, dict(headers), json.dumps(result)
+        return serialize(self, context)
+
+    DynamoResult.execute_result = execute_result  # type: ignore[method-assign]
+
+
 # Form fields S3 does not require a policy condition for.
 _UNCHECKED_FIELDS = {"policy", "signature", "awsaccesskeyid", "x-amz-signature", "file"}
 
@@ -608,6 +642,8 @@ def main() -> None:
         install_cached_jsonpath()
         install_cached_method_names()
     install_post_policy()
+    if os.environ.get("EDU_MOTO_DIRECT_JSON", "1") != "0":  # "0": compare in moto_bench.py
+        install_direct_dynamo_json()
     if os.environ.get("EDU_MOTO_SERVER", "pooled") == "werkzeug":  # moto's own server
         from moto.server import main as moto_main
 

@@ -50,10 +50,14 @@ EVENT_CONFIGS = {  # name -> environment of the server
 BACKLOG = int(os.environ.get("EDU_BENCH_BACKLOG", "300"))  # waiting messages per queue
 CONFIGS = {  # name -> environment of the server
     "moto as shipped (werkzeug)": {"EDU_MOTO_SERVER": "werkzeug",
-                                   "EDU_MOTO_DISPATCH_CACHE": "0"},
-    "pooled server": {"EDU_MOTO_SERVER": "pooled", "EDU_MOTO_DISPATCH_CACHE": "0"},
+                                   "EDU_MOTO_DISPATCH_CACHE": "0",
+                                   "EDU_MOTO_DIRECT_JSON": "0"},
+    "pooled server": {"EDU_MOTO_SERVER": "pooled", "EDU_MOTO_DISPATCH_CACHE": "0",
+                      "EDU_MOTO_DIRECT_JSON": "0"},
     "pooled + dispatch cache, no call ledger": {"EDU_MOTO_SERVER": "pooled",
                                                 "EDU_MOTO_LEDGER": "0"},
+    "pooled + dispatch cache, moto's serializer for DynamoDB": {
+        "EDU_MOTO_SERVER": "pooled", "EDU_MOTO_DIRECT_JSON": "0"},
     "pooled + dispatch cache (default)": {"EDU_MOTO_SERVER": "pooled"},
 }
 

@@ -1,0 +1,132 @@
+"""moto's DynamoDB answers written directly as JSON (`install_direct_dynamo_json`) parse to
+exactly what moto's own serializer gives: two servers, one with each, get the same calls
+over every attribute type and the item-returning operations."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from localcloud.moto_server import plain_json
+from localcloud.procs import free_port, wait_until
+from localcloud.services import aws_endpoint_healthy
+
+ITEM = {"pk": {"S": "U#1"}, "sk": {"S": "E#01"}, "n": {"N": "12.50"},
+        "flag": {"BOOL": True}, "none": {"NULL": True}, "blob": {"B": b"\x00\xffbytes"},
+        "tags": {"SS": ["b", "a"]}, "nums": {"NS": ["1", "2"]}, "blobs": {"BS": [b"x", b"y"]},
+        "list": {"L": [{"S": "x"}, {"N": "1"}, {"M": {"k": {"S": "v"}}}]},
+        "map": {"M": {"nested": {"L": [{"BOOL": False}]}, "empty": {"S": ""}}}}
+PLAIN = {"pk": {"S": "U#1"}, "sk": {"S": "E#02"}, "title": {"S": "Rust — ünïcode"},
+         "count": {"N": "3"}, "done": {"BOOL": False}}
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[dict[str, Any]]:
+    clients, procs = {}, []
+    for name, direct in (("serializer", "0"), ("direct", "1")):
+        port = free_port()
+        proc = subprocess.Popen([sys.executable, "-m", "localcloud.moto_server", "-H",
+                                 "127.0.0.1", "-p", str(port)],
+                                env={**os.environ, "EDU_MOTO_DIRECT_JSON": direct},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(proc)
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda url=url: aws_endpoint_healthy(url, 0.5), timeout=30, what=name,
+                   proc=proc)
+        clients[name] = boto3.client("dynamodb", endpoint_url=url, region_name="us-east-1",
+                                     aws_access_key_id="x", aws_secret_access_key="x",
+                                     config=Config(retries={"max_attempts": 1}))
+    yield clients
+    for proc in procs:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def same(servers: dict[str, Any], operation: str, **params: Any) -> dict[str, Any]:
+    """Calls both servers; their parsed answers (without request ids) must be equal."""
+    answers = []
+    for client in servers.values():
+        answer = getattr(client, operation)(**params)
+        answer.pop("ResponseMetadata", None)
+        answers.append(answer)
+    assert answers[0] == answers[1], operation
+    return answers[0]
+
+
+def test_answers_match_the_serializer_for_every_operation(servers: dict[str, Any]) -> None:
+    table = {"TableName": "t"}
+    # created apart: the servers' creation times differ
+    for client in servers.values():
+        client.create_table(**table, BillingMode="PAY_PER_REQUEST",
+                            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                       {"AttributeName": "sk", "KeyType": "RANGE"}],
+                            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                                  {"AttributeName": "sk",
+                                                   "AttributeType": "S"}])
+    assert same(servers, "put_item", **table, Item=ITEM) == {}
+    assert same(servers, "put_item", **table, Item=PLAIN) == {}
+    old = same(servers, "put_item", **table, Item={**PLAIN, "count": {"N": "4"}},
+               ReturnValues="ALL_OLD")
+    assert old["Attributes"]["count"] == {"N": "3"}
+    assert same(servers, "get_item", **table, Key={"pk": ITEM["pk"], "sk": ITEM["sk"]},
+                ConsistentRead=True)["Item"]["blob"] == {"B": b"\x00\xffbytes"}
+    assert same(servers, "get_item", **table,
+                Key={"pk": PLAIN["pk"], "sk": PLAIN["sk"]})["Item"]["title"] == PLAIN["title"]
+    assert same(servers, "get_item", **table, Key={"pk": {"S": "nobody"}, "sk": {"S": "x"}}) \
+        == {}
+    page = same(servers, "query", **table, KeyConditionExpression="pk = :p",
+                ExpressionAttributeValues={":p": {"S": "U#1"}}, Limit=1)
+    assert page["Count"] == 1 and "LastEvaluatedKey" in page
+    assert same(servers, "query", **table, KeyConditionExpression="pk = :p",
+                ExpressionAttributeValues={":p": {"S": "U#1"}},
+                ExclusiveStartKey=page["LastEvaluatedKey"])["Count"] == 1
+    assert same(servers, "query", **table, KeyConditionExpression="pk = :p",
+                ExpressionAttributeValues={":p": {"S": "U#1"}},
+                ProjectionExpression="sk, #t", ExpressionAttributeNames={"#t": "title"},
+                ScanIndexForward=False)["Count"] == 2
+    assert same(servers, "scan", **table, Select="COUNT")["Count"] == 2
+    updated = same(servers, "update_item", **table, Key={"pk": PLAIN["pk"], "sk": PLAIN["sk"]},
+                   UpdateExpression="SET #c = #c + :one, done = :t",
+                   ExpressionAttributeNames={"#c": "count"},
+                   ExpressionAttributeValues={":one": {"N": "1"}, ":t": {"BOOL": True}},
+                   ReturnValues="ALL_NEW")
+    assert updated["Attributes"]["count"] == {"N": "5"}
+    got = same(servers, "batch_get_item", RequestItems={"t": {"Keys": [
+        {"pk": ITEM["pk"], "sk": ITEM["sk"]}, {"pk": PLAIN["pk"], "sk": PLAIN["sk"]}],
+        "ConsistentRead": True}})
+    assert len(got["Responses"]["t"]) == 2
+    assert same(servers, "batch_write_item", RequestItems={"t": [
+        {"PutRequest": {"Item": {"pk": {"S": "U#2"}, "sk": {"S": "E#01"}}}}]}
+    )["UnprocessedItems"] == {}
+    same(servers, "transact_write_items", TransactItems=[
+        {"Put": {**table, "Item": {"pk": {"S": "U#3"}, "sk": {"S": "E#01"}},
+                 "ConditionExpression": "attribute_not_exists(pk)"}},
+        {"Update": {**table, "Key": {"pk": PLAIN["pk"], "sk": PLAIN["sk"]},
+                    "UpdateExpression": "SET done = :f",
+                    "ExpressionAttributeValues": {":f": {"BOOL": False}}}}])
+    both = same(servers, "transact_get_items", TransactItems=[
+        {"Get": {**table, "Key": {"pk": {"S": "U#3"}, "sk": {"S": "E#01"}}}},
+        {"Get": {**table, "Key": {"pk": ITEM["pk"], "sk": ITEM["sk"]}}}])
+    assert both["Responses"][1]["Item"]["blobs"] == {"BS": [b"x", b"y"]}
+    removed = same(servers, "delete_item", **table, Key={"pk": ITEM["pk"], "sk": ITEM["sk"]},
+                   ReturnValues="ALL_OLD")
+    assert removed["Attributes"]["map"] == ITEM["map"]
+    described = [client.describe_table(**table)["Table"] for client in servers.values()]
+    assert described[0]["ItemCount"] == described[1]["ItemCount"]
+    assert described[0]["KeySchema"] == described[1]["KeySchema"]
+
+
+def test_only_plain_answers_skip_the_serializer() -> None:
+    assert plain_json({"Item": PLAIN, "Count": 1, "ScannedCount": 1.0, "List": [True]})
+    assert not plain_json({"Item": {"blob": {"B": b"\x00"}}})  # bytes: base64 on the way
+    assert not plain_json({"LastEvaluatedKey": None})  # the serializer leaves None out
+    assert not plain_json({"CreationDateTime": datetime.now(UTC)})
+    assert not plain_json({1: "non-string key"})
