@@ -574,6 +574,41 @@ class CallLedger:
         return [body]
 
 
+class DirectDynamoDispatch:
+    """WSGI middleware: DynamoDB calls (JSON protocol, `X-Amz-Target: DynamoDB_20120810.*`)
+    go straight to moto's DynamoHandler, as moto's Flask view would call it, without Flask's
+    request context, routing and response machinery (~10% of the server's time under the
+    gate: py-spy, docs/benchmarks.md). No browser calls DynamoDB, so Flask's CORS hook has
+    nothing to add; every other request takes moto's own path."""
+
+    TARGET = "DynamoDB_20120810."
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("REQUEST_METHOD") != "POST" or \
+                not str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(self.TARGET):
+            return self.app(environ, start_response)
+        from moto.core.request import Request
+        from moto.dynamodb.responses import DynamoHandler
+        from moto.moto_api import recorder
+        from werkzeug.http import HTTP_STATUS_CODES
+
+        request = Request(environ)
+        recorder._record_request(request)
+        status, headers, body = DynamoHandler.dispatch(request, request.raw_url,
+                                                       dict(request.headers))
+        data = body.encode() if isinstance(body, str) else bytes(body or b"")
+        out = [(str(k), str(v)) for k, v in headers.items()
+               if str(k).lower() != "content-length"]
+        if not any(k.lower() == "content-type" for k, _v in out):
+            out.append(("Content-Type", "application/x-amz-json-1.0"))
+        out.append(("Content-Length", str(len(data))))
+        start_response(f"{int(status)} {HTTP_STATUS_CODES.get(int(status), '')}", out)
+        return [data]
+
+
 def serve_pooled(host: str, port: int, threads: int = 32) -> None:
     """moto's WSGI app behind cheroot: a fixed pool of threads and HTTP/1.1 keep-alive,
     instead of werkzeug's development server (a new thread and a new connection per
@@ -585,6 +620,8 @@ def serve_pooled(host: str, port: int, threads: int = 32) -> None:
 
     os.environ.setdefault("MOTO_PORT", str(port))
     app: Callable[..., Any] = DomainDispatcherApplication(create_backend_app)
+    if os.environ.get("EDU_MOTO_DIRECT_DISPATCH", "1") != "0":  # "0": compare in moto_bench
+        app = DirectDynamoDispatch(app)
     if os.environ.get("EDU_MOTO_LEDGER", "1") != "0":  # "0": compare in moto_bench.py
         app = CallLedger(app)
     if os.environ.get("EDU_MOTO_GC_FREEZE", "1") != "0":  # "0": CPython's default collection

@@ -53,11 +53,14 @@ CONFIGS = {  # name -> environment of the server
                                    "EDU_MOTO_DISPATCH_CACHE": "0",
                                    "EDU_MOTO_DIRECT_JSON": "0"},
     "pooled server": {"EDU_MOTO_SERVER": "pooled", "EDU_MOTO_DISPATCH_CACHE": "0",
-                      "EDU_MOTO_DIRECT_JSON": "0"},
+                      "EDU_MOTO_DIRECT_JSON": "0", "EDU_MOTO_DIRECT_DISPATCH": "0"},
     "pooled + dispatch cache, no call ledger": {"EDU_MOTO_SERVER": "pooled",
                                                 "EDU_MOTO_LEDGER": "0"},
     "pooled + dispatch cache, moto's serializer for DynamoDB": {
-        "EDU_MOTO_SERVER": "pooled", "EDU_MOTO_DIRECT_JSON": "0"},
+        "EDU_MOTO_SERVER": "pooled", "EDU_MOTO_DIRECT_JSON": "0",
+        "EDU_MOTO_DIRECT_DISPATCH": "0"},
+    "pooled + dispatch cache + direct JSON, through Flask": {
+        "EDU_MOTO_SERVER": "pooled", "EDU_MOTO_DIRECT_DISPATCH": "0"},
     "pooled + dispatch cache (default)": {"EDU_MOTO_SERVER": "pooled"},
 }
 

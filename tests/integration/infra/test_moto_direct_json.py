@@ -1,6 +1,7 @@
-"""moto's DynamoDB answers written directly as JSON (`install_direct_dynamo_json`) parse to
-exactly what moto's own serializer gives: two servers, one with each, get the same calls
-over every attribute type and the item-returning operations."""
+"""moto's DynamoDB answers written directly as JSON (`install_direct_dynamo_json`) and
+dispatched without Flask (`DirectDynamoDispatch`) parse to exactly what moto's own path
+gives: three servers (moto's serializer through Flask; direct JSON through Flask; both
+shortcuts) get the same calls over every attribute type, the item operations and errors."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from localcloud.moto_server import plain_json
 from localcloud.procs import free_port, wait_until
@@ -31,11 +33,13 @@ PLAIN = {"pk": {"S": "U#1"}, "sk": {"S": "E#02"}, "title": {"S": "Rust — ünï
 @pytest.fixture(scope="module")
 def servers() -> Iterator[dict[str, Any]]:
     clients, procs = {}, []
-    for name, direct in (("serializer", "0"), ("direct", "1")):
+    for name, direct, dispatch in (("serializer", "0", "0"), ("direct JSON", "1", "0"),
+                                   ("direct JSON and dispatch", "1", "1")):
         port = free_port()
         proc = subprocess.Popen([sys.executable, "-m", "localcloud.moto_server", "-H",
                                  "127.0.0.1", "-p", str(port)],
-                                env={**os.environ, "EDU_MOTO_DIRECT_JSON": direct},
+                                env={**os.environ, "EDU_MOTO_DIRECT_JSON": direct,
+                                     "EDU_MOTO_DIRECT_DISPATCH": dispatch},
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(proc)
         url = f"http://127.0.0.1:{port}"
@@ -51,14 +55,28 @@ def servers() -> Iterator[dict[str, Any]]:
 
 
 def same(servers: dict[str, Any], operation: str, **params: Any) -> dict[str, Any]:
-    """Calls both servers; their parsed answers (without request ids) must be equal."""
+    """Calls every server; their parsed answers (without request ids) must be equal."""
     answers = []
     for client in servers.values():
         answer = getattr(client, operation)(**params)
         answer.pop("ResponseMetadata", None)
         answers.append(answer)
-    assert answers[0] == answers[1], operation
+    assert all(answer == answers[0] for answer in answers), operation
     return answers[0]
+
+
+def same_error(servers: dict[str, Any], operation: str, **params: Any) -> str:
+    """Calls every server; each must refuse with the same code, message and status."""
+    errors = []
+    for client in servers.values():
+        with pytest.raises(ClientError) as refused:
+            getattr(client, operation)(**params)
+        response = refused.value.response
+        errors.append((response["Error"]["Code"], response["Error"].get("Message"),
+                       response["ResponseMetadata"]["HTTPStatusCode"],
+                       response.get("CancellationReasons")))
+    assert all(error == errors[0] for error in errors), operation
+    return str(errors[0][0])
 
 
 def test_answers_match_the_serializer_for_every_operation(servers: dict[str, Any]) -> None:
@@ -120,8 +138,19 @@ def test_answers_match_the_serializer_for_every_operation(servers: dict[str, Any
                    ReturnValues="ALL_OLD")
     assert removed["Attributes"]["map"] == ITEM["map"]
     described = [client.describe_table(**table)["Table"] for client in servers.values()]
-    assert described[0]["ItemCount"] == described[1]["ItemCount"]
-    assert described[0]["KeySchema"] == described[1]["KeySchema"]
+    assert all(d["ItemCount"] == described[0]["ItemCount"] and
+               d["KeySchema"] == described[0]["KeySchema"] for d in described)
+    assert same_error(servers, "put_item", **table, Item=PLAIN,
+                      ConditionExpression="attribute_not_exists(pk)") \
+        == "ConditionalCheckFailedException"
+    assert same_error(servers, "get_item", TableName="missing",
+                      Key={"pk": {"S": "x"}, "sk": {"S": "y"}}) == "ResourceNotFoundException"
+    assert same_error(servers, "transact_write_items", TransactItems=[
+        {"Put": {**table, "Item": {"pk": {"S": "U#3"}, "sk": {"S": "E#01"}},
+                 "ConditionExpression": "attribute_not_exists(pk)"}}]) \
+        == "TransactionCanceledException"
+    assert same_error(servers, "query", **table, KeyConditionExpression="nope = :p",
+                      ExpressionAttributeValues={":p": {"S": "x"}}) == "ValidationException"
 
 
 def test_only_plain_answers_skip_the_serializer() -> None:
