@@ -20,6 +20,12 @@ hundred messages used to make every queue call O(messages) several times over.
 DynamoDB writes: see `install_atomic_writes`; concurrent conditional writes could lose
 updates.
 
+Per-call overhead: `install_direct_dynamo_json` writes plain DynamoDB answers with
+json.dumps instead of moto's model-driven serializer, and `DirectJsonDispatch` hands
+DynamoDB, SQS and EventBridge JSON calls to moto's response classes without Flask (tested
+to answer exactly as moto's own path does; `EDU_MOTO_DIRECT_JSON=0`,
+`EDU_MOTO_DIRECT_DISPATCH=0` turn them off).
+
 Call ledger: `CallLedger` counts every AWS call by service and operation with the server CPU
 it took; `GET /_edu/calls` answers with the table (`edu local calls` prints it), so a load
 run shows which calls cost the local cloud most.
@@ -574,31 +580,49 @@ class CallLedger:
         return [body]
 
 
-class DirectDynamoDispatch:
-    """WSGI middleware: DynamoDB calls (JSON protocol, `X-Amz-Target: DynamoDB_20120810.*`)
-    go straight to moto's DynamoHandler, as moto's Flask view would call it, without Flask's
-    request context, routing and response machinery (~10% of the server's time under the
-    gate: py-spy, docs/benchmarks.md). No browser calls DynamoDB, so Flask's CORS hook has
-    nothing to add; every other request takes moto's own path."""
+# JSON-protocol target prefixes -> moto's response class for them (what its Flask views call).
+DIRECT_TARGETS = {
+    "DynamoDB_20120810.": ("moto.dynamodb.responses", "DynamoHandler"),
+    "AmazonSQS.": ("moto.sqs.responses", "SQSResponse"),
+    "AWSEvents.": ("moto.events.responses", "EventsHandler"),
+}
 
-    TARGET = "DynamoDB_20120810."
+
+class DirectJsonDispatch:
+    """WSGI middleware: JSON-protocol calls of DynamoDB, SQS and EventBridge (`X-Amz-Target`)
+    go straight to moto's response class for the service, as moto's Flask view would call
+    it, without Flask's request context, routing and response machinery (~10% of the
+    server's time under the gate: py-spy, docs/benchmarks.md). No browser calls these
+    APIs, so Flask's CORS hook has nothing to add; every other request takes moto's path."""
 
     def __init__(self, app: Callable[..., Any]) -> None:
         self.app = app
+        self.handlers: dict[str, Any] = {}
+
+    def _handler(self, target: str) -> Any:
+        prefix = target.split(".", 1)[0] + "."
+        if prefix not in DIRECT_TARGETS:
+            return None
+        if prefix not in self.handlers:
+            import importlib
+
+            module, name = DIRECT_TARGETS[prefix]
+            self.handlers[prefix] = getattr(importlib.import_module(module), name)
+        return self.handlers[prefix]
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        if environ.get("REQUEST_METHOD") != "POST" or \
-                not str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(self.TARGET):
+        handler = self._handler(str(environ.get("HTTP_X_AMZ_TARGET", ""))) \
+            if environ.get("REQUEST_METHOD") == "POST" else None
+        if handler is None:
             return self.app(environ, start_response)
         from moto.core.request import Request
-        from moto.dynamodb.responses import DynamoHandler
         from moto.moto_api import recorder
         from werkzeug.http import HTTP_STATUS_CODES
 
         request = Request(environ)
         recorder._record_request(request)
-        status, headers, body = DynamoHandler.dispatch(request, request.raw_url,
-                                                       dict(request.headers))
+        status, headers, body = handler.dispatch(request, request.raw_url,
+                                                 dict(request.headers))
         data = body.encode() if isinstance(body, str) else bytes(body or b"")
         out = [(str(k), str(v)) for k, v in headers.items()
                if str(k).lower() != "content-length"]
@@ -621,7 +645,7 @@ def serve_pooled(host: str, port: int, threads: int = 32) -> None:
     os.environ.setdefault("MOTO_PORT", str(port))
     app: Callable[..., Any] = DomainDispatcherApplication(create_backend_app)
     if os.environ.get("EDU_MOTO_DIRECT_DISPATCH", "1") != "0":  # "0": compare in moto_bench
-        app = DirectDynamoDispatch(app)
+        app = DirectJsonDispatch(app)
     if os.environ.get("EDU_MOTO_LEDGER", "1") != "0":  # "0": compare in moto_bench.py
         app = CallLedger(app)
     if os.environ.get("EDU_MOTO_GC_FREEZE", "1") != "0":  # "0": CPython's default collection

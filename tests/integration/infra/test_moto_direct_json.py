@@ -1,10 +1,11 @@
 """moto's DynamoDB answers written directly as JSON (`install_direct_dynamo_json`) and
-dispatched without Flask (`DirectDynamoDispatch`) parse to exactly what moto's own path
+dispatched without Flask (`DirectJsonDispatch`) parse to exactly what moto's own path
 gives: three servers (moto's serializer through Flask; direct JSON through Flask; both
 shortcuts) get the same calls over every attribute type, the item operations and errors."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -30,9 +31,15 @@ PLAIN = {"pk": {"S": "U#1"}, "sk": {"S": "E#02"}, "title": {"S": "Rust — ünï
          "count": {"N": "3"}, "done": {"BOOL": False}}
 
 
+def client(url: str, service: str) -> Any:
+    return boto3.client(service, endpoint_url=url, region_name="us-east-1",
+                        aws_access_key_id="x", aws_secret_access_key="x",
+                        config=Config(retries={"max_attempts": 1}))
+
+
 @pytest.fixture(scope="module")
-def servers() -> Iterator[dict[str, Any]]:
-    clients, procs = {}, []
+def moto_servers() -> Iterator[dict[str, Any]]:
+    clients, procs, urls = {}, [], {}
     for name, direct, dispatch in (("serializer", "0", "0"), ("direct JSON", "1", "0"),
                                    ("direct JSON and dispatch", "1", "1")):
         port = free_port()
@@ -45,13 +52,17 @@ def servers() -> Iterator[dict[str, Any]]:
         url = f"http://127.0.0.1:{port}"
         wait_until(lambda url=url: aws_endpoint_healthy(url, 0.5), timeout=30, what=name,
                    proc=proc)
-        clients[name] = boto3.client("dynamodb", endpoint_url=url, region_name="us-east-1",
-                                     aws_access_key_id="x", aws_secret_access_key="x",
-                                     config=Config(retries={"max_attempts": 1}))
-    yield clients
+        clients[name] = client(url, "dynamodb")
+        urls[name] = url
+    yield {"dynamodb": clients, "urls": urls}
     for proc in procs:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture
+def servers(moto_servers: dict[str, Any]) -> dict[str, Any]:
+    return dict(moto_servers["dynamodb"])
 
 
 def same(servers: dict[str, Any], operation: str, **params: Any) -> dict[str, Any]:
@@ -159,3 +170,41 @@ def test_only_plain_answers_skip_the_serializer() -> None:
     assert not plain_json({"LastEvaluatedKey": None})  # the serializer leaves None out
     assert not plain_json({"CreationDateTime": datetime.now(UTC)})
     assert not plain_json({1: "non-string key"})
+
+
+def test_sqs_and_eventbridge_answers_match_moto_s_own_path(
+        moto_servers: dict[str, Any]) -> None:
+    seen: list[tuple[Any, ...]] = []
+    for url in moto_servers["urls"].values():
+        sqs, events = client(url, "sqs"), client(url, "events")
+        queue = sqs.create_queue(QueueName="q", Attributes={"VisibilityTimeout": "30"})
+        arn = sqs.get_queue_attributes(QueueUrl=queue["QueueUrl"], AttributeNames=[
+            "QueueArn"])["Attributes"]["QueueArn"]
+        events.create_event_bus(Name="bus")
+        events.put_rule(Name="r", EventBusName="bus",
+                        EventPattern='{"source": [{"prefix": "edu."}]}')
+        events.put_targets(Rule="r", EventBusName="bus", Targets=[{"Id": "t", "Arn": arn}])
+        put = events.put_events(Entries=[{"EventBusName": "bus", "Source": "edu.test",
+                                          "DetailType": "x", "Detail": '{"n": 1}'}])
+        sqs.send_message(QueueUrl=queue["QueueUrl"], MessageBody="hello",
+                         MessageAttributes={"k": {"DataType": "String", "StringValue": "v"}})
+        got = sqs.receive_message(QueueUrl=queue["QueueUrl"], MaxNumberOfMessages=10,
+                                  MessageAttributeNames=["All"], AttributeNames=["All"])
+        bodies = sorted(m["Body"] if m["Body"] == "hello" else
+                        str(sorted(json.loads(m["Body"])["detail"].items()))
+                        for m in got["Messages"])
+        deleted = sqs.delete_message_batch(QueueUrl=queue["QueueUrl"], Entries=[
+            {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
+            for n, m in enumerate(got["Messages"])])
+        counts = sqs.get_queue_attributes(QueueUrl=queue["QueueUrl"], AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])
+        with pytest.raises(ClientError) as missing:
+            sqs.receive_message(QueueUrl=queue["QueueUrl"] + "-missing")
+        attributes = sorted(next(m for m in got["Messages"]
+                                 if m["Body"] == "hello")["MessageAttributes"].items())
+        seen.append((put["FailedEntryCount"], len(put["Entries"]), bodies, attributes,
+                     sorted(e["Id"] for e in deleted["Successful"]), counts["Attributes"],
+                     missing.value.response["Error"]["Code"]))
+    assert seen[0][2] == ["[('n', 1)]", "hello"] and seen[0][5] == {
+        "ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"}
+    assert all(answer == seen[0] for answer in seen)
