@@ -343,6 +343,44 @@ def install_cached_method_names() -> None:
         responses.method_names_from_class)
 
 
+def install_cheap_ids() -> None:
+    """moto draws request ids, message ids and SQS receipt handles one `random.choice` per
+    character (185 for a receipt handle) and converts an action's name to snake case on
+    every call: together ~6% of the server's time under the gate (py-spy,
+    docs/benchmarks.md). Same alphabets and lengths, drawn with one `choices` call; the
+    names are remembered."""
+    import functools
+    import string
+    import sys
+
+    import moto.core.utils as core_utils
+    import moto.sqs.models as sqs_models
+    from moto.moto_api._internal import mock_random
+    from moto.moto_api._internal.moto_random import MotoRandom
+
+    def get_random_string(self: Any, length: int = 20, include_digits: bool = True,
+                          lower_case: bool = False) -> str:
+        pool = string.ascii_letters + (string.digits if include_digits else "")
+        text = "".join(self.choices(pool, k=length))
+        return text.lower() if lower_case else text
+
+    def get_random_hex(self: Any, length: int = 8) -> str:
+        return "".join(self.choices("0123456789abcdef", k=length))
+
+    def generate_receipt_handle() -> str:
+        return "".join(mock_random.choices(string.ascii_lowercase, k=185))
+
+    MotoRandom.get_random_string = get_random_string  # type: ignore[method-assign]
+    MotoRandom.get_random_hex = get_random_hex  # type: ignore[method-assign]
+    sqs_models.generate_receipt_handle = generate_receipt_handle
+    original = core_utils.camelcase_to_underscores
+    cached = functools.lru_cache(maxsize=4096)(original)
+    for module in list(sys.modules.values()):  # the modules that imported it by name
+        if getattr(module, "__name__", "").startswith("moto") and \
+                getattr(module, "camelcase_to_underscores", None) is original:
+            module.camelcase_to_underscores = cached  # type: ignore[attr-defined]
+
+
 def plain_json(value: Any) -> bool:
     """Whether json.dumps writes `value` as moto's model-driven serializer would: only
     strings, booleans, numbers, lists and objects (None, bytes, datetimes and other objects
@@ -703,6 +741,8 @@ def main() -> None:
         install_cached_jsonpath()
         install_cached_method_names()
     install_post_policy()
+    if os.environ.get("EDU_MOTO_CHEAP_IDS", "1") != "0":  # "0": compare in moto_bench.py
+        install_cheap_ids()
     if os.environ.get("EDU_MOTO_DIRECT_JSON", "1") != "0":  # "0": compare in moto_bench.py
         install_direct_dynamo_json()
     if os.environ.get("EDU_MOTO_SERVER", "pooled") == "werkzeug":  # moto's own server

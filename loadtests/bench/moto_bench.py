@@ -44,10 +44,14 @@ def client(url: str, service: str = "dynamodb") -> Any:
 
 EVENT_CONFIGS = {  # name -> environment of the server
     "queue fixes off (moto as shipped)": {"EDU_MOTO_QUEUE_FIXES": "0",
-                                          "EDU_MOTO_DIRECT_DISPATCH": "0"},
+                                          "EDU_MOTO_DIRECT_DISPATCH": "0",
+                                          "EDU_MOTO_CHEAP_IDS": "0"},
     "queue fixes without the backlog receive/delete": {"EDU_MOTO_SQS_BACKLOG": "0",
-                                                       "EDU_MOTO_DIRECT_DISPATCH": "0"},
-    "queue fixes on, through Flask": {"EDU_MOTO_DIRECT_DISPATCH": "0"},
+                                                       "EDU_MOTO_DIRECT_DISPATCH": "0",
+                                                       "EDU_MOTO_CHEAP_IDS": "0"},
+    "queue fixes on, through Flask": {"EDU_MOTO_DIRECT_DISPATCH": "0",
+                                      "EDU_MOTO_CHEAP_IDS": "0"},
+    "queue fixes on, moto's id generators": {"EDU_MOTO_CHEAP_IDS": "0"},
     "queue fixes on (default)": {},
 }
 BACKLOG = int(os.environ.get("EDU_BENCH_BACKLOG", "300"))  # waiting messages per queue
