@@ -17,7 +17,10 @@ export default function CatalogPage() {
   const [query, setQuery] = useState("");
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [rows, setRows] = useState<Row[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
+  // The next page's cursor with the generation (query and filters) it belongs to: in the
+  // render where the query changes, the old cursor is still in state; the sentinel must not
+  // ask the new query for it (the API refuses a cursor of another query with 400).
+  const [cursor, setCursor] = useState<{ value: string; generation: number } | null>(null);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [loadedOnce, setLoadedOnce] = useState(false);
@@ -43,7 +46,7 @@ export default function CatalogPage() {
         }
         if (mine !== generation.current) return;
         setRows((old) => (after ? [...old, ...next] : next));
-        setCursor(nextCursor ?? null);
+        setCursor(nextCursor ? { value: nextCursor, generation: mine } : null);
         setLoadedOnce(true);
       } catch (err) {
         if (mine === generation.current) setError(err);
@@ -65,9 +68,11 @@ export default function CatalogPage() {
   const sentinel = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const node = sentinel.current;
-    if (!node || !cursor || loading || error) return;
+    if (!node || !cursor || cursor.generation !== generation.current || loading || error) return;
     const observer = new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting)) void fetchPage(cursor);
+      if (entries.some((e) => e.isIntersecting) && cursor.generation === generation.current) {
+        void fetchPage(cursor.value);
+      }
     }, { rootMargin: "400px" });
     observer.observe(node);
     return () => observer.disconnect();
@@ -192,12 +197,12 @@ export default function CatalogPage() {
           No courses match. Try other words or fewer filters.
         </p>
       )}
-      <ErrorBox error={error} onRetry={() => void fetchPage(cursor)} />
+      <ErrorBox error={error} onRetry={() => void fetchPage(cursor?.value ?? null)} />
       {loading && <Loading what="Loading courses" />}
       <div ref={sentinel} aria-hidden="true" className="h-4" />
       {cursor && !loading && !error && (
         <div className="mt-4 text-center">
-          <button type="button" className="btn-secondary" onClick={() => void fetchPage(cursor)}>
+          <button type="button" className="btn-secondary" onClick={() => void fetchPage(cursor.value)}>
             Load more
           </button>
         </div>
