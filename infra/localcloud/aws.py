@@ -19,8 +19,16 @@ LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "t
 def local_client(service: str, endpoint: str, region: str) -> Any:
     import boto3
 
-    return boto3.client(service, endpoint_url=endpoint,  # type: ignore[call-overload]
-                        region_name=region, **LOCAL_CREDENTIALS)
+    from edu.config import get_settings
+
+    client = boto3.client(service, endpoint_url=endpoint,  # type: ignore[call-overload]
+                          region_name=region, **LOCAL_CREDENTIALS)
+    if service != "s3" and get_settings().aws_placeholder_signature:
+        from edu.adapters.local_signing import is_local_endpoint, use_placeholder_signature
+
+        if is_local_endpoint(endpoint):
+            use_placeholder_signature(client)
+    return client
 
 
 @dataclass

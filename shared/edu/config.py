@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     region: str = Field("us-east-1", validation_alias="AWS_DEFAULT_REGION")
     # Set locally (moto/LocalStack); unset on AWS so SDKs use the real endpoints.
     aws_endpoint_url: str | None = Field(None, validation_alias="AWS_ENDPOINT_URL")
+    # Calls to an endpoint on this machine skip computing SigV4 (edu.adapters.local_signing).
+    aws_placeholder_signature: bool = Field(True,
+                                            validation_alias="EDU_AWS_PLACEHOLDER_SIGNATURE")
     database_url: str = Field("postgresql://postgres@127.0.0.1:5433/edu",
                               validation_alias="DATABASE_URL")
     redis_url: str = Field("redis://127.0.0.1:6380/0", validation_alias="REDIS_URL")

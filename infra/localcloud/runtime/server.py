@@ -31,11 +31,9 @@ def queue_depth(template: Template, endpoint: str) -> QueueDepth | None:
     names = [q.physical_name for q in template.of_type("AWS::SQS::Queue")]
     if not names or not endpoint:
         return None
-    import boto3
+    from localcloud.aws import local_client
 
-    client = boto3.client("sqs", endpoint_url=endpoint, region_name=template.region,
-                          aws_access_key_id="local", aws_secret_access_key="local")
-    return QueueDepth(names, client)
+    return QueueDepth(names, local_client("sqs", endpoint, template.region))
 
 
 class LocalRuntime:

@@ -13,6 +13,9 @@ from pynamodb.connection import Connection, TableConnection
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.models import Model
 
+from edu.adapters.local_signing import is_local_endpoint, use_placeholder_signature
+from edu.config import get_settings
+
 # Answer within the function's time (10 s) when DynamoDB hangs: pynamodb waits 30 s per read
 # by default, three times. Two tries of 3 s, then a 503.
 CONNECT_TIMEOUT_S = 2
@@ -31,7 +34,10 @@ def shared_client(host: str | None, region: str) -> Any:
     without opening a socket, so SnapStart priming can build it (edu.services)."""
     key = (host, region)
     if key not in _clients:
-        _clients[key] = _configured(host, region).client
+        client = _configured(host, region).client
+        if get_settings().aws_placeholder_signature and is_local_endpoint(host):
+            use_placeholder_signature(client)
+        _clients[key] = client
     return _clients[key]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from edu.adapters.local_signing import is_local_endpoint, use_placeholder_signature
 from edu.config import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ class Adapters:
             import boto3
             from botocore.config import Config
 
-            self._clients[service] = boto3.client(
+            client = boto3.client(
                 service,  # type: ignore[call-overload]
                 region_name=self.settings.region,
                 endpoint_url=self.settings.aws_endpoint_url,
@@ -36,6 +37,10 @@ class Adapters:
                 config=Config(connect_timeout=2, read_timeout=3,
                               retries={"max_attempts": 2, "mode": "standard"}),
             )
+            if (service != "s3" and self.settings.aws_placeholder_signature
+                    and is_local_endpoint(self.settings.aws_endpoint_url)):
+                use_placeholder_signature(client)
+            self._clients[service] = client
         return self._clients[service]
 
     def pg_pool(self) -> ConnectionPool:
