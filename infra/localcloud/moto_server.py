@@ -320,6 +320,53 @@ def delete_batch_in_one_pass(self: Any, queue_name: str, receipts: list[dict[str
     return success, errors
 
 
+CONDITION_CACHE_SIZE = 4096
+
+
+def install_condition_cache() -> None:
+    """moto lexes and parses a condition expression with a hand-written parser wherever it
+    meets one, up to three times per transaction item (the handler's validation, the
+    transaction's check, the write's own check): ~7% of the server's CPU under the gate
+    (py-spy, docs/benchmarks.md). An SDK sends the same few expressions with the same few
+    values over and over (`attribute_not_exists(#0) OR #1 = :0`, :0 false), and the tree for
+    an expression, its names and its values is always the same and only read, so trees are
+    remembered (a bounded map; an expression that fails to parse is not). The attribute
+    names and values a parse found, which the handler checks for unused ones, come back
+    with the tree."""
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    original = ConditionExpressionParser.parse
+    trees: dict[tuple[str, str, str], tuple[Any, list[str], list[str]]] = {}
+    lock = threading.Lock()
+
+    def parse(self: Any) -> Any:
+        if not self.condition_expression:
+            return original(self)
+        try:
+            key = (self.condition_expression,
+                   json.dumps(self.expression_attribute_names, sort_keys=True),
+                   json.dumps(self.expression_attribute_values, sort_keys=True))
+        except (TypeError, ValueError):  # not plain JSON: parse as moto does
+            return original(self)
+        known = trees.get(key)
+        if known is None:
+            names_before = len(self.expr_attr_names_found)
+            values_before = len(self.expr_attr_values_found)
+            tree = original(self)
+            known = (tree, self.expr_attr_names_found[names_before:],
+                     self.expr_attr_values_found[values_before:])
+            with lock:
+                if len(trees) >= CONDITION_CACHE_SIZE:
+                    trees.pop(next(iter(trees)))  # the oldest entry
+                trees[key] = known
+            return tree
+        self.expr_attr_names_found.extend(known[1])
+        self.expr_attr_values_found.extend(known[2])
+        return known[0]
+
+    ConditionExpressionParser.parse = parse  # type: ignore[method-assign]
+
+
 def install_cached_jsonpath() -> None:
     """EventBridge delivery in moto parses eight JSONPath expressions per target and event,
     building a new yacc parser each time (a quarter of the server's CPU under load). The
@@ -741,6 +788,8 @@ def main() -> None:
         install_cached_jsonpath()
         install_cached_method_names()
     install_post_policy()
+    if os.environ.get("EDU_MOTO_CONDITION_CACHE", "1") != "0":  # "0": compare in moto_bench
+        install_condition_cache()
     if os.environ.get("EDU_MOTO_CHEAP_IDS", "1") != "0":  # "0": compare in moto_bench.py
         install_cheap_ids()
     if os.environ.get("EDU_MOTO_DIRECT_JSON", "1") != "0":  # "0": compare in moto_bench.py

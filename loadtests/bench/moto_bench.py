@@ -2,6 +2,7 @@
 
     .venv/bin/python loadtests/bench/moto_bench.py [--seconds 10] [--threads 16]
     .venv/bin/python loadtests/bench/moto_bench.py --scenario events
+    .venv/bin/python loadtests/bench/moto_bench.py --scenario writes
 
 dynamodb: moto's own werkzeug server against `localcloud.moto_server`'s pooled (cheroot)
 server. Each server gets a table with 20K items; client threads (one boto3 client each, like
@@ -9,7 +10,10 @@ function workers) loop GetItem / Query / PutItem for the given time.
 events: the platform's event path with a backlog, moto's SQS/EventBridge as shipped against
 `localcloud.moto_server`'s fixes: an event bus whose rule feeds four queues (like ours), each
 holding 300 waiting messages; threads loop PutEvents / ReceiveMessage + DeleteMessageBatch /
-GetQueueAttributes. Prints req/s, latency percentiles and server CPU per request.
+GetQueueAttributes.
+writes: conditional writes as the write functions send them (a progress transaction, a
+create-if-absent put, a conditional update), moto parsing every condition against the
+server remembering parsed conditions. Prints req/s, latency percentiles and server CPU per request.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from typing import Any
 
 import boto3
@@ -54,6 +59,10 @@ EVENT_CONFIGS = {  # name -> environment of the server
     "queue fixes on, moto's id generators": {"EDU_MOTO_CHEAP_IDS": "0"},
     "queue fixes on (default)": {},
 }
+WRITE_CONFIGS = {  # name -> environment of the server
+    "moto's condition parsing": {"EDU_MOTO_CONDITION_CACHE": "0"},
+    "condition trees remembered (default)": {},
+}
 BACKLOG = int(os.environ.get("EDU_BENCH_BACKLOG", "300"))  # waiting messages per queue
 CONFIGS = {  # name -> environment of the server
     "moto as shipped (werkzeug)": {"EDU_MOTO_SERVER": "werkzeug",
@@ -74,7 +83,7 @@ CONFIGS = {  # name -> environment of the server
 
 def start(kind: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    env = {**os.environ, **{**CONFIGS, **EVENT_CONFIGS}[kind]}
+    env = {**os.environ, **{**CONFIGS, **EVENT_CONFIGS, **WRITE_CONFIGS}[kind]}
     proc = subprocess.Popen([sys.executable, "-m", "localcloud.moto_server", "-H",
                              "127.0.0.1", "-p", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -157,6 +166,48 @@ def dynamodb_op(url: str) -> Any:
     return op
 
 
+def write_op(url: str) -> Any:
+    """The write functions' shapes: a progress transaction (conditional put, a counter
+    update conditioned on the count read, an outbox put), a create-if-absent put, a
+    conditional status update. Each client thread counts on its own enrollment item."""
+    ddb = client(url)
+    me = f"USER#w{uuid.uuid4().hex}"
+    enrollment = {"pk": {"S": me}, "sk": {"S": "ENROLL#c1"}}
+    ddb.put_item(TableName="bench", Item={**enrollment, "done": {"N": "0"}})
+    done = [0]
+
+    def op(i: int) -> None:
+        if i % 3 == 0:
+            ddb.transact_write_items(TransactItems=[
+                {"Put": {"TableName": "bench",
+                         "Item": {"pk": {"S": me}, "sk": {"S": f"PROG#c1#{i}"},
+                                  "completed": {"BOOL": True}},
+                         "ConditionExpression": "attribute_not_exists (#0) OR #1 = :0",
+                         "ExpressionAttributeNames": {"#0": "pk", "#1": "completed"},
+                         "ExpressionAttributeValues": {":0": {"BOOL": False}}}},
+                {"Update": {"TableName": "bench", "Key": enrollment,
+                            "UpdateExpression": "SET #1 = :1",
+                            "ConditionExpression": "attribute_exists (#0) AND #1 = :0",
+                            "ExpressionAttributeNames": {"#0": "pk", "#1": "done"},
+                            "ExpressionAttributeValues": {":0": {"N": str(done[0])},
+                                                          ":1": {"N": str(done[0] + 1)}}}},
+                {"Put": {"TableName": "bench",
+                         "Item": {"pk": {"S": f"OUTBOX#{i % 4}"}, "sk": {"S": f"{me}#{i}"},
+                                  "envelope": {"S": "{}"}}}}])
+            done[0] += 1
+        elif i % 3 == 1:
+            ddb.put_item(TableName="bench", Item={"pk": {"S": me}, "sk": {"S": f"W#{i}"}},
+                         ConditionExpression="attribute_not_exists (#0)",
+                         ExpressionAttributeNames={"#0": "pk"})
+        else:
+            ddb.update_item(TableName="bench", Key=enrollment,
+                            UpdateExpression="SET #1 = :1",
+                            ConditionExpression="attribute_exists (#0)",
+                            ExpressionAttributeNames={"#0": "pk", "#1": "status"},
+                            ExpressionAttributeValues={":1": {"S": "active"}})
+    return op
+
+
 def hammer(url: str, seconds: float, threads: int, pid: int | None = None,
            make_op: Any = None) -> dict[str, float]:
     latencies: list[float] = []
@@ -204,9 +255,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--threads", type=int, default=16)
-    parser.add_argument("--scenario", choices=["dynamodb", "events"], default="dynamodb")
+    parser.add_argument("--scenario", choices=["dynamodb", "events", "writes"],
+                        default="dynamodb")
     args = parser.parse_args()
-    configs = CONFIGS if args.scenario == "dynamodb" else EVENT_CONFIGS
+    configs = {"dynamodb": CONFIGS, "events": EVENT_CONFIGS,
+               "writes": WRITE_CONFIGS}[args.scenario]
     results = {}
     for kind in configs:
         proc, url = start(kind)
@@ -214,6 +267,9 @@ def main() -> None:
             if args.scenario == "dynamodb":
                 load_table(url)
                 make_op = None
+            elif args.scenario == "writes":
+                load_table(url)
+                make_op = write_op
             else:
                 make_op = functools.partial(event_op, queues=load_queues(url))
             hammer(url, 2, args.threads, make_op=make_op)  # warm-up

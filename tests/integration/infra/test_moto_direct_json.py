@@ -1,7 +1,9 @@
-"""moto's DynamoDB answers written directly as JSON (`install_direct_dynamo_json`) and
-dispatched without Flask (`DirectJsonDispatch`) parse to exactly what moto's own path
-gives: three servers (moto's serializer through Flask; direct JSON through Flask; both
-shortcuts) get the same calls over every attribute type, the item operations and errors."""
+"""moto's DynamoDB answers written directly as JSON (`install_direct_dynamo_json`),
+dispatched without Flask (`DirectJsonDispatch`) and checked against remembered condition
+trees (`install_condition_cache`) are exactly what moto's own path gives: four servers
+(moto's serializer through Flask; direct JSON through Flask; both shortcuts; both shortcuts
+with moto parsing every condition) get the same calls over every attribute type, the item
+operations, conditions and errors."""
 
 from __future__ import annotations
 
@@ -40,13 +42,16 @@ def client(url: str, service: str) -> Any:
 @pytest.fixture(scope="module")
 def moto_servers() -> Iterator[dict[str, Any]]:
     clients, procs, urls = {}, [], {}
-    for name, direct, dispatch in (("serializer", "0", "0"), ("direct JSON", "1", "0"),
-                                   ("direct JSON and dispatch", "1", "1")):
+    for name, direct, dispatch, trees in (
+            ("serializer", "0", "0", "1"), ("direct JSON", "1", "0", "1"),
+            ("direct JSON and dispatch", "1", "1", "1"),
+            ("moto's condition parsing", "1", "1", "0")):
         port = free_port()
         proc = subprocess.Popen([sys.executable, "-m", "localcloud.moto_server", "-H",
                                  "127.0.0.1", "-p", str(port)],
                                 env={**os.environ, "EDU_MOTO_DIRECT_JSON": direct,
-                                     "EDU_MOTO_DIRECT_DISPATCH": dispatch},
+                                     "EDU_MOTO_DIRECT_DISPATCH": dispatch,
+                                     "EDU_MOTO_CONDITION_CACHE": trees},
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(proc)
         url = f"http://127.0.0.1:{port}"
@@ -162,6 +167,61 @@ def test_answers_match_the_serializer_for_every_operation(servers: dict[str, Any
         == "TransactionCanceledException"
     assert same_error(servers, "query", **table, KeyConditionExpression="nope = :p",
                       ExpressionAttributeValues={":p": {"S": "x"}}) == "ValidationException"
+
+
+def test_remembered_conditions_decide_and_refuse_as_moto_s_parser(
+        servers: dict[str, Any]) -> None:
+    table = {"TableName": "conditions"}
+    for client in servers.values():
+        client.create_table(**table, BillingMode="PAY_PER_REQUEST",
+                            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+    absent = {"ConditionExpression": "attribute_not_exists (#0) OR #1 = :0",
+              "ExpressionAttributeNames": {"#0": "pk", "#1": "done"},
+              "ExpressionAttributeValues": {":0": {"BOOL": False}}}
+    counted = {"ConditionExpression": "attribute_exists (#0) AND #1 = :0",
+               "ExpressionAttributeNames": {"#0": "pk", "#1": "n"}}
+    for _round in range(2):  # the second round meets every condition remembered
+        same(servers, "put_item", **table, Item={"pk": {"S": "p"}, "done": {"BOOL": False}},
+             **absent)
+        same(servers, "put_item", **table, Item={"pk": {"S": "c"}, "n": {"N": "0"}})
+        for n in range(3):
+            same(servers, "update_item", **table, Key={"pk": {"S": "c"}},
+                 UpdateExpression="SET #1 = :1", **counted,
+                 ExpressionAttributeValues={":0": {"N": str(n)}, ":1": {"N": str(n + 1)}})
+        # the same condition and values, now false: the remembered tree reads the item anew
+        assert same_error(servers, "update_item", **table, Key={"pk": {"S": "c"}},
+                          UpdateExpression="SET #1 = :1", **counted,
+                          ExpressionAttributeValues={":0": {"N": "0"}, ":1": {"N": "1"}}
+                          ) == "ConditionalCheckFailedException"
+        same(servers, "put_item", **table, Item={"pk": {"S": "p"}, "done": {"BOOL": True}},
+             **absent)
+        assert same_error(servers, "put_item", **table,
+                          Item={"pk": {"S": "p"}, "done": {"BOOL": True}}, **absent
+                          ) == "ConditionalCheckFailedException"
+        assert same_error(servers, "transact_write_items", TransactItems=[
+            {"Put": {**table, "Item": {"pk": {"S": "p"}}, **absent}},
+            {"Update": {**table, "Key": {"pk": {"S": "c"}}, "UpdateExpression": "SET #1 = :1",
+                        **counted, "ExpressionAttributeValues": {":0": {"N": "3"},
+                                                                 ":1": {"N": "4"}}}}]
+        ) == "TransactionCanceledException"
+        same(servers, "delete_item", **table, Key={"pk": {"S": "p"}},
+             ConditionExpression="#1 = :0", ExpressionAttributeNames={"#1": "done"},
+             ExpressionAttributeValues={":0": {"BOOL": True}})
+        assert same(servers, "scan", **table, FilterExpression="#1 > :0",
+                    ExpressionAttributeNames={"#1": "n"},
+                    ExpressionAttributeValues={":0": {"N": "2"}})["Count"] == 1
+        # names the expression does not use, and an expression that does not parse
+        assert same_error(servers, "put_item", **table, Item={"pk": {"S": "x"}},
+                          ConditionExpression="attribute_not_exists (#0)",
+                          ExpressionAttributeNames={"#0": "pk", "#9": "unused"}
+                          ) == "ValidationException"
+        # (moto answers a condition that does not parse with a 500, AWS with a
+        # ValidationException: what matters here is that every server refuses alike)
+        same_error(servers, "put_item", **table, Item={"pk": {"S": "x"}},
+                   ConditionExpression="attribute_not_exists (#0) AND",
+                   ExpressionAttributeNames={"#0": "pk"})
+        same(servers, "delete_item", **table, Key={"pk": {"S": "c"}})
 
 
 def test_only_plain_answers_skip_the_serializer() -> None:
