@@ -320,51 +320,68 @@ def delete_batch_in_one_pass(self: Any, queue_name: str, receipts: list[dict[str
     return success, errors
 
 
-CONDITION_CACHE_SIZE = 4096
+EXPRESSION_CACHE_SIZE = 4096
 
 
-def install_condition_cache() -> None:
-    """moto lexes and parses a condition expression with a hand-written parser wherever it
-    meets one, up to three times per transaction item (the handler's validation, the
-    transaction's check, the write's own check): ~7% of the server's CPU under the gate
-    (py-spy, docs/benchmarks.md). An SDK sends the same few expressions with the same few
-    values over and over (`attribute_not_exists(#0) OR #1 = :0`, :0 false), and the tree for
-    an expression, its names and its values is always the same and only read, so trees are
-    remembered (a bounded map; an expression that fails to parse is not). The attribute
-    names and values a parse found, which the handler checks for unused ones, come back
-    with the tree."""
+def install_expression_cache() -> None:
+    """moto lexes and parses condition and update expressions with hand-written parsers
+    wherever it meets them: a condition up to three times per transaction item (the
+    handler's validation, the transaction's check, the write's own check), an update
+    expression twice (~150 us per condition). An SDK sends the same few expressions over and
+    over (`attribute_not_exists (#0) OR #1 = :0` with :0 false), so parsed ones are
+    remembered in bounded maps; an expression that fails to parse is not.
+
+    A condition's tree depends on the expression, its names and its values and is only
+    read afterwards; the names and values a parse found (the handler checks for unused ones)
+    come back with it. An update expression's tree depends on the expression alone, and
+    moto's validator works on a deep copy of it."""
     from moto.dynamodb.comparisons import ConditionExpressionParser
+    from moto.dynamodb.parsing.expressions import (  # type: ignore[attr-defined]
+        UpdateExpressionParser,
+    )
 
-    original = ConditionExpressionParser.parse
-    trees: dict[tuple[str, str, str], tuple[Any, list[str], list[str]]] = {}
+    parse_condition = ConditionExpressionParser.parse
+    parse_update = UpdateExpressionParser.make
+    conditions: dict[tuple[str, str, str], tuple[Any, list[str], list[str]]] = {}
+    updates: dict[str, Any] = {}
     lock = threading.Lock()
 
-    def parse(self: Any) -> Any:
+    def remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
+        with lock:
+            if len(cache) >= EXPRESSION_CACHE_SIZE:
+                cache.pop(next(iter(cache)))  # the oldest entry
+            cache[key] = value
+
+    def condition(self: Any) -> Any:
         if not self.condition_expression:
-            return original(self)
+            return parse_condition(self)
         try:
             key = (self.condition_expression,
                    json.dumps(self.expression_attribute_names, sort_keys=True),
                    json.dumps(self.expression_attribute_values, sort_keys=True))
         except (TypeError, ValueError):  # not plain JSON: parse as moto does
-            return original(self)
-        known = trees.get(key)
+            return parse_condition(self)
+        known = conditions.get(key)
         if known is None:
             names_before = len(self.expr_attr_names_found)
             values_before = len(self.expr_attr_values_found)
-            tree = original(self)
-            known = (tree, self.expr_attr_names_found[names_before:],
-                     self.expr_attr_values_found[values_before:])
-            with lock:
-                if len(trees) >= CONDITION_CACHE_SIZE:
-                    trees.pop(next(iter(trees)))  # the oldest entry
-                trees[key] = known
+            tree = parse_condition(self)
+            remember(conditions, key, (tree, self.expr_attr_names_found[names_before:],
+                                       self.expr_attr_values_found[values_before:]))
             return tree
         self.expr_attr_names_found.extend(known[1])
         self.expr_attr_values_found.extend(known[2])
         return known[0]
 
-    ConditionExpressionParser.parse = parse  # type: ignore[method-assign]
+    def update(expression: str) -> Any:
+        known = updates.get(expression)
+        if known is None:
+            known = parse_update(expression)
+            remember(updates, expression, known)
+        return known
+
+    ConditionExpressionParser.parse = condition  # type: ignore[method-assign]
+    UpdateExpressionParser.make = update
 
 
 def install_cached_jsonpath() -> None:
@@ -788,8 +805,8 @@ def main() -> None:
         install_cached_jsonpath()
         install_cached_method_names()
     install_post_policy()
-    if os.environ.get("EDU_MOTO_CONDITION_CACHE", "1") != "0":  # "0": compare in moto_bench
-        install_condition_cache()
+    if os.environ.get("EDU_MOTO_EXPRESSION_CACHE", "1") != "0":  # "0": compare in moto_bench
+        install_expression_cache()
     if os.environ.get("EDU_MOTO_CHEAP_IDS", "1") != "0":  # "0": compare in moto_bench.py
         install_cheap_ids()
     if os.environ.get("EDU_MOTO_DIRECT_JSON", "1") != "0":  # "0": compare in moto_bench.py

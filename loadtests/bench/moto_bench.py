@@ -12,8 +12,9 @@ events: the platform's event path with a backlog, moto's SQS/EventBridge as ship
 holding 300 waiting messages; threads loop PutEvents / ReceiveMessage + DeleteMessageBatch /
 GetQueueAttributes.
 writes: conditional writes as the write functions send them (a progress transaction, a
-create-if-absent put, a conditional update), moto parsing every condition against the
-server remembering parsed conditions. Prints req/s, latency percentiles and server CPU per request.
+create-if-absent put, a conditional update), moto parsing every condition and update
+expression against the server remembering parsed ones.
+Prints req/s, latency percentiles and server CPU per request.
 """
 
 from __future__ import annotations
@@ -60,8 +61,8 @@ EVENT_CONFIGS = {  # name -> environment of the server
     "queue fixes on (default)": {},
 }
 WRITE_CONFIGS = {  # name -> environment of the server
-    "moto's condition parsing": {"EDU_MOTO_CONDITION_CACHE": "0"},
-    "condition trees remembered (default)": {},
+    "moto's expression parsing": {"EDU_MOTO_EXPRESSION_CACHE": "0"},
+    "parsed expressions remembered (default)": {},
 }
 BACKLOG = int(os.environ.get("EDU_BENCH_BACKLOG", "300"))  # waiting messages per queue
 CONFIGS = {  # name -> environment of the server

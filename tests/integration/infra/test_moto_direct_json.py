@@ -1,9 +1,9 @@
 """moto's DynamoDB answers written directly as JSON (`install_direct_dynamo_json`),
-dispatched without Flask (`DirectJsonDispatch`) and checked against remembered condition
-trees (`install_condition_cache`) are exactly what moto's own path gives: four servers
-(moto's serializer through Flask; direct JSON through Flask; both shortcuts; both shortcuts
-with moto parsing every condition) get the same calls over every attribute type, the item
-operations, conditions and errors."""
+dispatched without Flask (`DirectJsonDispatch`) and with parsed condition and update
+expressions remembered (`install_expression_cache`) are exactly what moto's own path gives:
+four servers (moto's serializer through Flask; direct JSON through Flask; both shortcuts;
+both shortcuts with moto parsing every expression) get the same calls over every attribute
+type, the item operations, conditions, updates and errors."""
 
 from __future__ import annotations
 
@@ -45,13 +45,13 @@ def moto_servers() -> Iterator[dict[str, Any]]:
     for name, direct, dispatch, trees in (
             ("serializer", "0", "0", "1"), ("direct JSON", "1", "0", "1"),
             ("direct JSON and dispatch", "1", "1", "1"),
-            ("moto's condition parsing", "1", "1", "0")):
+            ("moto's expression parsing", "1", "1", "0")):
         port = free_port()
         proc = subprocess.Popen([sys.executable, "-m", "localcloud.moto_server", "-H",
                                  "127.0.0.1", "-p", str(port)],
                                 env={**os.environ, "EDU_MOTO_DIRECT_JSON": direct,
                                      "EDU_MOTO_DIRECT_DISPATCH": dispatch,
-                                     "EDU_MOTO_CONDITION_CACHE": trees},
+                                     "EDU_MOTO_EXPRESSION_CACHE": trees},
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(proc)
         url = f"http://127.0.0.1:{port}"
@@ -169,7 +169,7 @@ def test_answers_match_the_serializer_for_every_operation(servers: dict[str, Any
                       ExpressionAttributeValues={":p": {"S": "x"}}) == "ValidationException"
 
 
-def test_remembered_conditions_decide_and_refuse_as_moto_s_parser(
+def test_remembered_expressions_decide_and_refuse_as_moto_s_parsers(
         servers: dict[str, Any]) -> None:
     table = {"TableName": "conditions"}
     for client in servers.values():
@@ -181,7 +181,7 @@ def test_remembered_conditions_decide_and_refuse_as_moto_s_parser(
               "ExpressionAttributeValues": {":0": {"BOOL": False}}}
     counted = {"ConditionExpression": "attribute_exists (#0) AND #1 = :0",
                "ExpressionAttributeNames": {"#0": "pk", "#1": "n"}}
-    for _round in range(2):  # the second round meets every condition remembered
+    for _round in range(2):  # the second round meets every expression remembered
         same(servers, "put_item", **table, Item={"pk": {"S": "p"}, "done": {"BOOL": False}},
              **absent)
         same(servers, "put_item", **table, Item={"pk": {"S": "c"}, "n": {"N": "0"}})
@@ -221,7 +221,26 @@ def test_remembered_conditions_decide_and_refuse_as_moto_s_parser(
         same_error(servers, "put_item", **table, Item={"pk": {"S": "x"}},
                    ConditionExpression="attribute_not_exists (#0) AND",
                    ExpressionAttributeNames={"#0": "pk"})
-        same(servers, "delete_item", **table, Key={"pk": {"S": "c"}})
+        # one update expression, many items and values: each update reads its own item
+        for n in range(3):
+            grown = same(servers, "update_item", **table, Key={"pk": {"S": f"u{n % 2}"}},
+                         UpdateExpression="SET #c = if_not_exists(#c, :zero) + :by, "
+                                          "#l = list_append(if_not_exists(#l, :empty), :x) "
+                                          "REMOVE #gone",
+                         ExpressionAttributeNames={"#c": "count", "#l": "log", "#gone": "old"},
+                         ExpressionAttributeValues={":zero": {"N": "0"}, ":by": {"N": str(n)},
+                                                    ":empty": {"L": []},
+                                                    ":x": {"L": [{"N": str(n)}]}},
+                         ReturnValues="ALL_NEW")
+            assert grown["Attributes"]["log"]["L"][-1] == {"N": str(n)}
+        assert same_error(servers, "update_item", **table, Key={"pk": {"S": "u0"}},
+                          UpdateExpression="SET #c = :by",
+                          ExpressionAttributeNames={"#c": "count", "#9": "unused"},
+                          ExpressionAttributeValues={":by": {"N": "1"}}) == "ValidationException"
+        same_error(servers, "update_item", **table, Key={"pk": {"S": "u0"}},
+                   UpdateExpression="SET #c =", ExpressionAttributeNames={"#c": "count"})
+        for key in ("c", "u0", "u1"):
+            same(servers, "delete_item", **table, Key={"pk": {"S": key}})
 
 
 def test_only_plain_answers_skip_the_serializer() -> None:
