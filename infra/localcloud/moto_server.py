@@ -21,10 +21,11 @@ DynamoDB writes: see `install_atomic_writes`; concurrent conditional writes coul
 updates.
 
 Per-call overhead: `install_direct_dynamo_json` writes plain DynamoDB answers with
-json.dumps instead of moto's model-driven serializer, and `DirectJsonDispatch` hands
-DynamoDB, SQS and EventBridge JSON calls to moto's response classes without Flask (tested
-to answer exactly as moto's own path does; `EDU_MOTO_DIRECT_JSON=0`,
-`EDU_MOTO_DIRECT_DISPATCH=0` turn them off).
+json.dumps instead of moto's model-driven serializer, and `DirectDispatch` hands
+DynamoDB, SQS and EventBridge JSON calls and SES's form calls to moto's response classes
+without Flask; `install_expression_cache` parses each condition and update expression once
+(all tested to answer exactly as moto's own path does; `EDU_MOTO_DIRECT_JSON=0`,
+`EDU_MOTO_DIRECT_DISPATCH=0`, `EDU_MOTO_EXPRESSION_CACHE=0` turn them off).
 
 Call ledger: `CallLedger` counts every AWS call by service and operation with the server CPU
 it took; `GET /_edu/calls` answers with the table (`edu local calls` prints it), so a load
@@ -632,7 +633,7 @@ class CallLedger:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         if environ.get("PATH_INFO") == self.PATH:
             return self._answer(environ, start_response)
-        key = (self._service(environ), self._operation(environ))
+        key = (self.service(environ), self._operation(environ))
         began = time.thread_time()
         try:
             return self.app(environ, start_response)
@@ -644,7 +645,8 @@ class CallLedger:
                 row[1] += spent
 
     @staticmethod
-    def _service(environ: dict[str, Any]) -> str:
+    def service(environ: dict[str, Any]) -> str:
+        """The service a call is signed for (its credential scope)."""
         auth = environ.get("HTTP_AUTHORIZATION", "")
         scope = auth.partition("Credential=")[2].split(",", 1)[0].split("/")
         return scope[3] if len(scope) > 3 else "unsigned"
@@ -690,33 +692,55 @@ DIRECT_TARGETS = {
 }
 
 
-class DirectJsonDispatch:
+# Query-protocol services (form-encoded `Action=...`, found by the credential scope's
+# service) -> moto's response class for them.
+DIRECT_QUERY_SERVICES = {
+    "email": ("moto.ses.responses", "EmailResponse"),
+    "ses": ("moto.ses.responses", "EmailResponse"),
+}
+
+
+class DirectDispatch:
     """WSGI middleware: JSON-protocol calls of DynamoDB, SQS and EventBridge (`X-Amz-Target`)
-    go straight to moto's response class for the service, as moto's Flask view would call
-    it, without Flask's request context, routing and response machinery (~10% of the
-    server's time under the gate: py-spy, docs/benchmarks.md). No browser calls these
-    APIs, so Flask's CORS hook has nothing to add; every other request takes moto's path."""
+    and SES's form-encoded calls go straight to moto's response class for the service, as
+    moto's Flask view would call it, without Flask's request context, routing and response
+    machinery (~10% of the server's time under the gate, and SES sends an email per event:
+    py-spy, `edu local calls`, docs/benchmarks.md). No browser calls these APIs, so Flask's
+    CORS hook has nothing to add; every other request takes moto's path."""
 
     def __init__(self, app: Callable[..., Any]) -> None:
         self.app = app
-        self.handlers: dict[str, Any] = {}
+        self.handlers: dict[tuple[str, str], Any] = {}
 
-    def _handler(self, target: str) -> Any:
-        prefix = target.split(".", 1)[0] + "."
-        if prefix not in DIRECT_TARGETS:
+    def _handler(self, environ: dict[str, Any]) -> tuple[Any, str] | None:
+        """moto's response class for the call and the content type it answers with."""
+        if environ.get("REQUEST_METHOD") != "POST":
             return None
-        if prefix not in self.handlers:
+        target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
+        if target:
+            prefix = target.split(".", 1)[0] + "."
+            found = DIRECT_TARGETS.get(prefix)
+            content_type = "application/x-amz-json-1.0"
+        elif (environ.get("PATH_INFO") in ("", "/") and str(environ.get("CONTENT_TYPE", ""))
+              .startswith("application/x-www-form-urlencoded")):
+            found = DIRECT_QUERY_SERVICES.get(CallLedger.service(environ))
+            content_type = "text/html; charset=utf-8"  # what Flask answers these with
+        else:
+            return None
+        if found is None:
+            return None
+        if found not in self.handlers:
             import importlib
 
-            module, name = DIRECT_TARGETS[prefix]
-            self.handlers[prefix] = getattr(importlib.import_module(module), name)
-        return self.handlers[prefix]
+            module, name = found
+            self.handlers[found] = getattr(importlib.import_module(module), name)
+        return self.handlers[found], content_type
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        handler = self._handler(str(environ.get("HTTP_X_AMZ_TARGET", ""))) \
-            if environ.get("REQUEST_METHOD") == "POST" else None
-        if handler is None:
+        direct = self._handler(environ)
+        if direct is None:
             return self.app(environ, start_response)
+        handler, content_type = direct
         from moto.core.request import Request
         from moto.moto_api import recorder
         from werkzeug.http import HTTP_STATUS_CODES
@@ -729,7 +753,7 @@ class DirectJsonDispatch:
         out = [(str(k), str(v)) for k, v in headers.items()
                if str(k).lower() != "content-length"]
         if not any(k.lower() == "content-type" for k, _v in out):
-            out.append(("Content-Type", "application/x-amz-json-1.0"))
+            out.append(("Content-Type", content_type))
         out.append(("Content-Length", str(len(data))))
         start_response(f"{int(status)} {HTTP_STATUS_CODES.get(int(status), '')}", out)
         return [data]
@@ -747,7 +771,7 @@ def serve_pooled(host: str, port: int, threads: int = 32) -> None:
     os.environ.setdefault("MOTO_PORT", str(port))
     app: Callable[..., Any] = DomainDispatcherApplication(create_backend_app)
     if os.environ.get("EDU_MOTO_DIRECT_DISPATCH", "1") != "0":  # "0": compare in moto_bench
-        app = DirectJsonDispatch(app)
+        app = DirectDispatch(app)
     if os.environ.get("EDU_MOTO_LEDGER", "1") != "0":  # "0": compare in moto_bench.py
         app = CallLedger(app)
     if os.environ.get("EDU_MOTO_GC_FREEZE", "1") != "0":  # "0": CPython's default collection

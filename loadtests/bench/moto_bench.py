@@ -3,6 +3,7 @@
     .venv/bin/python loadtests/bench/moto_bench.py [--seconds 10] [--threads 16]
     .venv/bin/python loadtests/bench/moto_bench.py --scenario events
     .venv/bin/python loadtests/bench/moto_bench.py --scenario writes
+    .venv/bin/python loadtests/bench/moto_bench.py --scenario email
 
 dynamodb: moto's own werkzeug server against `localcloud.moto_server`'s pooled (cheroot)
 server. Each server gets a table with 20K items; client threads (one boto3 client each, like
@@ -14,6 +15,8 @@ GetQueueAttributes.
 writes: conditional writes as the write functions send them (a progress transaction, a
 create-if-absent put, a conditional update), moto parsing every condition and update
 expression against the server remembering parsed ones.
+email: SendEmail, as the notifications consumer sends one per event, through Flask against
+dispatched directly.
 Prints req/s, latency percentiles and server CPU per request.
 """
 
@@ -64,6 +67,10 @@ WRITE_CONFIGS = {  # name -> environment of the server
     "moto's expression parsing": {"EDU_MOTO_EXPRESSION_CACHE": "0"},
     "parsed expressions remembered (default)": {},
 }
+EMAIL_CONFIGS = {  # name -> environment of the server
+    "SES through Flask": {"EDU_MOTO_DIRECT_DISPATCH": "0"},
+    "SES dispatched directly (default)": {},
+}
 BACKLOG = int(os.environ.get("EDU_BENCH_BACKLOG", "300"))  # waiting messages per queue
 CONFIGS = {  # name -> environment of the server
     "moto as shipped (werkzeug)": {"EDU_MOTO_SERVER": "werkzeug",
@@ -84,7 +91,7 @@ CONFIGS = {  # name -> environment of the server
 
 def start(kind: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    env = {**os.environ, **{**CONFIGS, **EVENT_CONFIGS, **WRITE_CONFIGS}[kind]}
+    env = {**os.environ, **{**CONFIGS, **EVENT_CONFIGS, **WRITE_CONFIGS, **EMAIL_CONFIGS}[kind]}
     proc = subprocess.Popen([sys.executable, "-m", "localcloud.moto_server", "-H",
                              "127.0.0.1", "-p", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -209,6 +216,19 @@ def write_op(url: str) -> Any:
     return op
 
 
+def email_op(url: str) -> Any:
+    ses = client(url, "ses")
+    ses.verify_email_identity(EmailAddress="no-reply@example.com")
+
+    def op(i: int) -> None:
+        ses.send_email(Source="no-reply@example.com",
+                       Destination={"ToAddresses": [f"student{i}@example.com"]},
+                       Message={"Subject": {"Data": "Welcome to the course"},
+                                "Body": {"Text": {"Data": f"Lesson {i} is done."},
+                                         "Html": {"Data": f"<p>Lesson {i} is done.</p>"}}})
+    return op
+
+
 def hammer(url: str, seconds: float, threads: int, pid: int | None = None,
            make_op: Any = None) -> dict[str, float]:
     latencies: list[float] = []
@@ -256,11 +276,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--threads", type=int, default=16)
-    parser.add_argument("--scenario", choices=["dynamodb", "events", "writes"],
+    parser.add_argument("--scenario", choices=["dynamodb", "events", "writes", "email"],
                         default="dynamodb")
     args = parser.parse_args()
-    configs = {"dynamodb": CONFIGS, "events": EVENT_CONFIGS,
-               "writes": WRITE_CONFIGS}[args.scenario]
+    configs = {"dynamodb": CONFIGS, "events": EVENT_CONFIGS, "writes": WRITE_CONFIGS,
+               "email": EMAIL_CONFIGS}[args.scenario]
     results = {}
     for kind in configs:
         proc, url = start(kind)
@@ -271,6 +291,8 @@ def main() -> None:
             elif args.scenario == "writes":
                 load_table(url)
                 make_op = write_op
+            elif args.scenario == "email":
+                make_op = email_op
             else:
                 make_op = functools.partial(event_op, queues=load_queues(url))
             hammer(url, 2, args.threads, make_op=make_op)  # warm-up

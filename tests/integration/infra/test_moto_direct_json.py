@@ -1,9 +1,9 @@
 """moto's DynamoDB answers written directly as JSON (`install_direct_dynamo_json`),
-dispatched without Flask (`DirectJsonDispatch`) and with parsed condition and update
-expressions remembered (`install_expression_cache`) are exactly what moto's own path gives:
-four servers (moto's serializer through Flask; direct JSON through Flask; both shortcuts;
-both shortcuts with moto parsing every expression) get the same calls over every attribute
-type, the item operations, conditions, updates and errors."""
+dispatched without Flask (`DirectDispatch`; also SES's form calls) and with parsed condition
+and update expressions remembered (`install_expression_cache`) are exactly what moto's own
+path gives: four servers (moto's serializer through Flask; direct JSON through Flask; both
+shortcuts; both shortcuts with moto parsing every expression) get the same calls over every
+attribute type, the item operations, conditions, updates, emails and errors."""
 
 from __future__ import annotations
 
@@ -249,6 +249,31 @@ def test_only_plain_answers_skip_the_serializer() -> None:
     assert not plain_json({"LastEvaluatedKey": None})  # the serializer leaves None out
     assert not plain_json({"CreationDateTime": datetime.now(UTC)})
     assert not plain_json({1: "non-string key"})
+
+
+def test_ses_answers_match_moto_s_own_path(moto_servers: dict[str, Any]) -> None:
+    seen: list[tuple[Any, ...]] = []
+    for url in moto_servers["urls"].values():
+        ses = client(url, "ses")
+        ses.verify_email_identity(EmailAddress="from@example.com")
+        sent = ses.send_email(Source="from@example.com",
+                              Destination={"ToAddresses": ["a@example.com"],
+                                           "CcAddresses": ["b@example.com"]},
+                              Message={"Subject": {"Data": "Welcome — ünïcode"},
+                                       "Body": {"Text": {"Data": "hi"},
+                                                "Html": {"Data": "<p>hi</p>"}}})
+        with pytest.raises(ClientError) as unverified:
+            ses.send_email(Source="nobody@example.org",
+                           Destination={"ToAddresses": ["a@example.com"]},
+                           Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}})
+        error = unverified.value.response
+        seen.append((bool(sent["MessageId"]), sent["ResponseMetadata"]["HTTPStatusCode"],
+                     ses.list_identities()["Identities"],
+                     ses.get_send_quota()["SentLast24Hours"],
+                     error["Error"]["Code"], error["Error"]["Message"],
+                     error["ResponseMetadata"]["HTTPStatusCode"]))
+    assert seen[0][:5] == (True, 200, ["from@example.com"], 2.0, "MessageRejected")
+    assert all(answer == seen[0] for answer in seen)
 
 
 def test_sqs_and_eventbridge_answers_match_moto_s_own_path(
