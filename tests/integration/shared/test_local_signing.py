@@ -13,7 +13,7 @@ from edu.adapters.dynamo_base import shared_client
 from edu.adapters.local_signing import PLACEHOLDER_SIGNATURE_VERSION, is_local_endpoint
 from edu.adapters.registry import Adapters
 from edu.config import Settings
-from localcloud.aws import LOCAL_CREDENTIALS, local_client
+from localcloud.aws import LOCAL_CREDENTIALS, local_client, placeholder_signature_wanted
 from localcloud.stack import LocalCloud
 
 ZEROS = "Signature=" + "0" * 64
@@ -125,3 +125,16 @@ def test_calls_to_aws_or_with_the_setting_off_are_signed(cloud: LocalCloud,
 ])
 def test_only_endpoints_on_this_machine_count_as_local(url: str | None, local: bool) -> None:
     assert is_local_endpoint(url) is local
+
+
+@pytest.mark.parametrize(("value", "wanted"), [
+    (None, True), ("true", True), ("1", True), ("false", False), ("0", False),
+    ("Off", False), ("no", False)])
+def test_the_runtime_reads_the_switch_as_the_settings_do(
+        value: str | None, wanted: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    if value is None:
+        monkeypatch.delenv("EDU_AWS_PLACEHOLDER_SIGNATURE", raising=False)
+    else:
+        monkeypatch.setenv("EDU_AWS_PLACEHOLDER_SIGNATURE", value)
+        assert Settings().aws_placeholder_signature is wanted
+    assert placeholder_signature_wanted() is wanted
