@@ -8,7 +8,6 @@ second run changes nothing. There is no hand-kept list: the template is the sour
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,22 +19,21 @@ LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "t
 def local_client(service: str, endpoint: str, region: str) -> Any:
     import boto3
 
+    from edu.adapters.local_signing import sign_locally_with_placeholders
+
     client = boto3.client(service, endpoint_url=endpoint,  # type: ignore[call-overload]
                           region_name=region, **LOCAL_CREDENTIALS)
-    if service != "s3" and placeholder_signature_wanted():
-        from edu.adapters.local_signing import is_local_endpoint, use_placeholder_signature
-
-        if is_local_endpoint(endpoint):
-            use_placeholder_signature(client)
+    sign_locally_with_placeholders(client, endpoint, placeholder_signature_wanted())
     return client
 
 
 def placeholder_signature_wanted() -> bool:
-    """`EDU_AWS_PLACEHOLDER_SIGNATURE`, as the functions' settings read it. Read here, not
-    through `edu.config.get_settings()`: that caches the settings once per process, and
-    this process exports the stack's URLs for its domain helpers only later."""
-    value = os.environ.get("EDU_AWS_PLACEHOLDER_SIGNATURE", "true").strip().lower()
-    return value not in ("0", "false", "no", "off", "f", "n")
+    """`EDU_AWS_PLACEHOLDER_SIGNATURE` as the functions' settings read it, from settings made
+    for this call: `edu.config.get_settings()` caches them once per process, and this process
+    exports the stack's URLs for its domain helpers only later."""
+    from edu.config import Settings
+
+    return Settings().aws_placeholder_signature
 
 
 @dataclass

@@ -695,7 +695,6 @@ DIRECT_TARGETS = {
 # Query-protocol services (form-encoded `Action=...`, found by the credential scope's
 # service) -> moto's response class for them.
 DIRECT_QUERY_SERVICES = {
-    "email": ("moto.ses.responses", "EmailResponse"),
     "ses": ("moto.ses.responses", "EmailResponse"),
 }
 

@@ -13,7 +13,7 @@ from pynamodb.connection import Connection, TableConnection
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.models import Model
 
-from edu.adapters.local_signing import is_local_endpoint, use_placeholder_signature
+from edu.adapters.local_signing import sign_locally_with_placeholders
 from edu.config import get_settings
 
 # Answer within the function's time (10 s) when DynamoDB hangs: pynamodb waits 30 s per read
@@ -35,8 +35,7 @@ def shared_client(host: str | None, region: str) -> Any:
     key = (host, region)
     if key not in _clients:
         client = _configured(host, region).client
-        if get_settings().aws_placeholder_signature and is_local_endpoint(host):
-            use_placeholder_signature(client)
+        sign_locally_with_placeholders(client, host, get_settings().aws_placeholder_signature)
         _clients[key] = client
     return _clients[key]
 

@@ -23,6 +23,15 @@ def is_local_endpoint(endpoint_url: str | None) -> bool:
     return (urlsplit(endpoint_url).hostname or "") in LOOPBACK_HOSTS
 
 
+def sign_locally_with_placeholders(client: Any, endpoint_url: str | None,
+                                   enabled: bool) -> None:
+    """Placeholder signatures for a client of an endpoint on this machine, when `enabled`
+    (the `EDU_AWS_PLACEHOLDER_SIGNATURE` setting); S3 clients keep real signatures."""
+    if (enabled and is_local_endpoint(endpoint_url)
+            and client.meta.service_model.service_name != "s3"):
+        use_placeholder_signature(client)
+
+
 def use_placeholder_signature(client: Any) -> None:
     """Makes a botocore client send placeholder SigV4 signatures (see the module's doc)."""
     _register_signer()

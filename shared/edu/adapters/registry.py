@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from edu.adapters.local_signing import is_local_endpoint, use_placeholder_signature
+from edu.adapters.local_signing import sign_locally_with_placeholders
 from edu.config import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -37,9 +37,8 @@ class Adapters:
                 config=Config(connect_timeout=2, read_timeout=3,
                               retries={"max_attempts": 2, "mode": "standard"}),
             )
-            if (service != "s3" and self.settings.aws_placeholder_signature
-                    and is_local_endpoint(self.settings.aws_endpoint_url)):
-                use_placeholder_signature(client)
+            sign_locally_with_placeholders(client, self.settings.aws_endpoint_url,
+                                           self.settings.aws_placeholder_signature)
             self._clients[service] = client
         return self._clients[service]
 
