@@ -1,5 +1,5 @@
-"""Scheduled sweep: publishes outbox events (PostgreSQL rows, DynamoDB outbox items) that
-the per-request flush did not, e.g. after a crash or while EventBridge was failing."""
+"""Scheduled sweep: publishes PostgreSQL outbox rows the per-request flush did not (a crash,
+EventBridge failing) and DynamoDB outbox items the stream relay has left for minutes."""
 
 from typing import Any
 

@@ -31,6 +31,9 @@ Call ledger: `CallLedger` counts every AWS call by service and operation with th
 it took; `GET /_edu/calls` answers with the table (`edu local calls` prints it), so a load
 run shows which calls cost the local cloud most.
 
+DynamoDB Streams: see `install_bounded_streams`; moto kept every stream record and every
+shard iterator, so a polled stream grew without end.
+
 Garbage collection: see `GcFreezer`; a full collection over a seeded moto stopped the whole
 server for ~0.9 s.
 
@@ -53,6 +56,9 @@ from xml.sax.saxutils import escape
 
 _local = threading.local()
 GC_FREEZE_EVERY_S = 5.0
+# Per stream shard (DynamoDB keeps 24 hours of records); EDU_MOTO_STREAM_RECORDS for tests.
+STREAM_RECORDS_KEPT = int(os.environ.get("EDU_MOTO_STREAM_RECORDS", "20000"))
+SHARD_ITERATORS_KEPT = 1_000  # AWS's iterators expire after 15 minutes
 
 
 def install_fast_query() -> None:
@@ -116,7 +122,8 @@ def install_atomic_writes() -> None:
 def install_light_transactions() -> None:
     """moto backs up every table a TransactWriteItems touches with a deep copy, so each
     transaction cost O(items in the table) (seconds at 100K items, stalling the whole server).
-    Here the backup is of the touched items only, restored if the transaction fails."""
+    Here the backup is of the touched items only, restored if the transaction fails, and the
+    stream records of a failed transaction are taken back (moto kept them)."""
     import copy as real_copy
 
     import moto.dynamodb.models as models
@@ -153,8 +160,16 @@ def install_light_transactions() -> None:
             saved.append((table, hash_key, range_key, real_copy.deepcopy(current)))
         return saved
 
+    def stream_ends(backend: Any, items: list[dict[str, Any]]) -> list[tuple[Any, int]]:
+        """Where each touched table's stream ends now (its next sequence number)."""
+        tables = {backend.tables.get(next(iter(e.values())).get("TableName")) for e in items}
+        return [(t.stream_shard, t.stream_shard.starting_sequence_number
+                 + len(t.stream_shard.items))
+                for t in tables if t is not None and t.stream_shard is not None]
+
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Any:
         saved = snapshot(self, transact_items)
+        streams = stream_ends(self, transact_items)
         _local.light_tx = True
         try:
             return original(self, transact_items)
@@ -166,6 +181,11 @@ def install_light_transactions() -> None:
                     table.items[hash_key][range_key] = item
                 else:
                     table.items[hash_key] = item
+            # moto wrote the items that came before the failing one, and their stream
+            # records, then the restore above wrote more: a cancelled transaction leaves
+            # none in DynamoDB. (Writes run one at a time: nothing else wrote in between.)
+            for shard, end in streams:
+                del shard.items[max(0, end - shard.starting_sequence_number):]
             raise
         finally:
             _local.light_tx = False
@@ -383,6 +403,50 @@ def install_expression_cache() -> None:
 
     ConditionExpressionParser.parse = condition  # type: ignore[method-assign]
     UpdateExpressionParser.make = update
+
+
+def install_bounded_streams() -> None:
+    """moto keeps every record of a DynamoDB stream and registers a new shard iterator
+    (~1 KB) on every GetRecords, so a table's stream, read four times a second by its
+    mapping, grew for as long as the server ran. Keep the newest STREAM_RECORDS_KEPT records
+    of a shard (sequence numbers do not change: the shard's start moves up; an iterator
+    behind the start reads from the oldest record kept, where DynamoDB would say the data
+    was trimmed) and the newest SHARD_ITERATORS_KEPT iterators."""
+    from moto.dynamodb.models.table import StreamShard
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+    add, get, init = StreamShard.add, StreamShard.get, DynamoDBStreamsBackend.__init__
+
+    def add_bounded(self: Any, old: Any, new: Any) -> None:
+        add(self, old, new)
+        excess = len(self.items) - STREAM_RECORDS_KEPT
+        if excess >= STREAM_RECORDS_KEPT // 10:  # trim in steps, not one record per write
+            del self.items[:excess]
+            self.starting_sequence_number += excess
+
+    def get_kept(self: Any, start: int, quantity: int) -> list[dict[str, Any]]:
+        return get(self, max(start, self.starting_sequence_number), quantity)
+
+    def init_bounded(self: Any, region_name: str, account_id: str) -> None:
+        init(self, region_name, account_id)
+        self.shard_iterators = NewestKept(SHARD_ITERATORS_KEPT)
+
+    StreamShard.add = add_bounded  # type: ignore[method-assign]
+    StreamShard.get = get_kept  # type: ignore[method-assign]
+    DynamoDBStreamsBackend.__init__ = init_bounded  # type: ignore[method-assign]
+
+
+class NewestKept(dict[str, Any]):
+    """A dict that forgets its oldest entries beyond `limit`."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        while len(self) > self.limit:
+            del self[next(iter(self))]
 
 
 def install_cached_jsonpath() -> None:
@@ -687,6 +751,7 @@ class CallLedger:
 # JSON-protocol target prefixes -> moto's response class for them (what its Flask views call).
 DIRECT_TARGETS = {
     "DynamoDB_20120810.": ("moto.dynamodb.responses", "DynamoHandler"),
+    "DynamoDBStreams_20120810.": ("moto.dynamodbstreams.responses", "DynamoDBStreamsHandler"),
     "AmazonSQS.": ("moto.sqs.responses", "SQSResponse"),
     "AWSEvents.": ("moto.events.responses", "EventsHandler"),
 }
@@ -700,12 +765,13 @@ DIRECT_QUERY_SERVICES = {
 
 
 class DirectDispatch:
-    """WSGI middleware: JSON-protocol calls of DynamoDB, SQS and EventBridge (`X-Amz-Target`)
-    and SES's form-encoded calls go straight to moto's response class for the service, as
-    moto's Flask view would call it, without Flask's request context, routing and response
-    machinery (~10% of the server's time under the gate, and SES sends an email per event:
-    py-spy, `edu local calls`, docs/benchmarks.md). No browser calls these APIs, so Flask's
-    CORS hook has nothing to add; every other request takes moto's path."""
+    """WSGI middleware: JSON-protocol calls of DynamoDB (and its streams), SQS and
+    EventBridge (`X-Amz-Target`) and SES's form-encoded calls go straight to moto's response
+    class for the service, as moto's Flask view would call it, without Flask's request
+    context, routing and response machinery (~10% of the server's time under the gate, and
+    SES sends an email per event: py-spy, `edu local calls`, docs/benchmarks.md). No browser
+    calls these APIs, so Flask's CORS hook has nothing to add; every other request takes
+    moto's path."""
 
     def __init__(self, app: Callable[..., Any]) -> None:
         self.app = app
@@ -828,6 +894,7 @@ def main() -> None:
         install_cached_jsonpath()
         install_cached_method_names()
     install_post_policy()
+    install_bounded_streams()
     if os.environ.get("EDU_MOTO_EXPRESSION_CACHE", "1") != "0":  # "0": compare in moto_bench
         install_expression_cache()
     if os.environ.get("EDU_MOTO_CHEAP_IDS", "1") != "0":  # "0": compare in moto_bench.py

@@ -16,6 +16,7 @@ import yaml
 
 REGION_DEFAULT = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
+LATEST_STREAM = "latest"  # stands for the stream label in a !GetAtt Table.StreamArn
 
 
 class TemplateError(Exception):
@@ -190,6 +191,11 @@ class _Resolver:
                 return f"arn:aws:events:{self.region}:{ACCOUNT_ID}:{kind}/{physical}"
             if service == "lambda":
                 return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{physical}"
+        if attr == "StreamArn" and service == "dynamodb":
+            # The label is the stream's creation time, known once the table exists: the
+            # stream mapping asks DynamoDB for the table's latest stream.
+            return (f"arn:aws:dynamodb:{self.region}:{ACCOUNT_ID}:table/{physical}"
+                    f"/stream/{LATEST_STREAM}")
         if attr in ("QueueName", "Name", "TopicName"):
             return physical
         if attr == "QueueUrl":

@@ -100,24 +100,25 @@ class _LazyTokens:
         return jwt_issuer().issue(user, family_id)
 
 
-def dynamo_outbox(adapters: Adapters, table: str) -> DynamoOutbox:
+def dynamo_outbox(adapters: Adapters) -> DynamoOutbox:
     from edu.adapters.dynamo_outbox import DynamoOutbox
     from edu.adapters.eventbridge import EventBridgePublisher
 
     s = adapters.settings
-    return DynamoOutbox(table, s.aws_endpoint_url, s.region, EventBridgePublisher(
-        adapters.aws_client("events"), s.event_bus_name))
+    return DynamoOutbox(s.outbox_table, s.aws_endpoint_url, s.region, EventBridgePublisher(
+        adapters.aws_client("events"), s.event_bus_name), warn=_warn)
+
+
+def _warn(message: str, extra: dict[str, Any]) -> None:
+    get_logger().warning(message, extra=extra)
 
 
 def relay_outboxes(limit: int = 100) -> dict[str, int]:
-    """Publishes what every outbox holds (PostgreSQL and the DynamoDB tables that produce
-    events): the scheduled sweep behind each request's own flush."""
+    """The scheduled sweep behind the relays: PostgreSQL outbox rows each request's flush
+    missed, and DynamoDB outbox items the stream relay has left for minutes."""
     adapters = get_adapters()
-    s = adapters.settings
-    sent = {"postgresql": outbox_relay().relay(limit=limit)}
-    for table in (s.users_table, s.enrollments_table, s.videos_table):
-        sent[table] = dynamo_outbox(adapters, table).relay(limit=limit)
-    return sent
+    return {"postgresql": outbox_relay().relay(limit=limit),
+            adapters.settings.outbox_table: dynamo_outbox(adapters).sweep(limit=limit)}
 
 
 @cache
@@ -196,14 +197,15 @@ def identity_service() -> IdentityService:
 
     adapters = get_adapters()
     s = adapters.settings
-    store = DynamoIdentityStore(s.users_table, s.aws_endpoint_url, s.region)
+    store = DynamoIdentityStore(s.users_table, s.aws_endpoint_url, s.region,
+                                s.outbox_table)
     return IdentityService(
         users=store, families=store,
         limiter=RedisRateLimiter(adapters.redis(), on_unavailable=_counted(
             "rate limiter unavailable: failing open", "ratelimit_unavailable")),
         hasher=Argon2Hasher(s.argon2_memory_kib, s.argon2_time_cost, s.argon2_parallelism),
         tokens=_LazyTokens(),
-        outbox=dynamo_outbox(adapters, s.users_table),
+        outbox=dynamo_outbox(adapters),
         limits=Limits(login_per_ip=s.login_limit_per_ip,
                       login_per_email=s.login_limit_per_email,
                       register_per_ip=s.register_limit_per_ip, window_s=s.rate_window_s,
@@ -254,10 +256,11 @@ def enrollment_service() -> EnrollmentService:
         get_logger().warning(message, extra=extra)
 
     return EnrollmentService(
-        DynamoEnrollmentStore(s.enrollments_table, s.aws_endpoint_url, s.region),
+        DynamoEnrollmentStore(s.enrollments_table, s.aws_endpoint_url, s.region,
+                              s.outbox_table),
         PgCourseFacts(adapters.pg_pool()),
         StripeGateway(s.stripe_secret_key, s.stripe_webhook_secret, s.stripe_api_base or None),
-        dynamo_outbox(adapters, s.enrollments_table),
+        dynamo_outbox(adapters),
         CursorCodec(s.cursor_secret), on_publish_failure=_publish_failed, log=log)
 
 
@@ -331,10 +334,10 @@ def build_video_service(adapters: Adapters) -> VideoService:
     return VideoService(
         PgLessonFacts(adapters.pg_pool()),
         DynamoEnrollmentStore(s.enrollments_table, s.aws_endpoint_url, s.region),
-        DynamoVideoStore(s.videos_table, s.aws_endpoint_url, s.region),
+        DynamoVideoStore(s.videos_table, s.aws_endpoint_url, s.region, s.outbox_table),
         S3MediaStorage(adapters.aws_client("s3"), s.raw_video_bucket, s.media_bucket),
         FfmpegTranscoder(),
-        dynamo_outbox(adapters, s.videos_table),
+        dynamo_outbox(adapters),
         PlaybackSigner(s.playback_secret),
         VideoLimits(max_upload_bytes=s.max_upload_bytes, upload_ttl_s=s.upload_url_ttl_s,
                     playback_ttl_s=s.playback_ttl_s, max_attempts=s.transcode_max_attempts,

@@ -1,4 +1,5 @@
-"""Event sources for local functions: SQS mappings, S3, SNS, EventBridge rules, schedules.
+"""Event sources for local functions: SQS mappings, DynamoDB streams, S3, SNS, EventBridge
+rules, schedules.
 
 SQS event source mappings poll the template's queue and invoke synchronously in batches
 (BatchSize, MaximumBatchingWindowInSeconds, ReportBatchItemFailures), several batches at
@@ -13,6 +14,7 @@ the message moves to the internal queue's DLQ (`...-dlq`) where `edu` can show i
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
 import hashlib
 import json
@@ -40,6 +42,11 @@ SQS_POLLERS = int(os.environ.get("EDU_SQS_POLLERS", "5"))
 BATCH_SWEEP_S = 0.25  # how often a batching window looks for more messages (each look is a
 # ReceiveMessage: at 0.1 s a gate run made 3.6 per delivered batch, docs/benchmarks.md)
 INTERNAL_PREFIX = "edu-local-"
+STREAM_POLL_S = 0.25  # Lambda reads each stream shard about four times a second
+STREAM_RETRY_DELAYS_S = (0.5, 1, 2, 4)  # between retries of a failed stream batch (capped)
+STREAM_UNSUPPORTED = {"ParallelizationFactor", "BisectBatchOnFunctionError",
+                      "TumblingWindowInSeconds", "MaximumRecordAgeInSeconds",
+                      "StartingPositionTimestamp"}
 
 
 def internal_queue_name(fn: Function, ev: EventSource, suffix: str = "") -> str:
@@ -227,6 +234,165 @@ class SqsMapping(Trigger):
             await self.blocking(functools.partial(
                 self.sqs.change_message_visibility, QueueUrl=self.url,
                 ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=1))
+
+
+def _jsonable(value: Any) -> Any:
+    """A stream record as Lambda passes it: binary attribute values base64, times epoch."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode()
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return value
+
+
+class DynamoStreamMapping(Trigger):
+    """A DynamoDB stream event source mapping: reads the table's stream in order, keeps the
+    records FilterCriteria matches, invokes synchronously in batches (BatchSize,
+    MaximumBatchingWindowInSeconds). A failed batch is retried, from its first failed record
+    when the function reports one (ReportBatchItemFailures), else whole, up to
+    MaximumRetryAttempts (-1: until it succeeds, which holds the stream back, as on AWS);
+    then a description of the records goes to DestinationConfig.OnFailure (an SQS queue)
+    and the mapping moves past them. Positions are kept in the runtime's memory: a restarted
+    runtime starts again at StartingPosition (consumers must be idempotent anyway)."""
+
+    async def setup(self) -> None:
+        props = self.ev.properties
+        for key in STREAM_UNSUPPORTED & set(props):
+            self.owner.log(f"edu: {self.label}: {key} is not supported locally and is ignored")
+        table = str(props["Stream"]).split(":table/", 1)[-1].split("/", 1)[0]
+        ddb = self.owner.client("dynamodb")
+        described = (await self.blocking(lambda: ddb.describe_table(TableName=table)))["Table"]
+        if not described.get("LatestStreamArn"):
+            raise ValueError(f"table {table} has no stream: give it a StreamSpecification")
+        self.stream_arn = str(described["LatestStreamArn"])
+        self.streams = self.owner.client("dynamodbstreams")
+        self.batch_size = int(props.get("BatchSize", 100))
+        self.window_s = float(props.get("MaximumBatchingWindowInSeconds", 0))
+        self.partial = "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or [])
+        self.max_retries = int(props.get("MaximumRetryAttempts", -1))
+        self.on_failure = str((((props.get("DestinationConfig") or {}).get("OnFailure") or {})
+                               .get("Destination")) or "")
+        filters = (props.get("FilterCriteria") or {}).get("Filters") or []
+        self.patterns: list[Any] = []
+        if filters:
+            from moto.events.models import EventPattern  # AWS filters use EventBridge patterns
+
+            self.patterns = [EventPattern.load(str(f["Pattern"])) for f in filters]
+        shards = (await self.blocking(lambda: self.streams.describe_stream(
+            StreamArn=self.stream_arn)))["StreamDescription"]["Shards"]
+        self.shard_id = str(shards[0]["ShardId"])  # moto keeps one shard per stream
+        position = str(props.get("StartingPosition", "LATEST"))
+        self.iterator = (await self.blocking(lambda: self.streams.get_shard_iterator(
+            StreamArn=self.stream_arn, ShardId=self.shard_id,
+            ShardIteratorType=position)))["ShardIterator"]
+        self.buffer: list[dict[str, Any]] = []
+
+    def lambda_record(self, raw: dict[str, Any]) -> dict[str, Any]:
+        return {"eventID": raw.get("eventID", ""), "eventName": raw.get("eventName", ""),
+                "eventVersion": raw.get("eventVersion", "1.1"), "eventSource": "aws:dynamodb",
+                "awsRegion": self.owner.template.region,
+                "dynamodb": _jsonable(raw.get("dynamodb") or {}),
+                "eventSourceARN": self.stream_arn}
+
+    def wanted(self, record: dict[str, Any]) -> bool:
+        return not self.patterns or any(p.matches_event(record) for p in self.patterns)
+
+    async def fetch(self) -> None:
+        resp = await self.blocking(lambda: self.streams.get_records(
+            ShardIterator=self.iterator, Limit=1000))
+        self.iterator = resp.get("NextShardIterator") or self.iterator
+        records = [self.lambda_record(r) for r in resp.get("Records", [])]
+        self.buffer += [r for r in records if self.wanted(r)]
+
+    async def next_batch(self) -> list[dict[str, Any]]:
+        """Records for one invocation: as soon as BatchSize are waiting, else what came
+        within MaximumBatchingWindowInSeconds of the first; empty after an idle poll."""
+        if not self.buffer:
+            await self.fetch()
+            if not self.buffer:
+                await asyncio.sleep(STREAM_POLL_S)
+                return []
+        deadline = time.monotonic() + self.window_s
+        while len(self.buffer) < self.batch_size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            await asyncio.sleep(min(STREAM_POLL_S, remaining))
+            await self.fetch()
+        batch, self.buffer = self.buffer[:self.batch_size], self.buffer[self.batch_size:]
+        return batch
+
+    async def run(self) -> None:
+        while True:
+            batch = await self.next_batch()
+            if batch:
+                await self.deliver(batch)
+
+    async def deliver(self, batch: list[dict[str, Any]]) -> None:
+        retries = 0
+        while True:
+            result = await self.invoke({"Records": batch})
+            if result.status == "throttled":
+                await asyncio.sleep(STREAM_POLL_S)
+                continue
+            first_failed = self.first_failed(result, batch)
+            self.owner.delivered(self, first_failed if first_failed is not None
+                                 else len(batch), 0)
+            if first_failed is None:
+                return
+            batch = batch[first_failed:]
+            retries += 1
+            if 0 <= self.max_retries < retries:
+                await self.give_up(batch, retries, result)
+                return
+            delay = STREAM_RETRY_DELAYS_S[min(retries, len(STREAM_RETRY_DELAYS_S)) - 1]
+            self.owner.log(f"[{self.label}] {len(batch)} records failed ({result.status}); "
+                           f"retry {retries} in {delay}s")
+            await asyncio.sleep(delay)
+
+    def first_failed(self, result: InvokeResult, batch: list[dict[str, Any]]) -> int | None:
+        """Where the batch must be retried from: None when it all succeeded."""
+        if not result.ok:
+            return 0
+        if not self.partial:
+            return None
+        sequences = [str(r["dynamodb"].get("SequenceNumber", "")) for r in batch]
+        failed = batch_failures(result.payload, set(sequences))
+        if failed is None:
+            self.owner.log(f"[{self.label}] invalid batchItemFailures: whole batch retried")
+            return 0
+        return min((i for i, seq in enumerate(sequences) if seq in failed), default=None)
+
+    async def give_up(self, batch: list[dict[str, Any]], retries: int,
+                      result: InvokeResult) -> None:
+        self.owner.delivered(self, 0, len(batch))
+        first, last = batch[0]["dynamodb"], batch[-1]["dynamodb"]
+        record = {
+            "requestContext": {"requestId": result.request_id, "functionArn": self.fn.arn,
+                               "condition": "RetryAttemptsExhausted",
+                               "approximateInvokeCount": retries},
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
+                                "functionError": "" if result.ok else "Unhandled"},
+            "version": "1.0", "timestamp": datetime.now(UTC).isoformat(),
+            "DDBStreamBatchInfo": {
+                "shardId": self.shard_id, "streamArn": self.stream_arn,
+                "startSequenceNumber": first.get("SequenceNumber"),
+                "endSequenceNumber": last.get("SequenceNumber"),
+                "approximateArrivalOfFirstRecord": first.get("ApproximateCreationDateTime"),
+                "approximateArrivalOfLastRecord": last.get("ApproximateCreationDateTime"),
+                "batchSize": len(batch)}}
+        self.owner.log(f"[{self.label}] gave up on {len(batch)} records after {retries} "
+                       f"retries{'; described in ' + self.on_failure if self.on_failure else ''}")
+        if self.on_failure:
+            name = self.on_failure.rsplit(":", 1)[-1]
+            url = (await self.blocking(lambda: self.sqs.get_queue_url(QueueName=name)))[
+                "QueueUrl"]
+            await self.blocking(lambda: self.sqs.send_message(QueueUrl=url,
+                                                              MessageBody=json.dumps(record)))
 
 
 class AsyncQueueTrigger(Trigger):
@@ -503,7 +669,7 @@ def parse_schedule(expr: str) -> Schedule:
 _KINDS: dict[str, type[Trigger]] = {
     "SQS": SqsMapping, "S3": S3Trigger, "EventBridgeRule": EventBridgeTrigger,
     "CloudWatchEvent": EventBridgeTrigger, "SNS": SnsTrigger, "Schedule": ScheduleTrigger,
-    "ScheduleV2": ScheduleTrigger,
+    "ScheduleV2": ScheduleTrigger, "DynamoDB": DynamoStreamMapping,
 }
 
 

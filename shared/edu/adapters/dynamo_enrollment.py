@@ -5,7 +5,7 @@
     USER#<user>  / PROG#<course>#<lesson>   a lesson's progress
     PI#<intent>  / PI                       provider reference -> payment
     EVENT#<id>   / EVENT                    a provider event already handled (TTL 30 days)
-    OUTBOX#<n>   / <time>#<event id>        events of those writes (edu.adapters.dynamo_outbox)
+    (events of those writes go to the outbox table: edu.adapters.dynamo_outbox)
 """
 
 from __future__ import annotations
@@ -99,10 +99,11 @@ def _payment(item: Any) -> Payment:
 
 
 class DynamoEnrollmentStore:
-    def __init__(self, table: str, host: str | None, region: str) -> None:
+    def __init__(self, table: str, host: str | None, region: str,
+                 outbox_table: str | None = None) -> None:
         (self.enroll, self.pay, self.ref, self.event,
          self.prog) = _models(table, host, region)
-        self.outbox = outbox_model(table, host, region)
+        self.outbox = outbox_model(outbox_table or table, host, region)
         self.connection = connection(host, region)
 
     # --- enrollments --------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
     USER#<id>      / PROFILE   the user
     EMAIL#<email>  / EMAIL     uniqueness guard: written in the same transaction as the user
-    OUTBOX#<n>     / <time>#<event id>   events of those writes (edu.adapters.dynamo_outbox)
+    (events of those writes go to the outbox table: edu.adapters.dynamo_outbox)
     FAMILY#<id>    / FAMILY    a refresh-token family (TTL on expires_at)
 """
 
@@ -75,9 +75,10 @@ def _user(item: Any) -> User:
 class DynamoIdentityStore:
     """Implements UserRepository and TokenFamilies."""
 
-    def __init__(self, table: str, host: str | None, region: str) -> None:
+    def __init__(self, table: str, host: str | None, region: str,
+                 outbox_table: str | None = None) -> None:
         self.user_item, self.email_item, self.family_item = _models(table, host, region)
-        self.outbox_item = outbox_model(table, host, region)
+        self.outbox_item = outbox_model(outbox_table or table, host, region)
         self.connection = connection(host, region)
 
     # --- users ----------------------------------------------------------------------------

@@ -1,22 +1,28 @@
-"""A transactional outbox for DynamoDB producers (identity, enrollment): an event is written
-as an item in the same TransactWriteItems as the change it reports, so a committed change
-always has its event. After the commit the request publishes it and deletes the item
-(`flush`); whatever that misses (a crash, an EventBridge outage) the scheduled relay sweeps.
+"""A transactional outbox for DynamoDB producers (identity, enrollment, video): an event is
+written as an item of the outbox table in the same TransactWriteItems as the change it
+reports, so a committed change always has its event. The table's stream relays it: the
+OutboxStream function gets the new items in batches (`relay_records`), publishes them and
+deletes them. Nothing more happens on the request path, which used to publish and delete
+each request's events itself (two more AWS calls per write). Whatever the stream relay
+gives up on stays in the table, and the scheduled sweep (`sweep`) publishes what is older
+than STREAM_GRACE.
 
     OUTBOX#<shard> / <occurred_at>#<event id>    the envelope (TTL 14 days, a safety net)
 
 Events spread over a few shard partitions so one hot partition does not take every write;
-the relay reads each shard oldest first. Delivery is at least once: consumers dedupe on id.
+the sweep reads each shard oldest first. Delivery is at least once: consumers dedupe on id.
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
+from pydantic import ValidationError
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
 from edu.adapters.dynamo_base import keyed_base
@@ -24,6 +30,9 @@ from edu.events import Envelope, EventPublisher
 
 SHARDS = 4
 RETENTION = timedelta(days=14)
+# How long an item may wait for the stream relay before the sweep publishes it too: well
+# past the relay's retries (5, backing off) so the sweep does not race a healthy stream.
+STREAM_GRACE = timedelta(minutes=5)
 
 
 @cache
@@ -41,43 +50,103 @@ def shard_of(event_id: str) -> int:
     return zlib.crc32(event_id.encode()) % SHARDS
 
 
+def outbox_key(event: Envelope) -> tuple[str, str]:
+    return f"OUTBOX#{shard_of(event.id)}", f"{event.occurred_at}#{event.id}"
+
+
 def outbox_items(model: Any, events: Iterable[Envelope]) -> list[Any]:
     """Items to save in the producer's transaction, one per event."""
     expires = int((datetime.now(UTC) + RETENTION).timestamp())
-    return [model(f"OUTBOX#{shard_of(e.id)}", f"{e.occurred_at}#{e.id}",
-                  envelope=e.model_dump_json(), ttl=expires) for e in events]
+    return [model(*outbox_key(e), envelope=e.model_dump_json(), ttl=expires) for e in events]
+
+
+@dataclass(frozen=True)
+class StreamRecord:
+    """What the relay needs of one stream record: its position and the item it added."""
+    sequence_number: str
+    envelope: Envelope | None  # None: not an outbox item's insert, or unreadable
+
+
+def stream_record(record: dict[str, Any]) -> StreamRecord:
+    change = record.get("dynamodb") or {}
+    sequence = str(change.get("SequenceNumber", ""))
+    if record.get("eventName") != "INSERT":
+        return StreamRecord(sequence, None)
+    text = ((change.get("NewImage") or {}).get("envelope") or {}).get("S")
+    try:
+        return StreamRecord(sequence, Envelope.model_validate_json(text or ""))
+    except ValidationError:
+        return StreamRecord(sequence, None)
 
 
 class DynamoOutbox:
     def __init__(self, table: str, host: str | None, region: str,
-                 publisher: EventPublisher) -> None:
+                 publisher: EventPublisher,
+                 warn: Callable[[str, dict[str, Any]], None] | None = None) -> None:
         self.model = outbox_model(table, host, region)
         self.publisher = publisher
-
-    def items(self, events: Sequence[Envelope]) -> list[Any]:
-        return outbox_items(self.model, events)
+        self.warn = warn or (lambda _msg, _extra: None)
 
     def flush(self, events: Sequence[Envelope]) -> None:
-        """Publishes events committed with a write, then clears their items. Raises when
-        publishing fails; the items stay for the relay."""
-        if not events:
-            return
-        self.publisher.publish(list(events))
-        self._delete(self.items(events))
+        """After a commit there is nothing to do: the table's stream relays its events."""
 
-    def relay(self, limit: int = 100) -> int:
-        """Publishes pending events of every shard, oldest first; returns how many."""
+    def relay_records(self, records: Sequence[dict[str, Any]]) -> str | None:
+        """Publishes the outbox items a batch of stream records added, in stream order, and
+        deletes them. Returns None when all went out, else the sequence number of the first
+        record not published (the stream mapping retries from there; later records wait)."""
+        parsed = [stream_record(r) for r in records]
+        for bad in (p for p in parsed if p.envelope is None):
+            self.warn("outbox stream record skipped: not a readable outbox insert",
+                      {"sequence_number": bad.sequence_number})
+        pending = [p for p in parsed if p.envelope is not None]
+        published: list[Envelope] = []
+        for start in range(0, len(pending), 10):
+            chunk = pending[start:start + 10]
+            envelopes = [p.envelope for p in chunk if p.envelope is not None]
+            try:
+                self.publisher.publish(envelopes)
+            except Exception as exc:
+                self.warn("outbox stream relay: publishing failed; the batch is retried from "
+                          "the first unpublished record", {"error": str(exc)})
+                self._delete_published(published)
+                return chunk[0].sequence_number
+            published += envelopes
+        self._delete_published(published)
+        return None
+
+    def sweep(self, limit: int = 100, older_than: timedelta = STREAM_GRACE) -> int:
+        """Publishes items the stream relay has left for longer than `older_than`, oldest
+        first per shard; returns how many."""
+        cutoff = (datetime.now(UTC) - older_than).isoformat(timespec="milliseconds")
+        cutoff = cutoff.replace("+00:00", "Z")
         sent = 0
         for shard in range(SHARDS):
-            pending = list(self.model.query(f"OUTBOX#{shard}", limit=limit,
-                                            consistent_read=True))
-            if not pending:
+            stale = list(self.model.query(f"OUTBOX#{shard}", self.model.sk < cutoff,
+                                          limit=limit, consistent_read=True))
+            readable = []
+            for item in stale:
+                try:
+                    readable.append((item, Envelope.model_validate_json(item.envelope)))
+                except ValidationError:
+                    self.warn("outbox item left alone: its envelope is unreadable",
+                              {"pk": item.pk, "sk": item.sk})
+            if not readable:
                 continue
-            self.publisher.publish([Envelope.model_validate_json(i.envelope)
-                                    for i in pending])
-            self._delete(pending)
-            sent += len(pending)
+            self.publisher.publish([envelope for _item, envelope in readable])
+            self._delete([item for item, _envelope in readable])
+            sent += len(readable)
         return sent
+
+    def _delete_published(self, events: list[Envelope]) -> None:
+        """Deleting is tidying: an item left behind is published again by the sweep later
+        (consumers dedupe), so a failure here is logged, not retried."""
+        if not events:
+            return
+        try:
+            self._delete([self.model(*outbox_key(e)) for e in events])
+        except Exception as exc:
+            self.warn("outbox items published but not deleted; the sweep will publish them "
+                      "again", {"error": str(exc), "count": len(events)})
 
     def _delete(self, items: list[Any]) -> None:
         with self.model.batch_write() as batch:

@@ -1,7 +1,7 @@
 """Lesson video status in DynamoDB (pynamodb): one item per lesson,
 
     COURSE#<course> / LESSON#<lesson>    the latest upload's status and the ready version
-    OUTBOX#<n>      / <time>#<event id>  video.transcoded / video.failed (dynamo_outbox)
+    (video.transcoded / video.failed go to the outbox table: edu.adapters.dynamo_outbox)
 
 so a course's videos are one Query. Transitions are conditional writes: a transcode job is
 claimed once (a lease guards against a second worker), and only the latest upload may end.
@@ -69,9 +69,10 @@ def _record(item: Any) -> VideoRecord:
 
 
 class DynamoVideoStore:
-    def __init__(self, table: str, host: str | None, region: str) -> None:
+    def __init__(self, table: str, host: str | None, region: str,
+                 outbox_table: str | None = None) -> None:
         self.model = _model(table, host, region)
-        self.outbox = outbox_model(table, host, region)
+        self.outbox = outbox_model(outbox_table or table, host, region)
         self.connection = connection(host, region)
 
     def _item(self, course_id: str, lesson_id: str) -> Any:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import redis
+from botocore.exceptions import ClientError
 
 from edu.adapters.dynamo_identity import DynamoIdentityStore
 from edu.adapters.dynamo_outbox import DynamoOutbox
@@ -45,12 +47,25 @@ def events_queue(cloud: LocalCloud) -> Iterator[str]:
     events.delete_rule(Name=name, EventBusName="edu-platform-events")
 
 
+@pytest.fixture
+def outbox_table(cloud: LocalCloud) -> Iterator[str]:
+    """An outbox table of the test's own (no stream: the test's sweep is its only relay)."""
+    name = f"outbox-{uuid.uuid4().hex[:8]}"
+    ddb = client(cloud, "dynamodb")
+    ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                {"AttributeName": "sk", "KeyType": "RANGE"}],
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                           {"AttributeName": "sk", "AttributeType": "S"}])
+    yield name
+    ddb.delete_table(TableName=name)
+
+
 def service(cloud: LocalCloud, *, limits: Limits | None = None,
             redis_url: str | None = None, failures: list[Exception] | None = None,
-            bus: str = "edu-platform-events",
-            on_publish_failure: Callable[[Exception], None] | None = None
-            ) -> IdentityService:
-    store = DynamoIdentityStore("edu-platform-users", cloud.aws_url, "us-east-1")
+            outbox_table: str = "edu-platform-users") -> IdentityService:
+    store = DynamoIdentityStore("edu-platform-users", cloud.aws_url, "us-east-1",
+                                outbox_table)
     sink = failures if failures is not None else []
     limiter = RedisRateLimiter(redis.Redis.from_url(redis_url or cloud.redis_url,
                                                     socket_connect_timeout=0.5),
@@ -59,9 +74,8 @@ def service(cloud: LocalCloud, *, limits: Limits | None = None,
         users=store, families=store, limiter=limiter,
         hasher=Argon2Hasher(memory_kib=8 * 1024, time_cost=1, parallelism=1),
         tokens=JwtIssuer(KeySet.from_json(json.dumps(rotated({}))), "http://issuer", "aud", 900),
-        outbox=DynamoOutbox("edu-platform-users", cloud.aws_url, "us-east-1",
-                            EventBridgePublisher(client(cloud, "events"), bus)),
-        limits=limits or Limits(100, 100, 100, 60, 3600), on_publish_failure=on_publish_failure)
+        outbox=outbox(cloud, outbox_table),
+        limits=limits or Limits(100, 100, 100, 60, 3600))
 
 
 def received(cloud: LocalCloud, url: str, count: int, timeout: float = 10
@@ -76,11 +90,18 @@ def received(cloud: LocalCloud, url: str, count: int, timeout: float = 10
     return out
 
 
-def test_registration_publishes_user_created(cloud: LocalCloud, events_queue: str) -> None:
-    svc = service(cloud)
+def outbox(cloud: LocalCloud, table: str, bus: str = "edu-platform-events") -> DynamoOutbox:
+    return DynamoOutbox(table, cloud.aws_url, "us-east-1",
+                        EventBridgePublisher(client(cloud, "events"), bus))
+
+
+def test_registration_commits_user_created_with_the_user(
+        cloud: LocalCloud, events_queue: str, outbox_table: str) -> None:
+    svc = service(cloud, outbox_table=outbox_table)
     email = f"ev-{uuid.uuid4().hex[:8]}@example.com"
     user = svc.register(RegisterIn(email=email, password=PASSWORD, full_name="Eve",
                                    role="teacher"), "10.0.0.1")
+    assert outbox(cloud, outbox_table).sweep(older_than=timedelta(0)) == 1
     (event,) = received(cloud, events_queue, 1)
     envelope = event["detail"]
     assert event["detail-type"] == "user.created" and event["source"] == "edu.identity"
@@ -90,25 +111,23 @@ def test_registration_publishes_user_created(cloud: LocalCloud, events_queue: st
     assert envelope["id"] and envelope["occurred_at"].endswith("Z")
 
 
-def test_an_event_bus_outage_loses_no_event(cloud: LocalCloud, events_queue: str) -> None:
+def test_an_event_bus_outage_loses_no_event(cloud: LocalCloud, events_queue: str,
+                                            outbox_table: str) -> None:
     """The event is committed with the user (outbox); while the bus fails, registration
-    still succeeds and a relay delivers the event later, exactly once.
-
-    The session's running platform sweeps the same outbox every minute, so which relay
-    sends it (this one or the sweep) is a race; the test holds either way."""
-    failures: list[Exception] = []
-    broken = service(cloud, bus=f"missing-bus-{uuid.uuid4().hex[:6]}",
-                     on_publish_failure=failures.append)
+    still succeeds and the event waits in the outbox until a relay gets it through, once."""
     email = f"outage-{uuid.uuid4().hex[:8]}@example.com"
-    user = broken.register(RegisterIn(email=email, password=PASSWORD, full_name="Olga",
-                                      role="student"), "10.0.0.2")
-    assert len(failures) == 1  # the direct publish failed; only the outbox holds the event
-    relay = DynamoOutbox("edu-platform-users", cloud.aws_url, "us-east-1",
-                         EventBridgePublisher(client(cloud, "events"), "edu-platform-events"))
-    relay.relay()
+    user = service(cloud, outbox_table=outbox_table).register(
+        RegisterIn(email=email, password=PASSWORD, full_name="Olga", role="student"),
+        "10.0.0.2")
+    broken = outbox(cloud, outbox_table, bus=f"missing-bus-{uuid.uuid4().hex[:6]}")
+    with pytest.raises(ClientError):
+        broken.sweep(older_than=timedelta(0))
+    relay = outbox(cloud, outbox_table)
+    assert relay.sweep() == 0  # younger than the stream relay's grace: left to the stream
+    assert relay.sweep(older_than=timedelta(0)) == 1
     delivered = [e["detail"] for e in received(cloud, events_queue, 1)]
     assert [e["data"]["user_id"] for e in delivered] == [user.id]
-    assert relay.relay() == 0  # sent items are gone: no second delivery
+    assert relay.sweep(older_than=timedelta(0)) == 0  # sent items are gone: no second delivery
     assert received(cloud, events_queue, 1, timeout=2) == []
 
 

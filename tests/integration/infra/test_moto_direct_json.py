@@ -312,3 +312,99 @@ def test_sqs_and_eventbridge_answers_match_moto_s_own_path(
     assert seen[0][2] == ["[('n', 1)]", "hello"] and seen[0][5] == {
         "ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"}
     assert all(answer == seen[0] for answer in seen)
+
+
+def stream_reads(url: str, table: str) -> tuple[list[tuple[str, str, Any]], str]:
+    """A table with a stream, three writes, and what its stream answers."""
+    ddb, streams = client(url, "dynamodb"), client(url, "dynamodbstreams")
+    created = ddb.create_table(
+        TableName=table, BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    arn = created["TableDescription"]["LatestStreamArn"]
+    ddb.put_item(TableName=table, Item={"pk": {"S": "a"}, "n": {"N": "1"}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "a"}, "n": {"N": "2"}})
+    ddb.delete_item(TableName=table, Key={"pk": {"S": "a"}})
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    got = streams.get_records(ShardIterator=iterator, Limit=2)
+    rest = streams.get_records(ShardIterator=got["NextShardIterator"])
+    records = [(r["eventName"], r["dynamodb"]["SequenceNumber"],
+                (r["dynamodb"].get("NewImage"), r["dynamodb"].get("OldImage")))
+               for r in got["Records"] + rest["Records"]]
+    return records, shard["ShardId"]
+
+
+def test_dynamodb_stream_answers_match_moto_s_own_path(moto_servers: dict[str, Any]) -> None:
+    seen = [stream_reads(url, "streamed") for url in moto_servers["urls"].values()]
+    records = seen[0][0]
+    assert [r[0] for r in records] == ["INSERT", "MODIFY", "REMOVE"]
+    assert records[1][2] == ({"pk": {"S": "a"}, "n": {"N": "2"}},
+                             {"pk": {"S": "a"}, "n": {"N": "1"}})
+    assert all(answer == seen[0] for answer in seen)
+
+
+def test_a_stream_keeps_its_newest_records_and_reads_on_from_the_oldest_kept() -> None:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "localcloud.moto_server", "-H",
+                             "127.0.0.1", "-p", str(port)],
+                            env={**os.environ, "EDU_MOTO_STREAM_RECORDS": "20"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: aws_endpoint_healthy(url, 0.5), timeout=30, what="moto", proc=proc)
+        ddb, streams = client(url, "dynamodb"), client(url, "dynamodbstreams")
+        arn = ddb.create_table(
+            TableName="t", BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+        )["TableDescription"]["LatestStreamArn"]
+        shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
+        oldest = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                            ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        for n in range(30):
+            ddb.put_item(TableName="t", Item={"pk": {"S": f"k{n:02}"}})
+        # 30 records, 20 kept once 2 more than that arrived (trimmed in steps of 2): the
+        # iterator taken before the writes reads on from the oldest record kept.
+        keys = [r["dynamodb"]["Keys"]["pk"]["S"] for r in streams.get_records(
+            ShardIterator=oldest)["Records"]]
+        assert keys == [f"k{n:02}" for n in range(10, 30)]
+        for _ in range(1_100):  # more iterators than the server keeps: it still answers
+            fresh = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                               ShardIteratorType="LATEST")["ShardIterator"]
+        assert streams.get_records(ShardIterator=fresh)["Records"] == []
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_a_cancelled_transaction_leaves_nothing_on_the_stream(
+        moto_servers: dict[str, Any]) -> None:
+    url = moto_servers["urls"]["direct JSON and dispatch"]
+    ddb, streams = client(url, "dynamodb"), client(url, "dynamodbstreams")
+    arn = ddb.create_table(
+        TableName="tx-streamed", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )["TableDescription"]["LatestStreamArn"]
+    ddb.put_item(TableName="tx-streamed", Item={"pk": {"S": "taken"}})
+
+    def transaction(last: str) -> list[dict[str, Any]]:
+        return [{"Put": {"TableName": "tx-streamed", "Item": {"pk": {"S": "event"}}}},
+                {"Put": {"TableName": "tx-streamed", "Item": {"pk": {"S": last}},
+                         "ConditionExpression": "attribute_not_exists(pk)"}}]
+
+    with pytest.raises(ClientError) as cancelled:
+        ddb.transact_write_items(TransactItems=transaction("taken"))
+    assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
+    ddb.transact_write_items(TransactItems=transaction("free"))
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+    assert [(r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"]) for r in records] == [
+        ("INSERT", "taken"), ("INSERT", "event"), ("INSERT", "free")]

@@ -195,4 +195,60 @@ def test_metrics_and_report_count_invocations(runtime: RunningRuntime) -> None:
 
 def test_fixture_template_has_every_trigger_type() -> None:
     kinds = {e.type for f in load_template(FIXTURE).functions.values() for e in f.events}
-    assert {"SQS", "S3", "EventBridgeRule", "SNS", "HttpApi"} <= kinds
+    assert {"SQS", "S3", "EventBridgeRule", "SNS", "HttpApi", "DynamoDB"} <= kinds
+
+
+def test_dynamodb_stream_delivers_filtered_changes_in_order(runtime: RunningRuntime) -> None:
+    ddb = aws(runtime, "dynamodb")
+    table, tag = f"{STACK}-ChangesTable", uuid.uuid4().hex
+    ddb.put_item(TableName=table, Item={"pk": {"S": f"{tag}-a"}, "n": {"N": "1"}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": f"{tag}-a"}, "n": {"N": "2"}})
+    ddb.delete_item(TableName=table, Key={"pk": {"S": f"{tag}-a"}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": f"{tag}-b"}, "blob": {"B": b"\x00\x01"}})
+    reports = wait_for_results(runtime, lambda r: "record" in r and r["record"]["dynamodb"][
+        "Keys"]["pk"]["S"].startswith(tag), count=3)
+    records = [r["record"] for r in reports]
+    # The filter keeps inserts and modifications: the REMOVE never reaches the function.
+    assert [(r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"]) for r in records] == [
+        ("INSERT", f"{tag}-a"), ("MODIFY", f"{tag}-a"), ("INSERT", f"{tag}-b")]
+    assert records[1]["dynamodb"]["OldImage"]["n"] == {"N": "1"}
+    assert records[1]["dynamodb"]["NewImage"]["n"] == {"N": "2"}
+    assert records[2]["dynamodb"]["NewImage"]["blob"] == {"B": "AAE="}  # base64, as Lambda
+    sequence = [int(r["dynamodb"]["SequenceNumber"]) for r in records]
+    assert sequence == sorted(sequence)
+    assert {r["eventSource"] for r in records} == {"aws:dynamodb"}
+    stream = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    assert {r["eventSourceARN"] for r in records} == {stream}
+
+
+def test_a_failing_stream_record_is_retried_then_described_in_the_on_failure_queue(
+        runtime: RunningRuntime) -> None:
+    ddb, sqs = aws(runtime, "dynamodb"), aws(runtime, "sqs")
+    table, tag = f"{STACK}-ChangesTable", uuid.uuid4().hex
+    ddb.put_item(TableName=table, Item={"pk": {"S": f"{tag}-ok"}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": f"{tag}-bad"}, "fail": {"BOOL": True}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": f"{tag}-behind"}})
+
+    def mine(report: dict[str, Any]) -> bool:
+        return "record" in report and report["record"]["dynamodb"]["Keys"]["pk"]["S"] \
+            .startswith(tag)
+
+    # One try and MaximumRetryAttempts (2) retries of the failing record, each from it:
+    # the record before it is delivered once, the one behind it never.
+    reports = wait_for_results(runtime, mine, count=4)
+    keys = [r["record"]["dynamodb"]["Keys"]["pk"]["S"].removeprefix(tag) for r in reports]
+    assert keys == ["-ok", "-bad", "-bad", "-bad"]
+    dlq = queue_url(runtime, f"{STACK}-StreamDLQ")
+    deadline, described = time.monotonic() + 15, []
+    while not described and time.monotonic() < deadline:
+        described = sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=1).get("Messages", [])
+    assert described, runtime.log.read_text()[-3000:]
+    info = json.loads(described[0]["Body"])
+    assert info["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert info["DDBStreamBatchInfo"]["batchSize"] == 2  # the failing record and the one behind
+    assert info["DDBStreamBatchInfo"]["startSequenceNumber"] == \
+        reports[1]["record"]["dynamodb"]["SequenceNumber"]
+    # The mapping moved past them: a later change is delivered.
+    ddb.put_item(TableName=table, Item={"pk": {"S": f"{tag}-later"}})
+    later = wait_for_results(runtime, mine, count=1)
+    assert later[0]["record"]["dynamodb"]["Keys"]["pk"]["S"] == f"{tag}-later"
