@@ -543,6 +543,30 @@ def install_direct_dynamo_json() -> None:
 
     DynamoResult.execute_result = execute_result  # type: ignore[method-assign]
 
+    # DynamoDB Streams' GetRecords went through the serializer record by record (~0.4 ms
+    # each: 9 ms per poll under the gate, `edu local calls`). Its only non-plain value is
+    # each record's creation time, which the JSON protocol writes as epoch seconds.
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    get_records = DynamoDBStreamsHandler.get_records
+
+    def get_records_direct(self: Any) -> Any:
+        answer = get_records(self)
+        result = answer.result if hasattr(answer, "result") else None
+        if type(result) is not dict:
+            return answer
+        records = []
+        for record in result.get("Records", []):
+            change = dict(record["dynamodb"])
+            created = change.get("ApproximateCreationDateTime")
+            if isinstance(created, datetime):
+                change["ApproximateCreationDateTime"] = created.timestamp()
+            records.append({**record, "dynamodb": change})
+        direct = {**result, "Records": records}
+        return json.dumps(direct) if plain_json(direct) else answer
+
+    DynamoDBStreamsHandler.get_records = get_records_direct  # type: ignore[method-assign]
+
 
 # Form fields S3 does not require a policy condition for.
 _UNCHECKED_FIELDS = {"policy", "signature", "awsaccesskeyid", "x-amz-signature", "file"}
