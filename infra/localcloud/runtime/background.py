@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Coroutine
 from typing import Any
+
+STOP_WAIT_S = 5.0  # how long a stop waits for cancelled tasks before it goes on without them
 
 
 class Background:
@@ -20,11 +21,24 @@ class Background:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def cancel_all(self) -> None:
+    async def cancel_all(self, wait_s: float = STOP_WAIT_S) -> list[str]:
+        """Cancels every task and waits up to `wait_s` for them to end. Returns where each
+        task that did not end was waiting (a stop must not hang on one task that ignores
+        its cancellation: `edu down` once waited forever)."""
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
         self._tasks.clear()
+        if not tasks:
+            return []
+        done, pending = await asyncio.wait(tasks, timeout=wait_s)
+        for task in done:
+            if not task.cancelled():
+                task.exception()  # retrieved: an error of a stopping task is not news
+        return [_where(task) for task in pending]
+
+
+def _where(task: asyncio.Task[Any]) -> str:
+    frames = task.get_stack()
+    at = f"{frames[-1].f_code.co_filename}:{frames[-1].f_lineno}" if frames else "?"
+    return f"{task.get_coro()!r} at {at}"

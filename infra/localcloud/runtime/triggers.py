@@ -731,5 +731,6 @@ class Triggers:
                 await asyncio.sleep(1)
 
     async def stop(self) -> None:
-        await self.background.cancel_all()
+        for stuck in await self.background.cancel_all():
+            self.log(f"edu: a trigger task did not stop when cancelled: {stuck}")
         self.executor.shutdown(wait=False, cancel_futures=True)
