@@ -163,7 +163,8 @@ def api_key_service() -> ApiKeyService:
 
     s = get_adapters().settings
     return ApiKeyService(DynamoApiKeyStore(s.users_table, s.aws_endpoint_url, s.region),
-                         DynamoIdentityStore(s.users_table, s.aws_endpoint_url, s.region))
+                         DynamoIdentityStore(s.users_table, s.aws_endpoint_url, s.region,
+                                             s.outbox_table))
 
 
 def _verify_access_token(token: str) -> dict[str, Any]:
@@ -252,16 +253,13 @@ def enrollment_service() -> EnrollmentService:
 
     adapters = get_adapters()
     s = adapters.settings
-    def log(message: str, extra: dict[str, object]) -> None:
-        get_logger().warning(message, extra=extra)
-
     return EnrollmentService(
         DynamoEnrollmentStore(s.enrollments_table, s.aws_endpoint_url, s.region,
                               s.outbox_table),
         PgCourseFacts(adapters.pg_pool()),
         StripeGateway(s.stripe_secret_key, s.stripe_webhook_secret, s.stripe_api_base or None),
         dynamo_outbox(adapters),
-        CursorCodec(s.cursor_secret), on_publish_failure=_publish_failed, log=log)
+        CursorCodec(s.cursor_secret), on_publish_failure=_publish_failed, log=_warn)
 
 
 @cache
@@ -311,7 +309,7 @@ def notification_service() -> NotificationService:
 
     adapters = get_adapters()
     s = adapters.settings
-    store = DynamoIdentityStore(s.users_table, s.aws_endpoint_url, s.region)
+    store = DynamoIdentityStore(s.users_table, s.aws_endpoint_url, s.region, s.outbox_table)
     return NotificationService(IdentityDirectory(store),
                                SesMailer(adapters.aws_client("ses"), s.mail_from),
                                base_url=s.jwt_issuer)
@@ -333,7 +331,8 @@ def build_video_service(adapters: Adapters) -> VideoService:
     s = adapters.settings
     return VideoService(
         PgLessonFacts(adapters.pg_pool()),
-        DynamoEnrollmentStore(s.enrollments_table, s.aws_endpoint_url, s.region),
+        DynamoEnrollmentStore(s.enrollments_table, s.aws_endpoint_url, s.region,
+                              s.outbox_table),
         DynamoVideoStore(s.videos_table, s.aws_endpoint_url, s.region, s.outbox_table),
         S3MediaStorage(adapters.aws_client("s3"), s.raw_video_bucket, s.media_bucket),
         FfmpegTranscoder(),

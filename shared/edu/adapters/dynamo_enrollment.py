@@ -100,10 +100,10 @@ def _payment(item: Any) -> Payment:
 
 class DynamoEnrollmentStore:
     def __init__(self, table: str, host: str | None, region: str,
-                 outbox_table: str | None = None) -> None:
+                 outbox_table: str) -> None:
         (self.enroll, self.pay, self.ref, self.event,
          self.prog) = _models(table, host, region)
-        self.outbox = outbox_model(outbox_table or table, host, region)
+        self.outbox = outbox_model(outbox_table, host, region)
         self.connection = connection(host, region)
 
     # --- enrollments --------------------------------------------------------------------

@@ -76,9 +76,9 @@ class DynamoIdentityStore:
     """Implements UserRepository and TokenFamilies."""
 
     def __init__(self, table: str, host: str | None, region: str,
-                 outbox_table: str | None = None) -> None:
+                 outbox_table: str) -> None:
         self.user_item, self.email_item, self.family_item = _models(table, host, region)
-        self.outbox_item = outbox_model(outbox_table or table, host, region)
+        self.outbox_item = outbox_model(outbox_table, host, region)
         self.connection = connection(host, region)
 
     # --- users ----------------------------------------------------------------------------

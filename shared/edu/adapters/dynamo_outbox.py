@@ -26,7 +26,8 @@ from pydantic import ValidationError
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
 from edu.adapters.dynamo_base import keyed_base
-from edu.events import Envelope, EventPublisher
+from edu.adapters.eventbridge import PUT_EVENTS_LIMIT
+from edu.events import Envelope, EventPublisher, event_time
 
 SHARDS = 4
 RETENTION = timedelta(days=14)
@@ -100,8 +101,8 @@ class DynamoOutbox:
                       {"sequence_number": bad.sequence_number})
         pending = [p for p in parsed if p.envelope is not None]
         published: list[Envelope] = []
-        for start in range(0, len(pending), 10):
-            chunk = pending[start:start + 10]
+        for start in range(0, len(pending), PUT_EVENTS_LIMIT):  # a failure names its chunk
+            chunk = pending[start:start + PUT_EVENTS_LIMIT]
             envelopes = [p.envelope for p in chunk if p.envelope is not None]
             try:
                 self.publisher.publish(envelopes)
@@ -117,8 +118,7 @@ class DynamoOutbox:
     def sweep(self, limit: int = 100, older_than: timedelta = STREAM_GRACE) -> int:
         """Publishes items the stream relay has left for longer than `older_than`, oldest
         first per shard; returns how many."""
-        cutoff = (datetime.now(UTC) - older_than).isoformat(timespec="milliseconds")
-        cutoff = cutoff.replace("+00:00", "Z")
+        cutoff = event_time(datetime.now(UTC) - older_than)
         sent = 0
         for shard in range(SHARDS):
             stale = list(self.model.query(f"OUTBOX#{shard}", self.model.sk < cutoff,

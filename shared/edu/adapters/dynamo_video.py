@@ -70,9 +70,9 @@ def _record(item: Any) -> VideoRecord:
 
 class DynamoVideoStore:
     def __init__(self, table: str, host: str | None, region: str,
-                 outbox_table: str | None = None) -> None:
+                 outbox_table: str) -> None:
         self.model = _model(table, host, region)
-        self.outbox = outbox_model(outbox_table or table, host, region)
+        self.outbox = outbox_model(outbox_table, host, region)
         self.connection = connection(host, region)
 
     def _item(self, course_id: str, lesson_id: str) -> Any:

@@ -6,6 +6,8 @@ from typing import Any
 
 from edu.events import Envelope
 
+PUT_EVENTS_LIMIT = 10  # entries per PutEvents call
+
 
 class PublishFailed(Exception):
     pass
@@ -17,8 +19,8 @@ class EventBridgePublisher:
         self.bus_name = bus_name
 
     def publish(self, events: list[Envelope]) -> None:
-        for start in range(0, len(events), 10):  # PutEvents takes 10 entries per call
-            batch = events[start:start + 10]
+        for start in range(0, len(events), PUT_EVENTS_LIMIT):
+            batch = events[start:start + PUT_EVENTS_LIMIT]
             resp = self.client.put_events(Entries=[
                 {"Source": e.source, "DetailType": e.type, "Detail": e.model_dump_json(),
                  "EventBusName": self.bus_name} for e in batch])

@@ -145,15 +145,18 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
 }
 
 
+def event_time(at: datetime) -> str:
+    """An event's `occurred_at`: UTC, milliseconds, `Z` (sortable as text)."""
+    return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 class Envelope(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     id: str = Field(default_factory=lambda: str(uuid.uuid4()))
     type: str
     version: int = 1
-    occurred_at: str = Field(
-        default_factory=lambda: datetime.now(UTC).isoformat(timespec="milliseconds")
-        .replace("+00:00", "Z"))
+    occurred_at: str = Field(default_factory=lambda: event_time(datetime.now(UTC)))
     source: str
     data: dict[str, Any]
 

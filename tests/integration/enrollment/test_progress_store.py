@@ -23,7 +23,8 @@ LESSONS = frozenset({"l1", "l2", "l3"})
 
 @pytest.fixture
 def store(cloud: LocalCloud) -> DynamoEnrollmentStore:
-    return DynamoEnrollmentStore("edu-platform-enrollments", cloud.aws_url, "us-east-1")
+    return DynamoEnrollmentStore("edu-platform-enrollments", cloud.aws_url, "us-east-1",
+                                 "edu-platform-enrollments")
 
 
 @pytest.fixture
@@ -157,7 +158,8 @@ def test_models_and_transactions_share_one_dynamodb_client(
     save(store, user_id, course_id, "l1", True)  # models and a transaction, on the server
     assert [p.lesson_id for p in store.progress(user_id, course_id)] == ["l1"]
     client = shared_client(cloud.aws_url, "us-east-1")
-    users = DynamoIdentityStore("edu-platform-users", cloud.aws_url, "us-east-1")
+    users = DynamoIdentityStore("edu-platform-users", cloud.aws_url, "us-east-1",
+                                "edu-platform-users")
     used = [store.prog._get_connection().connection.client,
             store.enroll._get_connection().connection.client,
             store.outbox._get_connection().connection.client,

@@ -41,7 +41,8 @@ def forget(store: DynamoIdentityStore, user: User) -> None:
 
 
 def test_a_batch_sends_to_the_contacts_it_looked_up_together(cloud: LocalCloud) -> None:
-    store = DynamoIdentityStore("edu-platform-users", cloud.aws_url, "us-east-1")
+    store = DynamoIdentityStore("edu-platform-users", cloud.aws_url, "us-east-1",
+                                "edu-platform-users")
     service = NotificationService(IdentityDirectory(store),
                                   SesMailer(aws_client(cloud, "ses"), "no-reply@eduplatform.dev"),
                                   base_url="http://127.0.0.1:3000")
@@ -71,7 +72,7 @@ def test_a_batch_sends_to_the_contacts_it_looked_up_together(cloud: LocalCloud) 
 
 def test_a_failed_batch_lookup_leaves_each_email_to_its_own(cloud: LocalCloud) -> None:
     broken = IdentityDirectory(DynamoIdentityStore("no-such-table", cloud.aws_url,
-                                                   "us-east-1"))
+                                                   "us-east-1", "no-such-table"))
     service = NotificationService(broken, SesMailer(aws_client(cloud, "ses"),
                                                     "no-reply@eduplatform.dev"),
                                   base_url="http://127.0.0.1:3000")

@@ -169,7 +169,8 @@ def test_a_transcode_past_its_deadline_is_reported(videos: VideoService,
 
 def build_enrollment_store(adapters: Adapters) -> DynamoEnrollmentStore:
     s = adapters.settings
-    return DynamoEnrollmentStore(s.enrollments_table, s.aws_endpoint_url, s.region)
+    return DynamoEnrollmentStore(s.enrollments_table, s.aws_endpoint_url, s.region,
+                                 s.outbox_table)
 
 
 def media_keys(adapters: Adapters) -> list[dict[str, Any]]:
