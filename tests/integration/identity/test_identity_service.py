@@ -24,6 +24,7 @@ from edu.identity.models import LoginIn, RegisterIn
 from edu.identity.service import IdentityService, Limits
 from localcloud.stack import LocalCloud
 from tests.support.aws import aws_client as client
+from tests.support.aws import keyed_table
 
 PASSWORD = "correct horse battery staple"
 pytestmark = pytest.mark.usefixtures("aws_env")  # pynamodb reads credentials from the env
@@ -50,15 +51,8 @@ def events_queue(cloud: LocalCloud) -> Iterator[str]:
 @pytest.fixture
 def outbox_table(cloud: LocalCloud) -> Iterator[str]:
     """An outbox table of the test's own (no stream: the test's sweep is its only relay)."""
-    name = f"outbox-{uuid.uuid4().hex[:8]}"
-    ddb = client(cloud, "dynamodb")
-    ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
-                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                                {"AttributeName": "sk", "KeyType": "RANGE"}],
-                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                           {"AttributeName": "sk", "AttributeType": "S"}])
-    yield name
-    ddb.delete_table(TableName=name)
+    with keyed_table(cloud) as name:
+        yield name
 
 
 def service(cloud: LocalCloud, *, limits: Limits | None = None,

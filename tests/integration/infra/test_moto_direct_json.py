@@ -314,21 +314,33 @@ def test_sqs_and_eventbridge_answers_match_moto_s_own_path(
     assert all(answer == seen[0] for answer in seen)
 
 
+def streamed_table(ddb: Any, name: str, view: str) -> str:
+    """A table keyed by `pk` with a stream of that view; its stream's ARN."""
+    return str(ddb.create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": view},
+    )["TableDescription"]["LatestStreamArn"])
+
+
+def stream_iterator(streams: Any, arn: str, position: str = "TRIM_HORIZON"
+                    ) -> tuple[str, str]:
+    """An iterator at `position` of the stream's (moto's only) shard, and the shard's id."""
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                          ShardIteratorType=position)["ShardIterator"]
+    return str(iterator), str(shard["ShardId"])
+
+
 def stream_reads(url: str, table: str) -> tuple[list[tuple[Any, ...]], str]:
     """A table with a stream, three writes, and what its stream answers."""
     ddb, streams = client(url, "dynamodb"), client(url, "dynamodbstreams")
-    created = ddb.create_table(
-        TableName=table, BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
-    arn = created["TableDescription"]["LatestStreamArn"]
+    arn = streamed_table(ddb, table, "NEW_AND_OLD_IMAGES")
     ddb.put_item(TableName=table, Item={"pk": {"S": "a"}, "n": {"N": "1"}})
     ddb.put_item(TableName=table, Item={"pk": {"S": "a"}, "n": {"N": "2"}})
     ddb.delete_item(TableName=table, Key={"pk": {"S": "a"}})
-    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
-    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
-                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    iterator, shard_id = stream_iterator(streams, arn)
     got = streams.get_records(ShardIterator=iterator, Limit=2)
     rest = streams.get_records(ShardIterator=got["NextShardIterator"])
     records = []
@@ -342,7 +354,7 @@ def stream_reads(url: str, table: str) -> tuple[list[tuple[Any, ...]], str]:
                         (change.get("NewImage"), change.get("OldImage")),
                         {k: v for k, v in record.items() if k not in ("eventID", "dynamodb")},
                         change))
-    return records, shard["ShardId"]
+    return records, shard_id
 
 
 def test_dynamodb_stream_answers_match_moto_s_own_path(moto_servers: dict[str, Any]) -> None:
@@ -364,15 +376,8 @@ def test_a_stream_keeps_its_newest_records_and_reads_on_from_the_oldest_kept() -
     try:
         wait_until(lambda: aws_endpoint_healthy(url, 0.5), timeout=30, what="moto", proc=proc)
         ddb, streams = client(url, "dynamodb"), client(url, "dynamodbstreams")
-        arn = ddb.create_table(
-            TableName="t", BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
-        )["TableDescription"]["LatestStreamArn"]
-        shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
-        oldest = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
-                                            ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        arn = streamed_table(ddb, "t", "KEYS_ONLY")
+        oldest, _shard = stream_iterator(streams, arn)
         for n in range(30):
             ddb.put_item(TableName="t", Item={"pk": {"S": f"k{n:02}"}})
         # 30 records, 20 kept once 2 more than that arrived (trimmed in steps of 2): the
@@ -381,8 +386,7 @@ def test_a_stream_keeps_its_newest_records_and_reads_on_from_the_oldest_kept() -
             ShardIterator=oldest)["Records"]]
         assert keys == [f"k{n:02}" for n in range(10, 30)]
         for _ in range(1_100):  # more iterators than the server keeps: it still answers
-            fresh = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
-                                               ShardIteratorType="LATEST")["ShardIterator"]
+            fresh, _shard = stream_iterator(streams, arn, "LATEST")
         assert streams.get_records(ShardIterator=fresh)["Records"] == []
     finally:
         proc.terminate()
@@ -393,12 +397,7 @@ def test_a_cancelled_transaction_leaves_nothing_on_the_stream(
         moto_servers: dict[str, Any]) -> None:
     url = moto_servers["urls"]["direct JSON and dispatch"]
     ddb, streams = client(url, "dynamodb"), client(url, "dynamodbstreams")
-    arn = ddb.create_table(
-        TableName="tx-streamed", BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-    )["TableDescription"]["LatestStreamArn"]
+    arn = streamed_table(ddb, "tx-streamed", "NEW_IMAGE")
     ddb.put_item(TableName="tx-streamed", Item={"pk": {"S": "taken"}})
 
     def transaction(last: str) -> list[dict[str, Any]]:
@@ -410,9 +409,7 @@ def test_a_cancelled_transaction_leaves_nothing_on_the_stream(
         ddb.transact_write_items(TransactItems=transaction("taken"))
     assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
     ddb.transact_write_items(TransactItems=transaction("free"))
-    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
-    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
-                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    iterator, _shard = stream_iterator(streams, arn)
     records = streams.get_records(ShardIterator=iterator)["Records"]
     assert [(r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"]) for r in records] == [
         ("INSERT", "taken"), ("INSERT", "event"), ("INSERT", "free")]

@@ -3,8 +3,6 @@ batch publishes, in which order, what it deletes, and where it says to retry fro
 
 from __future__ import annotations
 
-import json
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -18,40 +16,23 @@ from edu.adapters.eventbridge import EventBridgePublisher
 from edu.events import Envelope, make_event
 from localcloud.stack import LocalCloud
 from tests.support.aws import aws_client as client
+from tests.support.aws import keyed_table
+from tests.support.events import BUS, Watch, watch_events
 
 pytestmark = pytest.mark.usefixtures("aws_env")  # pynamodb reads credentials from the env
-BUS = "edu-platform-events"
 
 
 @pytest.fixture
 def streamed_table(cloud: LocalCloud) -> Iterator[str]:
-    name = f"outbox-{uuid.uuid4().hex[:8]}"
-    ddb = client(cloud, "dynamodb")
-    ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
-                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                                {"AttributeName": "sk", "KeyType": "RANGE"}],
-                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                           {"AttributeName": "sk", "AttributeType": "S"}],
-                     StreamSpecification={"StreamEnabled": True,
-                                          "StreamViewType": "NEW_IMAGE"})
-    yield name
-    ddb.delete_table(TableName=name)
+    with keyed_table(cloud, stream_view="NEW_IMAGE") as name:
+        yield name
 
 
 @pytest.fixture
-def tapped(cloud: LocalCloud) -> Iterator[str]:
-    """A queue that gets every event of this test's source from the bus."""
-    sqs, events = client(cloud, "sqs"), client(cloud, "events")
-    name = f"outbox-tap-{uuid.uuid4().hex[:8]}"
-    url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"]
-    events.put_rule(Name=name, EventBusName=BUS,
-                    EventPattern=json.dumps({"source": ["edu.outbox-test"]}))
-    events.put_targets(Rule=name, EventBusName=BUS, Targets=[{"Id": "q", "Arn": arn}])
-    yield url
-    events.remove_targets(Rule=name, EventBusName=BUS, Ids=["q"])
-    events.delete_rule(Name=name, EventBusName=BUS)
+def tapped(cloud: LocalCloud) -> Iterator[Watch]:
+    """Every event of this test's source that reaches the bus."""
+    with watch_events(cloud, {"source": ["edu.outbox-test"]}) as watch:
+        yield watch
 
 
 def events(count: int) -> list[Envelope]:
@@ -84,15 +65,9 @@ def relay(cloud: LocalCloud, table: str, bus: str = BUS,
                         warn=lambda message, _extra: sink.append(message))
 
 
-def received(cloud: LocalCloud, url: str, count: int, timeout: float = 10) -> list[str]:
-    sqs, ids = client(cloud, "sqs"), []
-    deadline = time.monotonic() + timeout
-    while len(ids) < count and time.monotonic() < deadline:
-        for msg in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
-                                       WaitTimeSeconds=1).get("Messages", []):
-            ids.append(json.loads(msg["Body"])["detail"]["id"])
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=msg["ReceiptHandle"])
-    return ids
+def received(watch: Watch, count: int, timeout: float = 10) -> list[str]:
+    """Ids of the events seen so far, waiting up to `timeout` for `count` of them."""
+    return [e["id"] for e in watch.collect(timeout, until=count)]
 
 
 def items_left(cloud: LocalCloud, table: str) -> int:
@@ -100,24 +75,24 @@ def items_left(cloud: LocalCloud, table: str) -> int:
 
 
 def test_a_batch_is_published_and_its_items_deleted(cloud: LocalCloud, streamed_table: str,
-                                                    tapped: str) -> None:
+                                                    tapped: Watch) -> None:
     sent = events(12)  # more than one PutEvents call takes
     commit(cloud, streamed_table, sent[:7])
     commit(cloud, streamed_table, sent[7:])
     records = stream_records(cloud, streamed_table)
     assert [r["eventName"] for r in records] == ["INSERT"] * 12
     assert relay(cloud, streamed_table).relay_records(records) is None
-    assert sorted(received(cloud, tapped, 12)) == sorted(e.id for e in sent)
+    assert sorted(received(tapped, 12)) == sorted(e.id for e in sent)
     assert items_left(cloud, streamed_table) == 0
     # The deletes are stream records too; they publish nothing.
     removes = stream_records(cloud, streamed_table)[12:]
     assert [r["eventName"] for r in removes] == ["REMOVE"] * 12
     assert relay(cloud, streamed_table).relay_records(removes) is None
-    assert received(cloud, tapped, 1, timeout=1.5) == []
+    assert len(received(tapped, 13, timeout=1.5)) == 12  # no more arrived
 
 
 def test_a_failed_publish_names_the_first_record_to_retry_and_keeps_the_items(
-        cloud: LocalCloud, streamed_table: str, tapped: str) -> None:
+        cloud: LocalCloud, streamed_table: str, tapped: Watch) -> None:
     sent = events(3)
     commit(cloud, streamed_table, sent)
     records = stream_records(cloud, streamed_table)
@@ -127,12 +102,12 @@ def test_a_failed_publish_names_the_first_record_to_retry_and_keeps_the_items(
     assert broken.relay_records(records) == records[0]["dynamodb"]["SequenceNumber"]
     assert items_left(cloud, streamed_table) == 3 and len(warnings) == 1
     assert relay(cloud, streamed_table).relay_records(records) is None  # the retry
-    assert sorted(received(cloud, tapped, 3)) == sorted(e.id for e in sent)
+    assert sorted(received(tapped, 3)) == sorted(e.id for e in sent)
     assert items_left(cloud, streamed_table) == 0
 
 
 def test_an_unreadable_item_is_reported_and_skipped(cloud: LocalCloud, streamed_table: str,
-                                                    tapped: str) -> None:
+                                                    tapped: Watch) -> None:
     client(cloud, "dynamodb").put_item(TableName=streamed_table, Item={
         "pk": {"S": "OUTBOX#0"}, "sk": {"S": "x"}, "envelope": {"S": "not json"}})
     good = events(1)
@@ -140,6 +115,6 @@ def test_an_unreadable_item_is_reported_and_skipped(cloud: LocalCloud, streamed_
     warnings: list[str] = []
     records = stream_records(cloud, streamed_table)
     assert relay(cloud, streamed_table, warnings=warnings).relay_records(records) is None
-    assert received(cloud, tapped, 1) == [good[0].id]
+    assert received(tapped, 1) == [good[0].id]
     assert len(warnings) == 1 and "skipped" in warnings[0]
     assert items_left(cloud, streamed_table) == 1  # left for a person to look at
