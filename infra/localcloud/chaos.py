@@ -34,6 +34,9 @@ from localcloud.platform import RunningPlatform, start_platform, stop_platform
 from localcloud.stack import LocalCloud
 
 FAULTS = ("postgres", "redis", "aws", "worker")
+# The event consumers' queues keep a message for this many receives (template.yaml's
+# maxReceiveCount), the delays between them doubling from ConsumerRetryBase.
+CONSUMER_RECEIVES = 5
 PROBE_PASSWORD = "correct horse battery staple"
 
 
@@ -297,6 +300,15 @@ def summarize(samples: list[Sample], windows: list[dict[str, Any]], quiet_s: flo
     return out
 
 
+def drill_retry_base(outage_s: float) -> int:
+    """Consumers' backoff base for the drill: short, so events settle within its minutes,
+    yet long enough that a message failing all through an outage outlasts it twice over
+    (production's 10 s base rides out 150 s)."""
+    from edu.adapters.sqs_backoff import base_outlasting
+
+    return base_outlasting(2 * outage_s, CONSUMER_RECEIVES)
+
+
 def run_drill(root: Path, outage_s: float = 10, settle_s: float = 25, users: int = 10,
               log: Callable[[str], None] = print) -> dict[str, Any]:
     from localcloud.domain import connect_stripe, ensure_jwt_keys, seed
@@ -315,7 +327,8 @@ def run_drill(root: Path, outage_s: float = 10, settle_s: float = 25, users: int
         platform = start_platform(cloud, home / "runtime.log", LoginLimitPerIp="1000000",
                                   LoginLimitPerEmail="1000000", RegisterLimitPerIp="1000000",
                                   SearchLimitPerIp="1000000", WriteLimitPerUser="1000000",
-                                  ConsumerRetryBase="1", ConsumerVisibilityTimeout="5")
+                                  ConsumerVisibilityTimeout="5",
+                                  ConsumerRetryBase=str(drill_retry_base(outage_s)))
         probe = prepare_probe(cloud, platform.api)
         dlq_before = dlq_depths(cloud)
         duration = int(len(FAULTS) * (outage_s + settle_s) + settle_s + 10)

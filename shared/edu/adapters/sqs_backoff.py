@@ -30,6 +30,21 @@ def backoff_delay(attempt: int, base_s: int) -> int:
     return min(MAX_DELAY_S, base_s * 2 ** max(0, attempt - 1))
 
 
+def retry_span_s(receives: int, base_s: int) -> int:
+    """How long a message that fails every receive stays out of the DLQ: the delays between
+    its `receives` (the queue's maxReceiveCount) receives. A dependency outage shorter than
+    this costs no message."""
+    return sum(backoff_delay(attempt, base_s) for attempt in range(1, receives))
+
+
+def base_outlasting(outage_s: float, receives: int) -> int:
+    """The smallest whole-second backoff base whose retry span is at least `outage_s`."""
+    base = 1
+    while retry_span_s(receives, base) < outage_s:
+        base += 1
+    return base
+
+
 def back_off_failures(event: dict[str, Any], response: dict[str, Any], base_s: int) -> None:
     """After a partial batch response: delays each failed record by its attempt number."""
     failed = {f.get("itemIdentifier") for f in response.get("batchItemFailures") or []}
