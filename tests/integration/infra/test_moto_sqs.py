@@ -126,3 +126,22 @@ def test_receives_and_batch_deletes_behave_as_sqs_over_a_backlog(cloud: LocalClo
     began = time.monotonic()
     assert "Messages" not in sqs.receive_message(QueueUrl=empty, WaitTimeSeconds=1)
     assert time.monotonic() - began >= 0.9
+
+
+def test_a_receive_filters_attributes_of_its_answer_only(cloud: LocalCloud) -> None:
+    sqs = aws_client(cloud, "sqs")
+    url = sqs.create_queue(QueueName=f"attrs-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="m", MessageAttributes={
+        "Custom.kind": {"DataType": "String", "StringValue": "a"},
+        "other": {"DataType": "Number", "StringValue": "7"}})
+    first = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["Custom.*"],
+                                VisibilityTimeout=0, AttributeNames=["All"])["Messages"][0]
+    assert set(first["MessageAttributes"]) == {"Custom.kind"}
+    assert first["Attributes"]["ApproximateReceiveCount"] == "1"
+    second = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"],
+                                 AttributeNames=["All"])["Messages"][0]
+    assert set(second["MessageAttributes"]) == {"Custom.kind", "other"}
+    assert second["Attributes"]["ApproximateReceiveCount"] == "2"
+    assert second["ReceiptHandle"] != first["ReceiptHandle"]
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=second["ReceiptHandle"])
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)
