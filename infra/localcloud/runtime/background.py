@@ -7,6 +7,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 STOP_WAIT_S = 5.0  # how long a stop waits for cancelled tasks before it goes on without them
+CLOSE_WAIT_S = 20.0  # how long the whole runtime's stop may take before it gives up waiting
 
 
 class Background:
@@ -35,10 +36,25 @@ class Background:
         for task in done:
             if not task.cancelled():
                 task.exception()  # retrieved: an error of a stopping task is not news
-        return [_where(task) for task in pending]
+        return [where(task) for task in pending]
 
 
-def _where(task: asyncio.Task[Any]) -> str:
+def where(task: asyncio.Task[Any]) -> str:
+    """A task's coroutine and the line it waits at, for a log line about a stuck stop."""
     frames = task.get_stack()
     at = f"{frames[-1].f_code.co_filename}:{frames[-1].f_lineno}" if frames else "?"
     return f"{task.get_coro()!r} at {at}"
+
+
+async def bounded(work: Coroutine[Any, Any, Any], wait_s: float = CLOSE_WAIT_S) -> list[str]:
+    """Runs `work` for at most `wait_s`. If it is not done by then, it is cancelled and left
+    behind, and the answer says where every task of the loop still waits (a stop that hangs
+    on one await must not keep `edu down` from ending the process)."""
+    task = asyncio.create_task(work)
+    done, _ = await asyncio.wait({task}, timeout=wait_s)
+    if done:
+        task.result()
+        return []
+    task.cancel()
+    current = asyncio.current_task()
+    return [where(t) for t in asyncio.all_tasks() if t is not current and not t.done()]

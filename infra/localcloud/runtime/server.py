@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from localcloud.procs import PortInUse
-from localcloud.runtime.background import Background
+from localcloud.runtime.background import CLOSE_WAIT_S, Background, bounded
 from localcloud.runtime.gateway import Gateway
 from localcloud.runtime.observe import Metrics, QueueDepth
 from localcloud.runtime.pool import LogSink, Runtime, _print_sink, new_request_id
@@ -95,12 +95,23 @@ class LocalRuntime:
                 return
 
     async def close(self) -> None:
+        """Stops hot reload, triggers, the runtime's own background work (async invokes,
+        snapshots being taken) and every worker, within CLOSE_WAIT_S: what still waits
+        then is logged, and the process goes on stopping without it."""
+        stuck = await bounded(self._close())
+        if stuck:
+            self.log(f"edu: stopping took over {CLOSE_WAIT_S:.0f}s; still waiting: "
+                     + "; ".join(stuck))
+
+    async def _close(self) -> None:
         if self._watcher:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
         if self.triggers:
             await self.triggers.stop()
+        for task in await self._background.cancel_all():
+            self.log(f"edu: a runtime task did not stop when cancelled: {task}")
         await self.runtime.close()
 
     # --- local mail viewer ------------------------------------------------------------
@@ -241,7 +252,6 @@ def bind(host: str, port: int, what: str, setting: str) -> socket.socket:
         sock.close()
         raise PortInUse(what, port, setting) from None
     sock.listen(2048)
-    sock.set_inheritable(True)
     return sock
 
 

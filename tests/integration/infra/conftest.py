@@ -79,6 +79,7 @@ class RunningRuntime:
     lambda_api: str
     log: Path
     aws_url: str
+    pid: int
 
 
 @pytest.fixture(scope="session")
@@ -101,7 +102,7 @@ def runtime(issuer: Issuer, cloud: LocalCloud, tmp_path_factory: pytest.TempPath
         assert time.monotonic() < deadline, "start-api did not listen"
         time.sleep(0.05)
     yield RunningRuntime(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{lambda_port}", log,
-                         cloud.aws_url)
+                         cloud.aws_url, proc.pid)
     proc.send_signal(signal.SIGINT)
     proc.wait(timeout=20)
     assert not port_open(port) and not port_open(lambda_port)

@@ -5,6 +5,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from tests.integration.infra.conftest import RunningRuntime
+
 
 def test_path_params_query_headers_and_cookies_reach_the_handler(api: str) -> None:
     resp = httpx.get(f"{api}/items/a%20b?x=1&x=2&y=", headers={"X-Thing": "v"},
@@ -101,3 +103,18 @@ def test_rest_api_event_gets_payload_v1(api: str) -> None:
     assert event["queryStringParameters"] == {"a": "2"}
     assert event["multiValueHeaders"]["x-multi"] == ["x"]
     assert json.loads(event["body"]) == {"k": "v"}
+
+
+def test_workers_do_not_hold_the_runtime_s_listening_sockets(runtime: RunningRuntime) -> None:
+    """A worker that kept a copy of the gateway's listening socket kept its port bound after
+    the gateway stopped (the next `edu up` found it in use) and let the kernel queue
+    connections that nobody would accept."""
+    import psutil
+
+    assert httpx.get(f"{runtime.api}/length").status_code == 200  # a warm worker exists
+    ports = {int(runtime.api.rsplit(":", 1)[1]), int(runtime.lambda_api.rsplit(":", 1)[1])}
+    workers = psutil.Process(runtime.pid).children(recursive=True)
+    assert workers
+    holders = {(w.pid, c.laddr.port) for w in workers for c in w.net_connections(kind="tcp")
+               if c.status == psutil.CONN_LISTEN and c.laddr.port in ports}
+    assert not holders

@@ -1,10 +1,11 @@
-"""Stopping the runtime's background tasks: bounded, and saying which task would not stop."""
+"""Stopping the runtime's background tasks and the runtime itself: bounded, and saying which
+task would not stop."""
 
 from __future__ import annotations
 
 import asyncio
 
-from localcloud.runtime.background import Background
+from localcloud.runtime.background import Background, bounded
 
 
 async def polite() -> None:
@@ -38,4 +39,28 @@ def test_cancel_all_ends_tasks_and_names_the_one_that_would_not_stop() -> None:
     stuck, ended, waited = asyncio.run(scenario())
     assert len(stuck) == 1 and "stubborn" in stuck[0] and "test_background.py" in stuck[0]
     assert ended == [True, False]  # polite ended; stubborn is still running
+    assert 0.2 <= waited < 2
+
+
+async def stop_that_waits_on(lock: asyncio.Lock) -> None:
+    async with lock:  # held elsewhere for good: the shape of a stop that hangs
+        pass
+
+
+def test_bounded_gives_up_on_a_hanging_stop_and_says_where_tasks_wait() -> None:
+    async def scenario() -> tuple[list[str], float]:
+        lock = asyncio.Lock()
+        await lock.acquire()
+        holder = asyncio.create_task(polite())
+        await asyncio.sleep(0)
+        assert await bounded(asyncio.sleep(0.01), wait_s=1) == []  # a stop that ends
+        started = asyncio.get_running_loop().time()
+        stuck = await bounded(stop_that_waits_on(lock), wait_s=0.2)
+        waited = asyncio.get_running_loop().time() - started
+        holder.cancel()
+        return stuck, waited
+
+    stuck, waited = asyncio.run(scenario())
+    assert any("stop_that_waits_on" in s for s in stuck), stuck
+    assert any("polite" in s for s in stuck)  # every waiting task is named, not just the stop
     assert 0.2 <= waited < 2
