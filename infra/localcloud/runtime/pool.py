@@ -343,7 +343,7 @@ class Zygote:
         with contextlib.suppress(ProcessLookupError):
             self.proc.kill()
         with contextlib.suppress(Exception):
-            await self.proc.wait()
+            await asyncio.wait_for(self.proc.wait(), 5)  # as a worker's kill: never forever
         self.writer.close()
 
 
