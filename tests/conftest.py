@@ -22,6 +22,7 @@ from localcloud.stack import LocalCloud
 from tests.support.databases import drop_database
 from tests.support.platform import RunningPlatform, start_platform, stop_platform
 
+TEST_RETRY_BASE_S = 1  # the consumers' backoff base in the test session's stack
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -47,10 +48,10 @@ def cloud() -> Iterator[LocalCloud]:
     cfg = CloudConfig.ephemeral(
         ROOT, home, aws_endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
         database_url=test_db, redis_url=os.environ.get("REDIS_URL") or None)
-    # Consumers retry failed messages after 1 s, 2 s (10 s, 20 s by default; 2 s if a
-    # consumer died) to keep tests quick.
-    stack = LocalCloud(cfg, durable=False, overrides={"ConsumerVisibilityTimeout": "2",
-                                                      "ConsumerRetryBase": "1"})
+    # Consumers retry failed messages after 1 s, 2 s, 4 s, 8 s (10 s, 20 s ... by default;
+    # 2 s if a consumer died) to keep tests quick.
+    stack = LocalCloud(cfg, durable=False, overrides={
+        "ConsumerVisibilityTimeout": "2", "ConsumerRetryBase": str(TEST_RETRY_BASE_S)})
     stack.start()
     try:
         stack.provision()

@@ -9,7 +9,10 @@ from typing import Any
 
 import httpx
 
+from edu.adapters.sqs_backoff import retry_span_s
+from localcloud.chaos import CONSUMER_RECEIVES
 from localcloud.stack import LocalCloud
+from tests.conftest import TEST_RETRY_BASE_S
 from tests.support.aws import aws_client
 from tests.support.events import mail_to
 from tests.support.identity import bearer, login, register
@@ -90,7 +93,9 @@ def test_one_poison_message_in_a_batch_goes_to_the_dlq_alone(platform: RunningPl
         "course_title": "Nobody", "teacher_id": "t", "source": "free"})
     client.send_message_batch(QueueUrl=url, Entries=[
         {"Id": str(i), "MessageBody": as_bus_event(e)} for i, e in enumerate([*good, poison])])
-    deadline = time.monotonic() + 30
+    # The poison message is tried on each of its receives, the backoff between them
+    # doubling, before SQS moves it: wait that long plus room for polls and batch windows.
+    deadline = time.monotonic() + retry_span_s(CONSUMER_RECEIVES, TEST_RETRY_BASE_S) + 45
     parked: list[dict[str, Any]] = []
     while not parked and time.monotonic() < deadline:
         msgs = client.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10,
