@@ -268,6 +268,9 @@ def _load_demo(cloud: Any) -> None:
         print(f"    {line}")
 
 
+DOWN_WAIT_S = 60.0
+
+
 def cmd_down(args: argparse.Namespace) -> int:
     from localcloud.stack import read_state
 
@@ -283,13 +286,15 @@ def cmd_down(args: argparse.Namespace) -> int:
         cfg.state_file.unlink(missing_ok=True)
         print("edu: not running (stale state removed)")
         return 0
-    deadline = time.monotonic() + 30
+    # The runtime's stop takes up to CLOSE_WAIT_S, after uvicorn's 5 s for open requests,
+    # then the local cloud stops: wait for all of it before calling the stop failed.
+    deadline = time.monotonic() + DOWN_WAIT_S
     while time.monotonic() < deadline:
         if not pid_running(pid):
             print("edu: stopped")
             return 0
         time.sleep(0.1)
-    print(f"edu: process {pid} did not stop within 30s", file=sys.stderr)
+    print(f"edu: process {pid} did not stop within {DOWN_WAIT_S:.0f}s", file=sys.stderr)
     return 1
 
 
