@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from edu.apikeys.service import ApiKeyService
     from edu.auth.authorizer import RequestAuthorizer
     from edu.enrollment.service import EnrollmentService
+    from edu.events import Envelope
     from edu.notifications.service import NotificationService
     from edu.video.service import VideoService
     from edu.webhooks.service import WebhookService
@@ -100,13 +101,28 @@ class _LazyTokens:
         return jwt_issuer().issue(user, family_id)
 
 
+class _LazyPublisher:
+    """The event bus, its AWS client made on first publish: the DynamoDB producers (register,
+    enroll, progress, transcode ...) hold an outbox whose flush publishes nothing (the outbox
+    table's stream relays their events), so their cold starts skip creating a client they
+    never use."""
+
+    def __init__(self, adapters: Adapters) -> None:
+        self.adapters = adapters
+
+    def publish(self, events: list[Envelope]) -> None:
+        from edu.adapters.eventbridge import EventBridgePublisher
+
+        EventBridgePublisher(self.adapters.aws_client("events"),
+                             self.adapters.settings.event_bus_name).publish(events)
+
+
 def dynamo_outbox(adapters: Adapters) -> DynamoOutbox:
     from edu.adapters.dynamo_outbox import DynamoOutbox
-    from edu.adapters.eventbridge import EventBridgePublisher
 
     s = adapters.settings
-    return DynamoOutbox(s.outbox_table, s.aws_endpoint_url, s.region, EventBridgePublisher(
-        adapters.aws_client("events"), s.event_bus_name), warn=_warn)
+    return DynamoOutbox(s.outbox_table, s.aws_endpoint_url, s.region,
+                        _LazyPublisher(adapters), warn=_warn)
 
 
 def _warn(message: str, extra: dict[str, Any]) -> None:
@@ -264,12 +280,10 @@ def enrollment_service() -> EnrollmentService:
 
 @cache
 def outbox_relay() -> OutboxRelay:
-    from edu.adapters.eventbridge import EventBridgePublisher
     from edu.adapters.outbox import OutboxRelay
 
     adapters = get_adapters()
-    return OutboxRelay(adapters.pg_pool(), EventBridgePublisher(
-        adapters.aws_client("events"), adapters.settings.event_bus_name))
+    return OutboxRelay(adapters.pg_pool(), _LazyPublisher(adapters))
 
 
 def flush_outbox() -> None:
