@@ -68,16 +68,21 @@ class StreamRecord:
     envelope: Envelope | None  # None: not an outbox item's insert, or unreadable
 
 
+def readable(text: str | None) -> Envelope | None:
+    """An outbox item's envelope, or None when it does not parse (left alone, logged)."""
+    try:
+        return Envelope.model_validate_json(text or "")
+    except ValidationError:
+        return None
+
+
 def stream_record(record: dict[str, Any]) -> StreamRecord:
     change = record.get("dynamodb") or {}
     sequence = str(change.get("SequenceNumber", ""))
     if record.get("eventName") != "INSERT":
         return StreamRecord(sequence, None)
-    text = ((change.get("NewImage") or {}).get("envelope") or {}).get("S")
-    try:
-        return StreamRecord(sequence, Envelope.model_validate_json(text or ""))
-    except ValidationError:
-        return StreamRecord(sequence, None)
+    return StreamRecord(sequence, readable(
+        ((change.get("NewImage") or {}).get("envelope") or {}).get("S")))
 
 
 class DynamoOutbox:
@@ -123,18 +128,19 @@ class DynamoOutbox:
         for shard in range(SHARDS):
             stale = list(self.model.query(f"OUTBOX#{shard}", self.model.sk < cutoff,
                                           limit=limit, consistent_read=True))
-            readable = []
+            parsed = []
             for item in stale:
-                try:
-                    readable.append((item, Envelope.model_validate_json(item.envelope)))
-                except ValidationError:
+                envelope = readable(item.envelope)
+                if envelope is None:
                     self.warn("outbox item left alone: its envelope is unreadable",
                               {"pk": item.pk, "sk": item.sk})
-            if not readable:
+                else:
+                    parsed.append((item, envelope))
+            if not parsed:
                 continue
-            self.publisher.publish([envelope for _item, envelope in readable])
-            self._delete([item for item, _envelope in readable])
-            sent += len(readable)
+            self.publisher.publish([envelope for _item, envelope in parsed])
+            self._delete([item for item, _envelope in parsed])
+            sent += len(parsed)
         return sent
 
     def _delete_published(self, events: list[Envelope]) -> None:
