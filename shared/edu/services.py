@@ -44,11 +44,6 @@ def _counted(message: str, metric: str) -> Callable[[Exception], None]:
     return report
 
 
-def _publish_failed(exc: Exception) -> None:
-    get_logger().error("event not published after a committed write",
-                       extra={"metric": "event_publish_failed", "error": str(exc)})
-
-
 PRIMED_MODULES = ("psycopg", "psycopg_pool", "redis", "boto3", "pynamodb.models", "jwt",
                   "cryptography.hazmat.primitives.asymmetric.rsa")
 PRIMED_CLIENTS = ("events", "secretsmanager", "s3", "sqs")
@@ -102,10 +97,9 @@ class _LazyTokens:
 
 
 class _LazyPublisher:
-    """The event bus, its AWS client made on first publish: the DynamoDB producers (register,
-    enroll, progress, transcode ...) hold an outbox whose flush publishes nothing (the outbox
-    table's stream relays their events), so their cold starts skip creating a client they
-    never use."""
+    """The event bus, its AWS client made on first publish: a course write's relay usually
+    finds nothing left to publish, and the sweep often too, so their cold starts skip
+    creating a client they may never use."""
 
     def __init__(self, adapters: Adapters) -> None:
         self.adapters = adapters
@@ -222,12 +216,10 @@ def identity_service() -> IdentityService:
             "rate limiter unavailable: failing open", "ratelimit_unavailable")),
         hasher=Argon2Hasher(s.argon2_memory_kib, s.argon2_time_cost, s.argon2_parallelism),
         tokens=_LazyTokens(),
-        outbox=dynamo_outbox(adapters),
         limits=Limits(login_per_ip=s.login_limit_per_ip,
                       login_per_email=s.login_limit_per_email,
                       register_per_ip=s.register_limit_per_ip, window_s=s.rate_window_s,
-                      refresh_ttl_s=s.refresh_token_ttl_s),
-        on_publish_failure=_publish_failed)
+                      refresh_ttl_s=s.refresh_token_ttl_s))
 
 
 @cache
@@ -274,8 +266,7 @@ def enrollment_service() -> EnrollmentService:
                               s.outbox_table),
         PgCourseFacts(adapters.pg_pool()),
         StripeGateway(s.stripe_secret_key, s.stripe_webhook_secret, s.stripe_api_base or None),
-        dynamo_outbox(adapters),
-        CursorCodec(s.cursor_secret), on_publish_failure=_publish_failed, log=_warn)
+        CursorCodec(s.cursor_secret), log=_warn)
 
 
 @cache
@@ -350,12 +341,11 @@ def build_video_service(adapters: Adapters) -> VideoService:
         DynamoVideoStore(s.videos_table, s.aws_endpoint_url, s.region, s.outbox_table),
         S3MediaStorage(adapters.aws_client("s3"), s.raw_video_bucket, s.media_bucket),
         FfmpegTranscoder(),
-        dynamo_outbox(adapters),
         PlaybackSigner(s.playback_secret),
         VideoLimits(max_upload_bytes=s.max_upload_bytes, upload_ttl_s=s.upload_url_ttl_s,
                     playback_ttl_s=s.playback_ttl_s, max_attempts=s.transcode_max_attempts,
                     retry_delay_s=s.transcode_retry_delay_s),
-        base_url=s.jwt_issuer, on_publish_failure=_publish_failed)
+        base_url=s.jwt_issuer)
 
 
 @cache

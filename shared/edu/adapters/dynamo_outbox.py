@@ -93,9 +93,6 @@ class DynamoOutbox:
         self.publisher = publisher
         self.warn = warn or (lambda _msg, _extra: None)
 
-    def flush(self, events: Sequence[Envelope]) -> None:
-        """After a commit there is nothing to do: the table's stream relays its events."""
-
     def relay_records(self, records: Sequence[dict[str, Any]]) -> str | None:
         """Publishes the outbox items a batch of stream records added, in stream order, and
         deletes them. Returns None when all went out, else the sequence number of the first

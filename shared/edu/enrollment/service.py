@@ -33,10 +33,8 @@ from edu.events import (
     Envelope,
     EventPayload,
     LessonCompleted,
-    Outbox,
     PaymentRefunded,
     PaymentSucceeded,
-    flush_after_commit,
     make_event,
 )
 from edu.ids import uuid7
@@ -51,17 +49,14 @@ def percent(done: int, total: int) -> float:
 
 class EnrollmentService:
     def __init__(self, store: EnrollmentStore, courses: Courses, gateway: PaymentGateway,
-                 outbox: Outbox, cursors: CursorCodec,
+                 cursors: CursorCodec,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 on_publish_failure: Callable[[Exception], None] | None = None,
                  log: Callable[[str, dict[str, Any]], None] | None = None) -> None:
         self.store = store
         self.courses = courses
         self.gateway = gateway
-        self.outbox = outbox
         self.cursors = cursors
         self.clock = clock
-        self.on_publish_failure = on_publish_failure
         self.log = log or (lambda _msg, _extra: None)
 
     # --- enrolling ----------------------------------------------------------------------
@@ -81,7 +76,6 @@ class EnrollmentService:
                 self.store.create_enrollment(who.user_id, enrollment, events)
             except AlreadyEnrolled as exc:  # a concurrent request won
                 raise self._already(exc.existing) from None
-            self._flush(events)
             return enrollment
         existing = self.store.get_enrollment(who.user_id, course_id)
         if existing is not None and existing.status == "active":
@@ -142,7 +136,6 @@ class EnrollmentService:
                 currency=payment.currency))]
             if not self.store.mark_payment(event_id, payment, "refunded", True, events):
                 return "duplicate"
-            self._flush(events)
             return "refunded: enrollment revoked"
         return f"ignored: {kind}"
 
@@ -175,7 +168,6 @@ class EnrollmentService:
             return "duplicate"
         if result.enrollment is None:
             return "already fulfilled"
-        self._flush(events)
         return "enrolled"
 
     # --- reading ----------------------------------------------------------------------------
@@ -229,8 +221,6 @@ class EnrollmentService:
             teacher_id=course.teacher_id))] if student and data.completed else []
         saved = self.store.save_progress(who.user_id, course_id, progress, course.lesson_ids,
                                          completion, lesson_done, enrollment)
-        self._flush([*(lesson_done if saved.lesson_completed_now else []),
-                     *(completion if saved.completed_now_at is not None else [])])
         completed_at = saved.completed_now_at or (enrollment.completed_at if enrollment
                                                   else None)
         return self._progress(course, saved.lessons, completed_at)
@@ -262,6 +252,3 @@ class EnrollmentService:
     @staticmethod
     def _event(event_type: str, payload: EventPayload) -> Envelope:
         return make_event(event_type, payload, source=SOURCE)
-
-    def _flush(self, events: list[Envelope]) -> None:
-        flush_after_commit(self.outbox, events, self.on_publish_failure)

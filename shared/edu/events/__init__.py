@@ -8,7 +8,6 @@ A malformed event is a bug: `make_event` rejects it at the producer.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
@@ -181,20 +180,3 @@ def make_event(event_type: str, data: EventPayload | dict[str, Any], *, source: 
 class EventPublisher(Protocol):
     def publish(self, events: list[Envelope]) -> None:
         """Publishes events; raises on failure (callers decide whether to retry or park)."""
-
-
-class Outbox(Protocol):
-    def flush(self, events: Sequence[Envelope]) -> None:
-        """Publishes events that were stored in the same transaction as the write that
-        caused them, and clears them; raises on failure (a relay publishes them later)."""
-
-
-def flush_after_commit(outbox: Outbox, events: Sequence[Envelope],
-                       on_failure: Callable[[Exception], None] | None) -> None:
-    """Publishes a committed write's outbox events now; a failure is left to the relay."""
-    try:
-        outbox.flush(events)
-    except Exception as exc:
-        if on_failure is None:
-            raise
-        on_failure(exc)

@@ -21,7 +21,7 @@ from edu.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from edu.events import Outbox, UserCreated, UserVerified, flush_after_commit, make_event
+from edu.events import UserCreated, UserVerified, make_event
 from edu.identity.models import (
     LoginIn,
     NotificationPrefsOut,
@@ -80,18 +80,15 @@ class Limits:
 
 class IdentityService:
     def __init__(self, users: UserRepository, families: TokenFamilies, limiter: RateLimiter,
-                 hasher: PasswordHasher, tokens: AccessTokens, outbox: Outbox,
-                 limits: Limits, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 on_publish_failure: Callable[[Exception], None] | None = None) -> None:
+                 hasher: PasswordHasher, tokens: AccessTokens, limits: Limits,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.users = users
         self.families = families
         self.limiter = limiter
         self.hasher = hasher
         self.tokens = tokens
-        self.outbox = outbox
         self.limits = limits
         self.clock = clock
-        self.on_publish_failure = on_publish_failure
         self._dummy_hash: str | None = None
 
     # --- registration and login ---------------------------------------------------------
@@ -113,7 +110,6 @@ class IdentityService:
             self.users.create(user, [event])
         except EmailTaken:
             raise Conflict("An account with this email already exists.") from None
-        flush_after_commit(self.outbox, [event], self.on_publish_failure)
         return UserOut.of(user)
 
     def login(self, data: LoginIn, source_ip: str) -> TokenPair:
@@ -235,7 +231,6 @@ class IdentityService:
             user_id=user.id, email=user.email, full_name=user.full_name,
             decision="verified" if approve else "rejected", reason=reason), source=SOURCE)
         self.users.update(user, [event])
-        flush_after_commit(self.outbox, [event], self.on_publish_failure)
         return UserOut.of(user)
 
     def create_admin(self, email: str, password: str, full_name: str) -> UserOut:

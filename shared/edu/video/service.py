@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from edu.auth.claims import Caller
 from edu.errors import Conflict, FieldError, Forbidden, NotFound, Unauthorized, ValidationFailed
-from edu.events import Outbox, VideoFailed, VideoTranscoded, flush_after_commit, make_event
+from edu.events import VideoFailed, VideoTranscoded, make_event
 from edu.ids import is_uuid, uuid7
 from edu.video.models import (
     CONTENT_TYPES,
@@ -103,21 +103,18 @@ def rewrite_playlist(text: str, uri: Callable[[str], str]) -> str:
 
 class VideoService:
     def __init__(self, lessons: Lessons, enrollments: Enrollments, store: VideoStore,
-                 storage: MediaStorage, transcoder: Transcoder, outbox: Outbox,
+                 storage: MediaStorage, transcoder: Transcoder,
                  signer: PlaybackSigner, limits: VideoLimits, base_url: str,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 on_publish_failure: Callable[[Exception], None] | None = None) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.lessons = lessons
         self.enrollments = enrollments
         self.store = store
         self.storage = storage
         self.transcoder = transcoder
-        self.outbox = outbox
         self.signer = signer
         self.limits = limits
         self.base_url = base_url.rstrip("/")
         self.clock = clock
-        self.on_publish_failure = on_publish_failure
 
     # --- uploads ------------------------------------------------------------------------
 
@@ -247,9 +244,8 @@ class VideoService:
             course_id=course_id, lesson_id=lesson_id, upload_id=upload_id,
             user_id=record.teacher_id if record else "", duration_s=duration,
             renditions=[r.name for r in renditions]), source=SOURCE)]
-        if self.store.finish(course_id, lesson_id, upload_id, self.clock(),
-                             ready=(duration, renditions), events=events):
-            flush_after_commit(self.outbox, events, self.on_publish_failure)
+        self.store.finish(course_id, lesson_id, upload_id, self.clock(),
+                          ready=(duration, renditions), events=events)
         took = time.monotonic() - started
         return f"ready: {len(renditions)} renditions of {duration:.1f} s in {took:.1f} s"
 
@@ -281,9 +277,8 @@ class VideoService:
         events = [make_event("video.failed", VideoFailed(
             course_id=course_id, lesson_id=lesson_id, upload_id=upload_id,
             user_id=record.teacher_id if record else "", reason=reason), source=SOURCE)]
-        if self.store.finish(course_id, lesson_id, upload_id, self.clock(), failed=reason,
-                             events=events):
-            flush_after_commit(self.outbox, events, self.on_publish_failure)
+        self.store.finish(course_id, lesson_id, upload_id, self.clock(), failed=reason,
+                          events=events)
         raise GaveUp(f"attempt {attempt} of {self.limits.max_attempts} failed: {reason}")
 
     # --- helpers ---------------------------------------------------------------------------

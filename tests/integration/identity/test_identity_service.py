@@ -68,7 +68,6 @@ def service(cloud: LocalCloud, *, limits: Limits | None = None,
         users=store, families=store, limiter=limiter,
         hasher=Argon2Hasher(memory_kib=8 * 1024, time_cost=1, parallelism=1),
         tokens=JwtIssuer(KeySet.from_json(json.dumps(rotated({}))), "http://issuer", "aud", 900),
-        outbox=outbox(cloud, outbox_table),
         limits=limits or Limits(100, 100, 100, 60, 3600))
 
 
