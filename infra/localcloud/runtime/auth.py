@@ -26,6 +26,9 @@ JWKS_TTL_S = 300.0
 # may start: a token with a made-up kid must not make every request fetch the JWKS.
 JWKS_RETRY_S = 5.0
 _ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]
+# Tokens verified once are remembered (a client sends the same token with every request
+# until it expires): at most this many, the oldest forgotten first.
+VERIFIED_TOKENS_MAX = 10_000
 
 
 @dataclass
@@ -126,6 +129,41 @@ class JwksCache:
         return out
 
 
+@dataclass(frozen=True)
+class VerifiedToken:
+    kid: str | None
+    key: jwt.PyJWK  # the JWKS key that verified it: a token outlives its key in no cache
+    claims: dict[str, Any]
+
+    def current(self, now: float) -> bool:
+        """Still within exp (and past nbf), as jwt.decode checks them (no leeway)."""
+        exp, nbf = self.claims.get("exp"), self.claims.get("nbf")
+        return isinstance(exp, int | float) and now < exp and \
+            (not isinstance(nbf, int | float) or now >= nbf)
+
+
+class VerifiedTokens:
+    """Tokens whose signature and claims checked out, so that a signature (an RSA verify,
+    the largest part of an authorized request's cost in the gateway) is checked once per
+    token, not once per request. A hit still has to be within its exp/nbf and its key still
+    in the issuer's JWKS (the same key object: a refreshed JWKS without it re-verifies)."""
+
+    def __init__(self, limit: int = VERIFIED_TOKENS_MAX) -> None:
+        self.limit = limit
+        self._tokens: dict[tuple[str, tuple[str, ...], str], VerifiedToken] = {}
+
+    def get(self, key: tuple[str, tuple[str, ...], str]) -> VerifiedToken | None:
+        return self._tokens.get(key)
+
+    def put(self, key: tuple[str, tuple[str, ...], str], token: VerifiedToken) -> None:
+        if len(self._tokens) >= self.limit:
+            self._tokens.pop(next(iter(self._tokens)))  # the oldest
+        self._tokens[key] = token
+
+    def forget(self, key: tuple[str, tuple[str, ...], str]) -> None:
+        self._tokens.pop(key, None)
+
+
 def _stringify(value: Any) -> str:
     # API Gateway hands claims to the integration as strings; arrays as "[a b]".
     if isinstance(value, list):
@@ -145,6 +183,7 @@ class Authorizers:
         self.runtime = runtime
         self.function_by_arn = function_by_arn
         self.jwks = JwksCache()
+        self.verified = VerifiedTokens()
         self._cache: dict[tuple[str, tuple[str, ...]], tuple[float, AuthDecision]] = {}
 
     def for_route(self, event_auth: dict[str, Any] | None) -> tuple[str | None, list[str]]:
@@ -176,15 +215,15 @@ class Authorizers:
         issuer = str(cfg.get("issuer") or cfg.get("Issuer") or "")
         audience = [str(a) for a in (cfg.get("audience") or cfg.get("Audience") or [])]
         invalid = 'Bearer error="invalid_token"'
+        cache_key = (issuer, tuple(audience), token)
+        known = self.verified.get(cache_key)
         try:
-            header = jwt.get_unverified_header(token)
-            if header.get("alg") not in _ALGORITHMS:
-                raise jwt.InvalidAlgorithmError(f"algorithm {header.get('alg')} not allowed")
-            key = await self.jwks.key(issuer, header.get("kid"))
-            if key is None:
-                raise jwt.InvalidKeyError("no matching key in the issuer's JWKS")
-            claims = jwt.decode(token, key=key, algorithms=_ALGORITHMS, audience=audience or None,
-                                issuer=issuer, options={"require": ["exp", "iss"]})
+            if known is not None and known.current(time.time()) and \
+                    await self.jwks.key(issuer, known.kid) is known.key:
+                claims = known.claims
+            else:
+                self.verified.forget(cache_key)
+                claims = await self._verify(token, issuer, audience, cache_key)
         except (jwt.PyJWTError, httpx.HTTPError, ValueError, KeyError) as exc:
             return _deny(401, "Unauthorized",
                          f'{invalid}, error_description="{_quote(str(exc))}"')
@@ -196,6 +235,21 @@ class Authorizers:
                                                       claims.items()},
                                            "scopes": sorted(granted) or None}}
         return AuthDecision(True, context=context)
+
+    async def _verify(self, token: str, issuer: str, audience: list[str],
+                      cache_key: tuple[str, tuple[str, ...], str]) -> dict[str, Any]:
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") not in _ALGORITHMS:
+            raise jwt.InvalidAlgorithmError(f"algorithm {header.get('alg')} not allowed")
+        kid = header.get("kid")
+        key = await self.jwks.key(issuer, kid)
+        if key is None:
+            raise jwt.InvalidKeyError("no matching key in the issuer's JWKS")
+        claims: dict[str, Any] = jwt.decode(
+            token, key=key, algorithms=_ALGORITHMS, audience=audience or None, issuer=issuer,
+            options={"require": ["exp", "iss"]})
+        self.verified.put(cache_key, VerifiedToken(kid, key, claims))
+        return claims
 
     async def _lambda(self, name: str, spec: dict[str, Any], headers: dict[str, str],
                       query: dict[str, str], event: dict[str, Any]) -> AuthDecision:

@@ -1,12 +1,14 @@
 """The gateway's JWKS cache against a real HTTP issuer: concurrent requests share one fetch,
 expired keys keep answering while the issuer is down, and made-up key ids cannot make every
-request fetch again."""
+request fetch again. The JWT authorizer's verified tokens: remembered only while within
+their exp and while the key that verified them is still the issuer's."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -15,7 +17,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from localcloud.runtime.auth import JwksCache
+from localcloud.runtime.auth import Authorizers, JwksCache
 
 
 class Issuer:
@@ -23,6 +25,7 @@ class Issuer:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.kids = ["k1"]
+        self.private: dict[str, rsa.RSAPrivateKey] = {}  # signing keys, made on first use
         self.fetches = 0  # JWKS documents served
         self.down = False
         self.delay_s = 0.0
@@ -31,10 +34,22 @@ class Issuer:
     def jwks(self) -> dict[str, Any]:
         keys = []
         for kid in self.kids:
-            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+            jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.signer(kid).public_key()))
             keys.append({**jwk, "kid": kid, "alg": "RS256", "use": "sig"})
         return {"keys": keys}
+
+    def signer(self, kid: str) -> rsa.RSAPrivateKey:
+        with self.lock:
+            if kid not in self.private:
+                self.private[kid] = rsa.generate_private_key(public_exponent=65537,
+                                                             key_size=2048)
+            return self.private[kid]
+
+    def token(self, kid: str = "k1", ttl_s: float = 300, audience: str = "aud") -> str:
+        now = time.time()
+        return jwt.encode({"sub": "u1", "iss": self.url, "aud": audience, "iat": int(now),
+                           "exp": now + ttl_s}, self.signer(kid), algorithm="RS256",
+                          headers={"kid": kid})
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         issuer = self
@@ -135,3 +150,65 @@ def test_a_rotated_key_is_fetched_when_a_token_names_it(issuer: Issuer) -> None:
 
     asyncio.run(scenario())
     assert issuer.fetches == 2
+
+
+def authorizers(issuer: Issuer, jwks_ttl_s: float = 300) -> Authorizers:
+    spec = {"IdentitySource": "$request.header.Authorization",
+            "JwtConfiguration": {"issuer": issuer.url, "audience": ["aud"]}}
+    auth = Authorizers({"Authorizers": {"Jwt": spec}}, runtime=None,  # type: ignore[arg-type]
+                       function_by_arn={})
+    auth.jwks = JwksCache(ttl_s=jwks_ttl_s, retry_s=0)
+    return auth
+
+
+async def status(auth: Authorizers, token: str) -> int:
+    decision = await auth.authorize("Jwt", [], {"authorization": f"Bearer {token}"}, {}, {})
+    if decision.allowed:
+        assert decision.context["jwt"]["claims"]["sub"] == "u1"
+        return 200
+    return decision.status
+
+
+def test_a_remembered_token_is_refused_once_it_expires(issuer: Issuer) -> None:
+    auth = authorizers(issuer)
+    token = issuer.token(ttl_s=3.0)
+
+    async def scenario() -> list[int]:
+        answers = [await status(auth, token) for _ in range(3)]
+        await asyncio.sleep(max(0.0, jwt.decode(token, options={"verify_signature": False})
+                                ["exp"] - time.time()) + 0.05)
+        return [*answers, await status(auth, token)]
+
+    assert asyncio.run(scenario()) == [200, 200, 200, 401]
+
+
+def test_a_remembered_token_is_refused_once_its_key_leaves_the_jwks(issuer: Issuer) -> None:
+    auth = authorizers(issuer, jwks_ttl_s=0.05)
+    token = issuer.token()
+
+    async def scenario() -> list[int]:
+        before = [await status(auth, token), await status(auth, token)]
+        issuer.private.pop("k1")  # rotated: the JWKS now serves a new k1
+        await asyncio.sleep(0.1)
+        await status(auth, token)  # expired keys answer once more while they refresh
+        for _ in range(50):
+            await asyncio.sleep(0.02)
+            if await status(auth, token) == 401:
+                break
+        return [*before, await status(auth, token), await status(auth, issuer.token())]
+
+    assert asyncio.run(scenario()) == [200, 200, 401, 200]
+
+
+def test_a_remembered_token_with_another_signature_or_audience_is_verified_anew(
+        issuer: Issuer) -> None:
+    auth = authorizers(issuer)
+    token = issuer.token()
+    head, body, signature = token.split(".")
+    forged = f"{head}.{body}.{signature[:-6]}AAAAAA"
+
+    async def scenario() -> list[int]:
+        return [await status(auth, token), await status(auth, forged),
+                await status(auth, issuer.token(audience="other")), await status(auth, token)]
+
+    assert asyncio.run(scenario()) == [200, 401, 401, 200]
