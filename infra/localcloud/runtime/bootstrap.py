@@ -34,11 +34,16 @@ def send(sock: socket.socket, message: dict[str, Any]) -> None:
 
 class FrameReader:
     """Reads length-prefixed frames with as few recv() calls as the data allows (usually
-    one per invocation, instead of one for the header and one for the body)."""
+    one per invocation, instead of one for the header and one for the body), into one
+    buffer kept for the worker's life: recv(262144) allocated (and freed) 256 KB per call,
+    ~12 us of a ~15 us receive here."""
+
+    CHUNK = 262144
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.buffer = bytearray()
+        self.chunk = memoryview(bytearray(self.CHUNK))
 
     def read(self) -> dict[str, Any] | None:
         while True:
@@ -50,10 +55,10 @@ class FrameReader:
                     del self.buffer[:end]
                     message: dict[str, Any] = _loads(frame)
                     return message
-            chunk = self.sock.recv(262144)
-            if not chunk:
+            got = self.sock.recv_into(self.chunk)
+            if not got:
                 return None
-            self.buffer += chunk
+            self.buffer += self.chunk[:got]
 
 
 class PeakMemory:
