@@ -1,6 +1,8 @@
 """`edu local start-api` over real HTTP: routing, payload v2, errors, CORS, throttling."""
 
 import json
+import re
+import socket
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -52,6 +54,29 @@ def test_large_events_one_after_another_reach_the_worker_whole(api: str) -> None
                           headers={"content-type": "text/plain"}, timeout=30)
         assert resp.status_code == 200
         assert resp.json()["event"]["body"] == text
+
+
+def test_pipelined_requests_get_whole_responses_in_order_before_close(api: str) -> None:
+    # The gateway joins a response's head and body into one write at the end of the loop's
+    # turn: pipelined responses must still leave whole and in order, and `Connection:
+    # close` must send what is pending before closing.
+    host, port = api.removeprefix("http://").split(":")
+    request = "GET /items/{} HTTP/1.1\r\nHost: x\r\n{}\r\n"
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall((request.format("new", "") + request.format("a", "")
+                      + request.format("b", "Connection: close\r\n")).encode())
+        data = b""
+        while chunk := conn.recv(65536):
+            data += chunk
+    bodies = []
+    while data:
+        head, _, rest = data.partition(b"\r\n\r\n")
+        length = int(re.search(rb"content-length: (\d+)", head, re.I).group(1))  # type: ignore[union-attr]
+        assert head.startswith(b"HTTP/1.1 200")
+        bodies.append(json.loads(rest[:length]))
+        data = rest[length:]
+    assert [b.get("route") or b["event"]["pathParameters"]["id"] for b in bodies] == [
+        "GET /items/new", "a", "b"]
 
 
 def test_binary_body_round_trips_base64(api: str) -> None:
