@@ -11,6 +11,7 @@ import random
 from typing import Any
 
 import gevent
+import orjson
 from locust import FastHttpUser, between, events, tag, task
 from locust.env import Environment
 
@@ -41,6 +42,13 @@ def measure_after_settling(environment: Environment, **_: Any) -> None:
     environment.events.spawning_complete.add_listener(reset_later)
 
 
+def body(resp: Any) -> Any:
+    """A response's JSON: orjson, as a browser's native parser would, rather than Locust's
+    json.loads (a sixth of this load generator's CPU went to parsing catalog pages, on the
+    same two cores as the platform it measures)."""
+    return orjson.loads(resp.content)
+
+
 class Api(FastHttpUser):
     abstract = True
     wait_time = between(0.5, 2.0)
@@ -52,7 +60,7 @@ class Api(FastHttpUser):
             if resp.status_code != 200:
                 resp.failure(f"login {resp.status_code}: run `edu seed` first")
                 return
-            self.token = resp.json()["access_token"]
+            self.token = body(resp)["access_token"]
 
     @property
     def auth(self) -> dict[str, str]:
@@ -76,9 +84,9 @@ class StudentUser(Api):
             resp = self.client.get("/courses", params=query, name="/courses")
             if resp.status_code != 200:
                 return
-            body = resp.json()
-            self.seen = body["items"] or self.seen
-            cursor = body["next_cursor"]
+            page = body(resp)
+            self.seen = page["items"] or self.seen
+            cursor = page["next_cursor"]
             if not cursor:
                 return
 
@@ -112,8 +120,8 @@ class StudentUser(Api):
                               name="/courses/[id]/enroll", catch_response=True) as resp:
             if resp.status_code in (201, 409):
                 resp.success()
-        syllabus = self.client.get(f"/courses/{course['id']}/syllabus",
-                                   name="/courses/[id]/syllabus").json()
+        syllabus = body(self.client.get(f"/courses/{course['id']}/syllabus",
+                                        name="/courses/[id]/syllabus"))
         lessons = [item for s in syllabus.get("sections", []) for item in s["lessons"]]
         if lessons:
             self.client.put(f"/courses/{course['id']}/lessons/{lessons[0]['id']}/progress",
@@ -133,8 +141,9 @@ class SearchUser(Api):
         if random.random() < 0.2:
             params["price"] = random.choice(["free", "paid"])
         resp = self.client.get("/search", params=params, name="/search")
-        if resp.status_code == 200 and resp.json()["next_cursor"] and random.random() < 0.3:
-            params["cursor"] = resp.json()["next_cursor"]
+        cursor = body(resp)["next_cursor"] if resp.status_code == 200 else None
+        if cursor and random.random() < 0.3:
+            params["cursor"] = cursor
             self.client.get("/search", params=params, name="/search (next page)")
 
 
@@ -154,14 +163,14 @@ class TeacherUser(Api):
                                          "price": {"amount": 0, "currency": "usd"}})
         if created.status_code != 201:
             return
-        course = created.json()
+        course = body(created)
         self.client.patch(f"/courses/{course['id']}", headers={**self.auth, "If-Match":
                                                                created.headers["etag"]},
                           json={"subtitle": "Edited under load"}, name="/courses/[id] (edit)")
         section = self.client.post(f"/courses/{course['id']}/sections", headers=self.auth,
                                    json={"title": "Intro"}, name="/courses/[id]/sections")
         if section.status_code == 201:
-            self.client.post(f"/courses/{course['id']}/sections/{section.json()['id']}/lessons",
+            self.client.post(f"/courses/{course['id']}/sections/{body(section)['id']}/lessons",
                              headers=self.auth, json={"title": "Hello", "kind": "text",
                                                       "body": "Hi"},
                              name="/courses/[id]/sections/[id]/lessons")

@@ -68,6 +68,7 @@ def main() -> None:
     def group_ms(names: tuple[str, ...]) -> float:
         return sum(cpu_ms_per_s.get(f"fn:{name}", 0.0) for name in names)
 
+    locust_ms = cpu_ms_per_s.pop("locust", 0.0)
     read_ms = group_ms(READ_FUNCTIONS) / reads
     write_ms = group_ms(WRITE_FUNCTIONS) / pairs
     moto_ms = cpu_ms_per_s.get("moto", 0.0) / pairs
@@ -76,6 +77,8 @@ def main() -> None:
           f"{total / rps:.2f} ms CPU per request")
     for name, ms in sorted(cpu_ms_per_s.items(), key=lambda kv: -kv[1])[:16]:
         print(f"  {ms / 10:5.1f}%  {name}")
+    print(f"Locust (the load generator): {locust_ms / 10:.0f}% of one core = "
+          f"{locust_ms / rps:.2f} ms CPU per request")
     print(f"read functions: {1000 * read_ms:.0f} µs per read request (the yardstick)")
     print(f"write functions: {write_ms:.2f} ms per enroll+progress pair = "
           f"{write_ms / read_ms:.1f} read requests")

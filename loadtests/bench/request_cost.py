@@ -41,6 +41,8 @@ def process_group(pid: str) -> str | None:
         return "redis"
     if "bin/edu up" in line:
         return "gateway+runtime"
+    if "-m locust" in line or "bin/locust" in line:
+        return "locust"  # the load generator: on the same two cores, not the platform
     return None
 
 
