@@ -255,62 +255,6 @@ def bind(host: str, port: int, what: str, setting: str) -> socket.socket:
     return sock
 
 
-class CoalescedWrites:
-    """A connection's transport whose writes within one event-loop iteration leave as one.
-
-    uvicorn writes a response's head and its body with a write each: two send() calls, and
-    the client woken twice, per response. Here they are joined and sent once the current
-    callbacks have run; close() and write_eof() send what is pending first."""
-
-    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
-        self._transport = transport
-        self._loop = loop
-        self._pending: list[bytes] = []
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        if not self._pending:
-            self._loop.call_soon(self._flush)
-        self._pending.append(bytes(data))
-
-    def writelines(self, chunks: Any) -> None:
-        for chunk in chunks:
-            self.write(chunk)
-
-    def _flush(self) -> None:
-        pending, self._pending = self._pending, []
-        if pending and not self._transport.is_closing():
-            self._transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
-
-    def write_eof(self) -> None:
-        self._flush()
-        self._transport.write_eof()
-
-    def close(self) -> None:
-        self._flush()
-        self._transport.close()
-
-    def abort(self) -> None:
-        self._pending = []
-        self._transport.abort()
-
-    def __getattr__(self, name: str) -> Any:  # reading, flow control, extra info ...
-        return getattr(self._transport, name)
-
-
-def http_protocol() -> Any:
-    """uvicorn's httptools protocol over coalesced writes ("auto" without httptools)."""
-    try:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-    except ImportError:
-        return "auto"
-
-    class CoalescingHttpToolsProtocol(HttpToolsProtocol):
-        def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            super().connection_made(CoalescedWrites(transport, self.loop))  # type: ignore[arg-type]
-
-    return CoalescingHttpToolsProtocol
-
-
 def serve(app: LocalRuntime, host: str = "127.0.0.1") -> None:
     """Blocks until SIGINT/SIGTERM; then stops triggers and workers."""
     import uvicorn
@@ -318,8 +262,7 @@ def serve(app: LocalRuntime, host: str = "127.0.0.1") -> None:
     sockets = [bind(host, app.api_port, "HTTP API", "EDU_API_PORT"),
                bind(host, app.lambda_port, "Lambda Invoke API", "EDU_LAMBDA_PORT")]
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
-                            timeout_graceful_shutdown=5, proxy_headers=False,
-                            http=http_protocol())
+                            timeout_graceful_shutdown=5, proxy_headers=False)
     try:
         uvicorn.Server(config).run(sockets=sockets)
     finally:

@@ -57,9 +57,8 @@ def test_large_events_one_after_another_reach_the_worker_whole(api: str) -> None
 
 
 def test_pipelined_requests_get_whole_responses_in_order_before_close(api: str) -> None:
-    # The gateway joins a response's head and body into one write at the end of the loop's
-    # turn: pipelined responses must still leave whole and in order, and `Connection:
-    # close` must send what is pending before closing.
+    # Keep-alive with pipelining (HTTP/1.1): responses leave whole and in order, and
+    # `Connection: close` on the last one closes only after its response is sent.
     host, port = api.removeprefix("http://").split(":")
     request = "GET /items/{} HTTP/1.1\r\nHost: x\r\n{}\r\n"
     with socket.create_connection((host, int(port)), timeout=10) as conn:
