@@ -184,6 +184,7 @@ class CourseService:
             self.repo.reorder_sections(course_id, ids)
         except NotInCourse as exc:
             raise_field("ids", str(exc) or "list every section of the course exactly once")
+        self.cache.invalidate(f"syllabus:{course_id}")
         return self.syllabus(course_id, who)
 
     def reorder_lessons(self, who: Caller, course_id: str, section_id: str,
@@ -193,18 +194,30 @@ class CourseService:
             self.repo.reorder_lessons(course_id, section_id, ids)
         except NotInCourse as exc:
             raise_field("ids", str(exc) or "list every lesson of the section exactly once")
+        self.cache.invalidate(f"syllabus:{course_id}")
         return self.syllabus(course_id, who)
 
     def syllabus(self, course_id: str, who: Caller | None) -> SyllabusOut:
+        return SyllabusOut.model_validate_json(self.syllabus_json(course_id, who))
+
+    def syllabus_json(self, course_id: str, who: Caller | None) -> str:
+        """The syllabus as JSON text. Its public view (what anyone but the owner sees) comes
+        from the cache, as stored; every change to the sections or lessons retires it."""
         course = self._public_or_own(course_id, who)
-        owner = who is not None and who.user_id == course.teacher_id
+        if who is not None and who.user_id == course.teacher_id:
+            return SyllabusOut(course_id=course_id,
+                               sections=self.repo.syllabus(course_id)).model_dump_json()
+        cached = self.cache.get_or_load(f"syllabus:{course_id}",
+                                        lambda: self._public_syllabus(course_id))
+        return cached if cached is not None else self._public_syllabus(course_id)
+
+    def _public_syllabus(self, course_id: str) -> str:
         sections = self.repo.syllabus(course_id)
-        if not owner:  # text bodies are for the owner and free previews (enrolment: later)
-            for section in sections:
-                for lesson in section.lessons:
-                    if not lesson.free_preview:
-                        lesson.body = None
-        return SyllabusOut(course_id=course_id, sections=sections)
+        for section in sections:  # text bodies are for the owner and free previews
+            for lesson in section.lessons:
+                if not lesson.free_preview:
+                    lesson.body = None
+        return SyllabusOut(course_id=course_id, sections=sections).model_dump_json()
 
     # --- catalog and search -----------------------------------------------------------------
 
@@ -375,7 +388,7 @@ class CourseService:
         return int(tag[1:])
 
     def _invalidate(self, course: CourseOut) -> None:
-        self.cache.invalidate(f"course:{course.id}")
+        self.cache.invalidate(f"course:{course.id}", f"syllabus:{course.id}")
         self.cache.bump_catalog()
 
 

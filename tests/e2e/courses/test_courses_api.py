@@ -162,6 +162,23 @@ def test_syllabus_positions_reorder_and_preview_bodies(platform: RunningPlatform
     bodies = {item["title"]: item["body"] for s in public["sections"] for item in s["lessons"]}
     assert bodies == {"Intro": "Intro text", "Deep dive": None}
 
+    def public_titles() -> list[list[str]]:  # the public view is cached: changes retire it
+        return [[s["title"], *(item["title"] for item in s["lessons"])]
+                for s in httpx.get(f"{base}/syllabus").json()["sections"]]
+
+    assert public_titles() == [["Two"], ["One", "Deep dive", "Intro"]]
+    third = httpx.post(f"{base}/sections", json={"title": "Three"}, headers=bearer(token)).json()
+    assert public_titles() == [["Two"], ["One", "Deep dive", "Intro"], ["Three"]]
+    httpx.post(f"{base}/sections/{third['id']}/lessons", json={"title": "Outro", "kind": "text"},
+               headers=bearer(token))
+    assert public_titles() == [["Two"], ["One", "Deep dive", "Intro"], ["Three", "Outro"]]
+    httpx.put(f"{base}/sections/order", json={"ids": [third["id"], zero["id"], first["id"]]},
+              headers=bearer(token))
+    assert public_titles() == [["Three", "Outro"], ["One", "Deep dive", "Intro"], ["Two"]]
+    httpx.put(f"{base}/sections/{zero['id']}/lessons/order", json={"ids": lesson_ids[::-1]},
+              headers=bearer(token))
+    assert public_titles() == [["Three", "Outro"], ["One", "Intro", "Deep dive"], ["Two"]]
+
 
 def test_cache_is_invalidated_on_update(platform: RunningPlatform,
                                         teacher: dict[str, Any]) -> None:
