@@ -328,7 +328,10 @@ class Zygote:
         async with self.lock:
             if self.task.done():
                 raise ConnectionError("the zygote has exited")
-            socket.send_fds(self.control, [b"F"], fds)
+            try:
+                socket.send_fds(self.control, [b"F"], fds)
+            except OSError as exc:  # closed by a code change while this fork waited its turn
+                raise ConnectionError(f"the zygote is closing ({exc})") from exc
             answer = asyncio.ensure_future(self.forked.get())
             await asyncio.wait({answer, self.task}, return_when=asyncio.FIRST_COMPLETED)
             if answer.done():

@@ -224,3 +224,25 @@ def test_a_zygote_that_dies_while_asked_to_fork_does_not_hang_the_cold_start() -
     result = asyncio.run(go())
     assert result.ok and result.cold and not result.restored  # a normal cold start instead
     assert any("snapshot process gone" in line for line in lines)
+
+
+def test_a_fork_whose_zygote_socket_is_gone_falls_back_to_a_normal_cold_start() -> None:
+    # Seen once under load right after a hot reload: the zygote's control socket answered
+    # EBADF to the fork request, and the request failed with a 500 instead of starting cold.
+    lines: list[str] = []
+    tpl = load_template(FIXTURE)
+
+    async def go() -> InvokeResult:
+        pool = FunctionPool(tpl.functions["EchoFunction"], tpl, BASE_ENV, lines.append,
+                            snapstart=True)
+        try:
+            zygote = await pool.ensure_zygote()
+            assert zygote is not None
+            zygote.control.detach()  # the socket object no longer has a descriptor
+            return await asyncio.wait_for(pool.invoke({"n": 1}), timeout=30)
+        finally:
+            await pool.close()
+
+    result = asyncio.run(go())
+    assert result.ok and result.cold and not result.restored
+    assert any("snapshot process gone" in line and "closing" in line for line in lines)
