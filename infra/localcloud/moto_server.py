@@ -429,6 +429,8 @@ def install_bounded_streams() -> None:
     from moto.dynamodb.models.table import StreamShard
     from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 
+    from localcloud.bounded import NewestKept
+
     add, get, init = StreamShard.add, StreamShard.get, DynamoDBStreamsBackend.__init__
 
     def add_bounded(self: Any, old: Any, new: Any) -> None:
@@ -443,24 +445,11 @@ def install_bounded_streams() -> None:
 
     def init_bounded(self: Any, region_name: str, account_id: str) -> None:
         init(self, region_name, account_id)
-        self.shard_iterators = NewestKept(SHARD_ITERATORS_KEPT)
+        self.shard_iterators = NewestKept[str, Any](SHARD_ITERATORS_KEPT)
 
     StreamShard.add = add_bounded  # type: ignore[method-assign]
     StreamShard.get = get_kept  # type: ignore[method-assign]
     DynamoDBStreamsBackend.__init__ = init_bounded  # type: ignore[method-assign]
-
-
-class NewestKept(dict[str, Any]):
-    """A dict that forgets its oldest entries beyond `limit`."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__()
-        self.limit = limit
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        super().__setitem__(key, value)
-        while len(self) > self.limit:
-            del self[next(iter(self))]
 
 
 def install_cached_jsonpath() -> None:

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import jwt
 
+from localcloud.bounded import NewestKept
+
 if TYPE_CHECKING:
     from localcloud.runtime.pool import Runtime
 
@@ -142,28 +144,6 @@ class VerifiedToken:
             (not isinstance(nbf, int | float) or now >= nbf)
 
 
-class VerifiedTokens:
-    """Tokens whose signature and claims checked out, so that a signature (an RSA verify,
-    the largest part of an authorized request's cost in the gateway) is checked once per
-    token, not once per request. A hit still has to be within its exp/nbf and its key still
-    in the issuer's JWKS (the same key object: a refreshed JWKS without it re-verifies)."""
-
-    def __init__(self, limit: int = VERIFIED_TOKENS_MAX) -> None:
-        self.limit = limit
-        self._tokens: dict[tuple[str, tuple[str, ...], str], VerifiedToken] = {}
-
-    def get(self, key: tuple[str, tuple[str, ...], str]) -> VerifiedToken | None:
-        return self._tokens.get(key)
-
-    def put(self, key: tuple[str, tuple[str, ...], str], token: VerifiedToken) -> None:
-        if len(self._tokens) >= self.limit:
-            self._tokens.pop(next(iter(self._tokens)))  # the oldest
-        self._tokens[key] = token
-
-    def forget(self, key: tuple[str, tuple[str, ...], str]) -> None:
-        self._tokens.pop(key, None)
-
-
 def _stringify(value: Any) -> str:
     # API Gateway hands claims to the integration as strings; arrays as "[a b]".
     if isinstance(value, list):
@@ -183,7 +163,12 @@ class Authorizers:
         self.runtime = runtime
         self.function_by_arn = function_by_arn
         self.jwks = JwksCache()
-        self.verified = VerifiedTokens()
+        # Tokens whose signature and claims checked out, by (issuer, audience, token): a
+        # signature (an RSA verify, the largest part of an authorized request's cost here)
+        # is checked once per token, not per request. A hit must still be within its
+        # exp/nbf and its key still the issuer's (the same JWKS key object).
+        self.verified = NewestKept[tuple[str, tuple[str, ...], str], VerifiedToken](
+            VERIFIED_TOKENS_MAX)
         self._cache: dict[tuple[str, tuple[str, ...]], tuple[float, AuthDecision]] = {}
 
     def for_route(self, event_auth: dict[str, Any] | None) -> tuple[str | None, list[str]]:
@@ -222,7 +207,7 @@ class Authorizers:
                     await self.jwks.key(issuer, known.kid) is known.key:
                 claims = known.claims
             else:
-                self.verified.forget(cache_key)
+                self.verified.pop(cache_key, None)
                 claims = await self._verify(token, issuer, audience, cache_key)
         except (jwt.PyJWTError, httpx.HTTPError, ValueError, KeyError) as exc:
             return _deny(401, "Unauthorized",
@@ -248,7 +233,7 @@ class Authorizers:
         claims: dict[str, Any] = jwt.decode(
             token, key=key, algorithms=_ALGORITHMS, audience=audience or None, issuer=issuer,
             options={"require": ["exp", "iss"]})
-        self.verified.put(cache_key, VerifiedToken(kid, key, claims))
+        self.verified[cache_key] = VerifiedToken(kid, key, claims)
         return claims
 
     async def _lambda(self, name: str, spec: dict[str, Any], headers: dict[str, str],
