@@ -4,12 +4,13 @@ import asyncio
 import os
 import signal
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from localcloud.runtime.pool import FunctionPool, InvokeResult
+from localcloud.runtime.pool import FunctionPool, InvokeResult, Zygote
 from localcloud.template import load_template
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -203,7 +204,11 @@ def test_snapstart_works_when_the_runtime_holds_fds_above_select_s_limit() -> No
     assert all(r.ok and r.restored for r in results)
 
 
-def test_a_zygote_that_dies_while_asked_to_fork_does_not_hang_the_cold_start() -> None:
+def cold_start_with_a_broken_zygote(
+        break_it: Callable[[Zygote, FunctionPool], Awaitable[InvokeResult]]
+) -> tuple[InvokeResult, list[str]]:
+    """An echo invocation on a snapstart pool whose zygote `break_it` breaks (it returns the
+    invocation's result), and the pool's log lines."""
     lines: list[str] = []
     tpl = load_template(FIXTURE)
 
@@ -213,15 +218,22 @@ def test_a_zygote_that_dies_while_asked_to_fork_does_not_hang_the_cold_start() -
         try:
             zygote = await pool.ensure_zygote()
             assert zygote is not None
-            os.kill(zygote.proc.pid, signal.SIGSTOP)  # the fork request will wait ...
-            invocation = asyncio.create_task(pool.invoke({"n": 1}))
-            await asyncio.sleep(0.5)
-            zygote.proc.kill()  # ... and the zygote dies without answering it
-            return await asyncio.wait_for(invocation, timeout=30)
+            return await asyncio.wait_for(break_it(zygote, pool), timeout=30)
         finally:
             await pool.close()
 
-    result = asyncio.run(go())
+    return asyncio.run(go()), lines
+
+
+def test_a_zygote_that_dies_while_asked_to_fork_does_not_hang_the_cold_start() -> None:
+    async def dies_while_forking(zygote: Zygote, pool: FunctionPool) -> InvokeResult:
+        os.kill(zygote.proc.pid, signal.SIGSTOP)  # the fork request will wait ...
+        invocation = asyncio.create_task(pool.invoke({"n": 1}))
+        await asyncio.sleep(0.5)
+        zygote.proc.kill()  # ... and the zygote dies without answering it
+        return await invocation
+
+    result, lines = cold_start_with_a_broken_zygote(dies_while_forking)
     assert result.ok and result.cold and not result.restored  # a normal cold start instead
     assert any("snapshot process gone" in line for line in lines)
 
@@ -229,20 +241,10 @@ def test_a_zygote_that_dies_while_asked_to_fork_does_not_hang_the_cold_start() -
 def test_a_fork_whose_zygote_socket_is_gone_falls_back_to_a_normal_cold_start() -> None:
     # Seen once under load right after a hot reload: the zygote's control socket answered
     # EBADF to the fork request, and the request failed with a 500 instead of starting cold.
-    lines: list[str] = []
-    tpl = load_template(FIXTURE)
+    async def socket_gone(zygote: Zygote, pool: FunctionPool) -> InvokeResult:
+        zygote.control.detach()  # the socket object no longer has a descriptor
+        return await pool.invoke({"n": 1})
 
-    async def go() -> InvokeResult:
-        pool = FunctionPool(tpl.functions["EchoFunction"], tpl, BASE_ENV, lines.append,
-                            snapstart=True)
-        try:
-            zygote = await pool.ensure_zygote()
-            assert zygote is not None
-            zygote.control.detach()  # the socket object no longer has a descriptor
-            return await asyncio.wait_for(pool.invoke({"n": 1}), timeout=30)
-        finally:
-            await pool.close()
-
-    result = asyncio.run(go())
+    result, lines = cold_start_with_a_broken_zygote(socket_gone)
     assert result.ok and result.cold and not result.restored
     assert any("snapshot process gone" in line and "closing" in line for line in lines)
