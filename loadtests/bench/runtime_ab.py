@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,14 +20,9 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from runtime_bench import ROOT, free_port, start, stop
+
 TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def cpu_s(pid: int, with_children: bool) -> float:
@@ -71,30 +64,18 @@ def load(port: int, path: str, clients: int, duration_s: float) -> int:
 def measure(tree: Path, path: str, clients: int, duration_s: float) -> tuple[float, float, float]:
     """(req/s, gateway µs per request, gateway + workers µs per request) for one tree."""
     port, lambda_port = free_port(), free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "localcloud.cli", "local", "start-api", "-t",
-         str(tree / "loadtests/bench/template.yaml"), "--port", str(port), "--lambda-port",
-         str(lambda_port), "--no-triggers", "--no-watch"],
-        cwd=tree, env=dict(os.environ, PYTHONPATH=str(tree / "infra")),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = start([sys.executable, "-m", "localcloud.cli", "local", "start-api", "-t",
+                  str(tree / "loadtests/bench/template.yaml"), "--port", str(port),
+                  "--lambda-port", str(lambda_port), "--no-triggers", "--no-watch"],
+                 port, env=dict(os.environ, PYTHONPATH=str(tree / "infra")), cwd=tree)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"start-api from {tree} did not start") from None
-                time.sleep(0.2)
         load(port, path, clients, 2.0)  # warm workers: cold starts are not throughput
         gateway, everything = cpu_s(proc.pid, False), cpu_s(proc.pid, True)
         n = load(port, path, clients, duration_s)
         return (n / duration_s, 1e6 * (cpu_s(proc.pid, False) - gateway) / n,
                 1e6 * (cpu_s(proc.pid, True) - everything) / n)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(30)
+        stop(proc)
 
 
 def main() -> None:
