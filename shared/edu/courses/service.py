@@ -185,7 +185,7 @@ class CourseService:
         except NotInCourse as exc:
             raise_field("ids", str(exc) or "list every section of the course exactly once")
         self.cache.invalidate(f"syllabus:{course_id}")
-        return self.syllabus(course_id, who)
+        return self._full_syllabus(course_id)
 
     def reorder_lessons(self, who: Caller, course_id: str, section_id: str,
                         ids: list[str]) -> SyllabusOut:
@@ -195,7 +195,7 @@ class CourseService:
         except NotInCourse as exc:
             raise_field("ids", str(exc) or "list every lesson of the section exactly once")
         self.cache.invalidate(f"syllabus:{course_id}")
-        return self.syllabus(course_id, who)
+        return self._full_syllabus(course_id)
 
     def syllabus(self, course_id: str, who: Caller | None) -> SyllabusOut:
         return SyllabusOut.model_validate_json(self.syllabus_json(course_id, who))
@@ -205,11 +205,14 @@ class CourseService:
         from the cache, as stored; every change to the sections or lessons retires it."""
         course = self._public_or_own(course_id, who)
         if who is not None and who.user_id == course.teacher_id:
-            return SyllabusOut(course_id=course_id,
-                               sections=self.repo.syllabus(course_id)).model_dump_json()
+            return self._full_syllabus(course_id).model_dump_json()
         cached = self.cache.get_or_load(f"syllabus:{course_id}",
                                         lambda: self._public_syllabus(course_id))
         return cached if cached is not None else self._public_syllabus(course_id)
+
+    def _full_syllabus(self, course_id: str) -> SyllabusOut:
+        """The owner's view: every lesson's text body."""
+        return SyllabusOut(course_id=course_id, sections=self.repo.syllabus(course_id))
 
     def _public_syllabus(self, course_id: str) -> str:
         sections = self.repo.syllabus(course_id)
