@@ -31,6 +31,10 @@ SUFFIXES = ["Bootcamp", "Fundamentals", "Masterclass", "in Practice", "from Scra
 LEVELS = ["beginner", "intermediate", "advanced"]
 LANGUAGES = ["en", "en", "en", "es", "de", "fr", "ja", "pt"]
 PRICES = [0, 0, 999, 1499, 1999, 2999, 4999, 9999]
+SECTION_TITLES = ["Getting started", "Core ideas", "Hands-on", "Going further",
+                  "Project", "Wrap-up"]
+SECTIONS = (1, 4)  # sections per seeded course, lowest and highest
+LESSONS = (2, 6)  # lessons per seeded section, lowest and highest
 WORDS = ("learn build ship test debug deploy measure design explain practice project "
          "exercise real world step by quick deep solid clean fast reliable scalable secure "
          "production team career skill tool workflow habit").split()
@@ -42,19 +46,25 @@ def _array(values: list[str]) -> str:
 
 def seed_courses(database_url: str, count: int, *, teachers: int = 5000,
                  published_share: float = 0.9) -> float:
-    """Inserts `count` courses (most published) with a section and a lesson each; returns
-    the seconds it took. Existing seed rows (teacher ids seed-teacher-*) are replaced."""
+    """Inserts `count` courses (most published), each with 1-4 sections of 2-6 lessons
+    (mostly video, every fourth a text lesson, the first one a free preview); returns the
+    seconds it took. Existing seed rows (teacher ids seed-teacher-*) are replaced."""
     import psycopg
 
     topics = [(cat, t) for cat, names in TOPICS.items() for t in names]
     started = time.perf_counter()
     with psycopg.connect(database_url, autocommit=False) as conn:
         conn.execute("DELETE FROM courses WHERE teacher_id LIKE 'seed-teacher-%'")
+        # course i's id, and (below) its sections', kept by number so the syllabus of
+        # course i is shaped the same on every run
+        conn.execute(f"""
+            CREATE TEMP TABLE seed_course_ids ON COMMIT DROP AS
+            SELECT i, gen_random_uuid() AS id FROM generate_series(1, {int(count)}) AS i""")
         conn.execute(f"""
             INSERT INTO courses (id, teacher_id, title, subtitle, description, category, level,
                                  language, price_amount, price_currency, tags, status, version,
                                  created_at, updated_at, published_at)
-            SELECT gen_random_uuid(),
+            SELECT ids.id,
                    'seed-teacher-' || (i % {teachers}),
                    adj[1 + (i * 7) % array_length(adj, 1)] || ' ' ||
                        topic[1 + i % array_length(topic, 1)] || ' ' ||
@@ -79,7 +89,7 @@ def seed_courses(database_url: str, count: int, *, teachers: int = 5000,
                    now() - make_interval(mins => i),
                    CASE WHEN (i % 1000) < {int(published_share * 1000)}
                         THEN now() - make_interval(mins => i) END
-            FROM generate_series(1, {int(count)}) AS i,
+            FROM seed_course_ids AS ids,
                  (SELECT {_array(ADJECTIVES)} AS adj,
                          {_array([t for _, t in topics])} AS topic,
                          {_array([c for c, _ in topics])} AS cat,
@@ -88,15 +98,36 @@ def seed_courses(database_url: str, count: int, *, teachers: int = 5000,
                          ARRAY[{",".join(str(p) for p in PRICES)}] AS price,
                          {_array(WORDS)} AS words) AS w
         """)
-        conn.execute("""
+        conn.execute(f"""
+            CREATE TEMP TABLE seed_section_ids ON COMMIT DROP AS
+            SELECT ids.i, ids.id AS course_id, s AS position, gen_random_uuid() AS id
+            FROM seed_course_ids AS ids,
+                 generate_series(0, {SECTIONS[0] - 1}
+                                    + (ids.i * 7) % {SECTIONS[1] - SECTIONS[0] + 1}) AS s""")
+        conn.execute(f"""
             INSERT INTO sections (id, course_id, title, position)
-            SELECT gen_random_uuid(), id, 'Getting started', 0 FROM courses
-            WHERE teacher_id LIKE 'seed-teacher-%'""")
-        conn.execute("""
-            INSERT INTO lessons (id, course_id, section_id, title, kind, body, position)
-            SELECT gen_random_uuid(), s.course_id, s.id, 'Welcome', 'text', 'Welcome!', 0
-            FROM sections s JOIN courses c ON c.id = s.course_id
-            WHERE c.teacher_id LIKE 'seed-teacher-%'""")
+            SELECT id, course_id, titles[1 + (position + i) % array_length(titles, 1)],
+                   position
+            FROM seed_section_ids, (SELECT {_array(SECTION_TITLES)} AS titles) AS w""")
+        conn.execute(f"""
+            INSERT INTO lessons (id, course_id, section_id, title, kind, body, free_preview,
+                                 position)
+            SELECT gen_random_uuid(), s.course_id, s.id,
+                   initcap(words[1 + (s.i + 3 * s.position + 7 * l) % array_length(words, 1)])
+                       || ' ' || words[1 + (s.i * 5 + l) % array_length(words, 1)] || ', part '
+                       || (l + 1),
+                   CASE WHEN (s.i + s.position + l) % 4 = 0 THEN 'text' ELSE 'video' END,
+                   CASE WHEN (s.i + s.position + l) % 4 = 0
+                        THEN 'Notes: ' || words[1 + (s.i + l) % array_length(words, 1)] || ' '
+                             || words[1 + (s.i * 3 + l) % array_length(words, 1)] || '.'
+                        ELSE '' END,
+                   s.position = 0 AND l = 0,
+                   l
+            FROM seed_section_ids AS s,
+                 generate_series(0, {LESSONS[0] - 1}
+                                    + (s.i * 3 + s.position) % {LESSONS[1] - LESSONS[0] + 1}
+                                 ) AS l,
+                 (SELECT {_array(WORDS)} AS words) AS w""")
         conn.commit()
         conn.autocommit = True
         conn.execute("ANALYZE courses")
