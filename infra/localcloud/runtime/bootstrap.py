@@ -7,6 +7,7 @@ Frames are a 4-byte big-endian length followed by a JSON object.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -242,12 +243,23 @@ def zygote(control: socket.socket, handler: Any) -> None:
         send(control, {"type": "forked", "pid": pid})
 
 
+def never_preempt_the_runtime() -> None:
+    """Linux's batch policy for this worker (and the workers a zygote forks from it): a
+    woken batch task waits for the waker's time slice instead of preempting it. The
+    gateway's one event loop wakes a worker per request; on a saturated 2-core machine the
+    woken worker used to take the loop's core mid-batch, stalling every other request.
+    Elsewhere (no SCHED_BATCH) the default policy stays."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+
+
 def main() -> None:
     # Its own process group (the runtime kills a worker with what it started), but the
     # runtime's session: where the kernel groups CPU time by session (autogroup scheduling,
     # on by default on desktop Linux), a session per worker gave every busy worker the
     # CPU share of moto or PostgreSQL, and the shared services starved under load.
     os.setpgid(0, 0)
+    never_preempt_the_runtime()
     fd, handler_spec, paths_json = int(sys.argv[1]), sys.argv[2], sys.argv[3]
     as_zygote = "--zygote" in sys.argv[4:]
     sock = socket.socket(fileno=fd)

@@ -154,6 +154,14 @@ def test_a_worker_leads_its_own_process_group_in_the_runtime_s_session(snapstart
     assert info["session"] == os.getsid(0)
 
 
+@pytest.mark.parametrize("snapstart", [False, True], ids=["spawned", "forked"])
+def test_a_worker_runs_under_the_batch_policy_and_the_runtime_does_not(snapstart: bool) -> None:
+    # Woken workers must not preempt the runtime's event loop (which woke them).
+    (result,) = run_pool("ContextFunction", [{}], snapstart=snapstart)
+    assert result.payload["scheduling_policy"] == os.SCHED_BATCH
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER
+
+
 def test_snapstart_runtime_hooks_prime_the_snapshot_and_run_after_each_restore() -> None:
     (first,) = run_pool("HooksFunction", [{}], snapstart=True)
     assert first.ok and first.restored
