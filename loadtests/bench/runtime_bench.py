@@ -247,6 +247,10 @@ def main() -> None:
                         help="folder with serverless@3 + serverless-offline@13 installed")
     parser.add_argument("--only", choices=["throughput", "overhead", "cold"], default=None)
     args = parser.parse_args()
+    if args.only in (None, "throughput") and shutil.which("wrk") is None:
+        parser.exit(2, "runtime_bench: the throughput benchmark needs wrk, which this machine "
+                       "lacks: install Debian's package (`sudo apt-get install wrk`), or run "
+                       "`--only overhead` / `--only cold`\n")
     out_dir = ROOT / "loadtests/results"
     out_dir.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"machine": {"cpus": os.cpu_count()},
