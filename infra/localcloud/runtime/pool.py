@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 import math
 import os
@@ -186,6 +185,36 @@ class FrameChannel(asyncio.Protocol):
     def close(self) -> None:
         if self.transport is not None:
             self.transport.close()
+
+
+def read_pipe(fd: int) -> asyncio.StreamReader:
+    """The read end of a pipe as a stream; the descriptor is closed at end of file, once.
+
+    Not `loop.connect_read_pipe(os.fdopen(fd))`: under uvloop, libuv and the file object
+    both own that descriptor and both close it when the transport is collected (uvloop
+    issue 763). Between the two closes another thread (the gateway's trigger pollers open
+    sockets) can be given the number, and the second close takes it from that thread: a
+    stack recycling every worker at once lost its zygotes' and new workers' sockets so."""
+    loop = asyncio.get_running_loop()
+    stream = asyncio.StreamReader()
+    os.set_blocking(fd, False)
+
+    def readable() -> None:
+        try:
+            data = os.read(fd, 65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if data:
+            stream.feed_data(data)
+            return
+        loop.remove_reader(fd)
+        os.close(fd)
+        stream.feed_eof()
+
+    loop.add_reader(fd, readable)
+    return stream
 
 
 async def open_channel(sock: socket.socket) -> FrameChannel:
@@ -481,12 +510,8 @@ class FunctionPool:
             os.close(err_w)
         worker = ForkedWorker(pid, await open_channel(parent_sock), self.generation,
                               zygote.exit_future(pid))
-        loop = asyncio.get_running_loop()
         for fd in (out_r, err_r):
-            stream = asyncio.StreamReader()
-            await loop.connect_read_pipe(functools.partial(asyncio.StreamReaderProtocol, stream),
-                                         os.fdopen(fd, "rb", buffering=0))
-            worker.log_tasks.append(asyncio.create_task(self._pump(worker, stream)))
+            worker.log_tasks.append(asyncio.create_task(self._pump(worker, read_pipe(fd))))
         return worker
 
     async def _pump(self, worker: Worker | None, stream: asyncio.StreamReader) -> None:

@@ -123,9 +123,10 @@ def test_import_error_is_reported_as_init_error() -> None:
     assert result.error and "ImportModuleError" in result.error["errorType"]
 
 
-def test_handler_output_is_attributed_to_its_request() -> None:
+@pytest.mark.parametrize("snapstart", [False, True], ids=["spawned", "forked"])
+def test_handler_output_is_attributed_to_its_request(snapstart: bool) -> None:
     lines: list[str] = []
-    (result,) = run_pool("EchoFunction", [{"x": 1}], lines)
+    (result,) = run_pool("EchoFunction", [{"x": 1}], lines, snapstart=snapstart)
     assert f"[EchoFunction] {result.request_id} echo called" in lines
 
 
