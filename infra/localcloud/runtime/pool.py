@@ -193,8 +193,9 @@ def read_pipe(fd: int) -> asyncio.StreamReader:
     Not `loop.connect_read_pipe(os.fdopen(fd))`: under uvloop, libuv and the file object
     both own that descriptor and both close it when the transport is collected (uvloop
     issue 763). Between the two closes another thread (the gateway's trigger pollers open
-    sockets) can be given the number, and the second close takes it from that thread: a
-    stack recycling every worker at once lost its zygotes' and new workers' sockets so."""
+    sockets) can be given the number, and the second close takes it from that thread: the
+    likely cause of a stack that lost its zygotes' and new workers' sockets while every
+    worker was being recycled."""
     loop = asyncio.get_running_loop()
     stream = asyncio.StreamReader()
     os.set_blocking(fd, False)
