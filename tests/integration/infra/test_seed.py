@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import psycopg
@@ -11,7 +12,9 @@ import pytest
 from psycopg_pool import ConnectionPool
 
 from edu.adapters.pg_courses import PgCourseRepository
-from localcloud.seed import LESSONS, SECTIONS, seed_courses
+from localcloud.aws import local_client
+from localcloud.domain import seed
+from localcloud.seed import LESSONS, SECTIONS, reset_dynamo, seed_courses
 from localcloud.stack import LocalCloud
 from tests.support.databases import scratch_database
 
@@ -85,3 +88,45 @@ def test_reseeding_gives_every_course_the_same_syllabus(cloud: LocalCloud) -> No
     assert len(first) == 60
     assert again == first
     assert len({str(v) for v in first.values()}) > 30  # courses differ from each other
+
+
+def test_edu_seed_fills_courses_users_and_enrollments_that_agree(cloud: LocalCloud) -> None:
+    # `edu seed` as a whole (courses beside users, then enrollments and analytics), into a
+    # scratch database and the session's DynamoDB tables (its seeded items removed after).
+    tpl = cloud.template()
+    users_table = tpl.resources["UsersTable"].physical_name
+    enrollments_table = tpl.resources["EnrollmentsTable"].physical_name
+    dynamodb = local_client("dynamodb", cloud.aws_url, tpl.region)
+    with scratch_database(cloud.database_url, "eduseed") as url:
+        target = SimpleNamespace(database_url=url, aws_url=cloud.aws_url,
+                                 template=cloud.template)
+        try:
+            lines = seed(target, users=14, courses=40, teachers=4,  # type: ignore[arg-type]
+                         enrollments=30, progress=False)
+            with psycopg.connect(url) as conn:
+                lessons = dict(conn.execute(
+                    "SELECT course_id::text, count(*) FROM lessons GROUP BY 1").fetchall())
+                students = conn.execute(
+                    "SELECT count(*) FROM analytics_students").fetchone()
+            enrolled = [item for n in range(10)  # the 14 users: 10 students, 4 teachers
+                        for page in dynamodb.get_paginator("query").paginate(
+                            TableName=enrollments_table, KeyConditionExpression="pk = :pk",
+                            ExpressionAttributeValues={":pk": {"S": f"USER#seed-student-{n}"}})
+                        for item in page["Items"]]
+            teacher = dynamodb.get_item(TableName=users_table, Key={
+                "pk": {"S": "USER#seed-teacher-3"}, "sk": {"S": "PROFILE"}}).get("Item")
+            guard = dynamodb.get_item(TableName=users_table, Key={
+                "pk": {"S": "EMAIL#student9@seed.eduplatform.dev"}, "sk": {"S": "EMAIL"}}
+            ).get("Item")
+        finally:
+            reset_dynamo(cloud.aws_url, tpl.region, [users_table, enrollments_table])
+
+    assert len(lessons) == 40
+    assert any("14 users" in line for line in lines)
+    assert any("40 courses with their syllabi" in line for line in lines)
+    assert teacher is not None and teacher["role"] == {"S": "teacher"}
+    assert guard == {"pk": {"S": "EMAIL#student9@seed.eduplatform.dev"}, "sk": {"S": "EMAIL"},
+                     "user_id": {"S": "seed-student-9"}}
+    assert len(enrolled) == 30 and students == (30,)
+    assert all(int(e["total_lessons"]["N"]) == lessons[e["course_id"]["S"]] for e in enrolled)
+    assert len({e["total_lessons"]["N"] for e in enrolled}) > 2  # courses of several sizes
