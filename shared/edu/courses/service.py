@@ -184,7 +184,7 @@ class CourseService:
             self.repo.reorder_sections(course_id, ids)
         except NotInCourse as exc:
             raise_field("ids", str(exc) or "list every section of the course exactly once")
-        self.cache.invalidate(f"syllabus:{course_id}")
+        self.cache.invalidate(_syllabus_key(course_id))
         return self._full_syllabus(course_id)
 
     def reorder_lessons(self, who: Caller, course_id: str, section_id: str,
@@ -194,11 +194,8 @@ class CourseService:
             self.repo.reorder_lessons(course_id, section_id, ids)
         except NotInCourse as exc:
             raise_field("ids", str(exc) or "list every lesson of the section exactly once")
-        self.cache.invalidate(f"syllabus:{course_id}")
+        self.cache.invalidate(_syllabus_key(course_id))
         return self._full_syllabus(course_id)
-
-    def syllabus(self, course_id: str, who: Caller | None) -> SyllabusOut:
-        return SyllabusOut.model_validate_json(self.syllabus_json(course_id, who))
 
     def syllabus_json(self, course_id: str, who: Caller | None) -> str:
         """The syllabus as JSON text. Its public view (what anyone but the owner sees) comes
@@ -206,7 +203,7 @@ class CourseService:
         course = self._public_or_own(course_id, who)
         if who is not None and who.user_id == course.teacher_id:
             return self._full_syllabus(course_id).model_dump_json()
-        cached = self.cache.get_or_load(f"syllabus:{course_id}",
+        cached = self.cache.get_or_load(_syllabus_key(course_id),
                                         lambda: self._public_syllabus(course_id))
         return cached if cached is not None else self._public_syllabus(course_id)
 
@@ -391,8 +388,13 @@ class CourseService:
         return int(tag[1:])
 
     def _invalidate(self, course: CourseOut) -> None:
-        self.cache.invalidate(f"course:{course.id}", f"syllabus:{course.id}")
+        self.cache.invalidate(f"course:{course.id}", _syllabus_key(course.id))
         self.cache.bump_catalog()
+
+
+def _syllabus_key(course_id: str) -> str:
+    """The cache key of a course's public syllabus (read, and retired by every change)."""
+    return f"syllabus:{course_id}"
 
 
 def _page_key(cursor: str | None) -> str:

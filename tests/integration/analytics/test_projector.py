@@ -21,6 +21,7 @@ from edu.adapters.redis_cache import RedisCache
 from edu.analytics.models import AnalyticsQuery
 from edu.analytics.service import AnalyticsService
 from edu.auth.claims import Caller
+from edu.courses.models import SyllabusOut
 from edu.courses.service import CourseService
 from edu.errors import Forbidden, NotFound
 from edu.events import Envelope, make_event
@@ -71,7 +72,8 @@ def build_world(courses: CourseService, rng: random.Random) -> World:
     for n, price in enumerate((0, 1500, 2500)):
         cid, _ = authored_course(courses, f"Analytics {n}", "analytics", price=price,
                                  teacher=teacher, lessons=3)
-        lessons[cid] = [lesson.id for s in courses.syllabus(cid, teacher).sections
+        lessons[cid] = [lesson.id for s in SyllabusOut.model_validate_json(
+                            courses.syllabus_json(cid, teacher)).sections
                         for lesson in s.lessons]
         prices[cid] = price
     world = World(teacher, lessons, prices)
