@@ -125,6 +125,25 @@ def bench_uvicorn(workers: int, duration: int, connections: int) -> dict[str, di
     return results
 
 
+def bench_hop_floor(duration: int, connections: int) -> dict[str, dict[str, float]]:
+    """uvicorn handing each request to one of `connections` worker processes (hop_floor.py):
+    the least a runtime with per-function processes pays on this server and machine."""
+    results = {}
+    for name in PATHS:
+        port = free_port()
+        env = {**os.environ, "HOP_FLOOR_HANDLER": name,
+               "HOP_FLOOR_WORKERS": str(connections)}
+        proc = start([PY, "-m", "uvicorn", "--app-dir", str(HERE), "hop_floor:app",
+                      "--port", str(port), "--no-access-log", "--log-level", "warning"],
+                     port, env=env)
+        try:
+            wrk(f"http://127.0.0.1:{port}{PATHS[name]}", 3, connections)
+            results[name] = wrk(f"http://127.0.0.1:{port}{PATHS[name]}", duration, connections)
+        finally:
+            stop(proc)
+    return results
+
+
 SLS_YML = """service: edu-bench
 frameworkVersion: '3'
 provider:
@@ -259,7 +278,8 @@ def main() -> None:
         d, c = args.duration, args.connections
         tp: dict[str, Any] = {"edu": bench_edu(d, c, out_dir),
                               "uvicorn_1": bench_uvicorn(1, d, c),
-                              "uvicorn_2": bench_uvicorn(2, d, c)}
+                              "uvicorn_2": bench_uvicorn(2, d, c),
+                              "hop_floor": bench_hop_floor(d, c)}
         if args.sls_dir:
             tp["serverless_offline"] = bench_serverless_offline(args.sls_dir, d, c, out_dir)
         results["throughput"] = tp
@@ -272,11 +292,14 @@ def main() -> None:
                   f"{r['bare']['p99_ms']:.2f} | {r['fastapi']['rps']:.0f} | "
                   f"{r['fastapi']['p50_ms']:.2f} / {r['fastapi']['p99_ms']:.2f} | "
                   f"{r['bare']['errors'] + r['fastapi']['errors']:.0f} |")
-        for base in ("uvicorn_1", "uvicorn_2", "serverless_offline"):
+        for base in ("uvicorn_1", "uvicorn_2", "hop_floor", "serverless_offline"):
             if base in tp:
                 bare = tp["edu"]["bare"]["rps"] / tp[base]["bare"]["rps"]
                 fast = tp["edu"]["fastapi"]["rps"] / tp[base]["fastapi"]["rps"]
                 print(f"edu / {base}: bare {bare:.2f}x, FastAPI {fast:.2f}x")
+        floor = {n: tp["hop_floor"][n]["rps"] / tp["uvicorn_1"][n]["rps"] for n in PATHS}
+        print(f"hop_floor / uvicorn_1 (the most a process hop allows): bare {floor['bare']:.2f}x, "
+              f"FastAPI {floor['fastapi']:.2f}x")
     if args.only in (None, "overhead"):
         n = 3000
         ov = {"bare": {"in_process_us": in_process_us("bare", "/bare", n),
