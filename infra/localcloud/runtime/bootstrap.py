@@ -27,9 +27,13 @@ _HEADER = struct.Struct(">I")
 # encoder, so what fails to serialise here fails as it does in AWS's Python runtime.
 from orjson import loads as _loads  # noqa: E402
 
+# One encoder for the worker's life: json.dumps() with any non-default argument builds a
+# new JSONEncoder per call, and a woken worker pays for every line it runs with cold caches.
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+
 
 def send(sock: socket.socket, message: dict[str, Any]) -> None:
-    data = json.dumps(message, separators=(",", ":")).encode()
+    data = _encode(message).encode()
     sock.sendall(_HEADER.pack(len(data)) + data)
 
 
@@ -93,21 +97,26 @@ def max_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def function_identity() -> dict[str, Any]:
+    """The context attributes that are the same for every invocation of this worker, read
+    from its environment once (as AWS's runtime does at init), not once per invocation."""
+    name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "function")
+    region = os.environ.get("AWS_REGION", "us-east-1")
+    return {"function_name": name, "function_version": "$LATEST",
+            "memory_limit_in_mb": os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+            "invoked_function_arn": f"arn:aws:lambda:{region}:123456789012:function:{name}",
+            "log_group_name": f"/aws/lambda/{name}",
+            "log_stream_name": os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", "local"),
+            "identity": None, "client_context": None}
+
+
 class LambdaContext:
     """The attributes and method AWS's Python runtime gives handlers."""
 
-    def __init__(self, request_id: str, deadline_epoch_ms: int) -> None:
-        name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "function")
-        region = os.environ.get("AWS_REGION", "us-east-1")
+    def __init__(self, request_id: str, deadline_epoch_ms: int,
+                 function: dict[str, Any]) -> None:
+        self.__dict__.update(function)
         self.aws_request_id = request_id
-        self.function_name = name
-        self.function_version = "$LATEST"
-        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        self.invoked_function_arn = f"arn:aws:lambda:{region}:123456789012:function:{name}"
-        self.log_group_name = f"/aws/lambda/{name}"
-        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", "local")
-        self.identity = None
-        self.client_context = None
         self._deadline_ms = deadline_epoch_ms
 
     def get_remaining_time_in_millis(self) -> int:
@@ -139,17 +148,18 @@ def serve(sock: socket.socket, handler: Any) -> None:
     """The invocation loop of a warm worker."""
     frames = FrameReader(sock)
     peak = PeakMemory()
+    function = function_identity()
     while True:
         message = frames.read()
         if message is None:
             return
-        context = LambdaContext(message["request_id"], message["deadline_ms"])
+        context = LambdaContext(message["request_id"], message["deadline_ms"], function)
         t0 = time.perf_counter()
         try:
             result = handler(message["event"], context)
             try:
                 reply: dict[str, Any] = {"type": "result", "ok": True, "payload": result}
-                data = json.dumps(reply, separators=(",", ":"), default=None).encode()
+                data = _encode(reply).encode()
             except (TypeError, ValueError) as exc:
                 reply = {"type": "result", "ok": False, "error": {
                     "errorMessage": f"Unable to marshal response: {exc}",
@@ -161,9 +171,9 @@ def serve(sock: socket.socket, handler: Any) -> None:
         sys.stderr.flush()
         duration = (time.perf_counter() - t0) * 1000
         if data:
-            # Payload already encoded: splice the timing fields in without re-encoding.
-            extra = json.dumps({"duration_ms": duration, "max_rss_mb": peak()})[1:-1]
-            data = data[:-1] + b"," + extra.encode() + b"}"
+            # Payload already encoded: splice the timing fields in without re-encoding (a
+            # finite float's repr is JSON).
+            data = data[:-1] + f',"duration_ms":{duration!r},"max_rss_mb":{peak()!r}}}'.encode()
             sock.sendall(_HEADER.pack(len(data)) + data)
         else:
             reply.update(duration_ms=duration, max_rss_mb=peak())

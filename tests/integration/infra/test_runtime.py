@@ -76,6 +76,19 @@ def test_handler_exception_is_an_error_result_and_the_worker_survives() -> None:
     assert not second.cold  # an exception does not kill the worker
 
 
+def test_a_reply_json_cannot_carry_is_a_marshal_error_and_timing_still_arrives() -> None:
+    good, bad, again = run_pool("MarshalFunction", [{}, {"set": True}, {}])
+    # What the standard library's encoder accepts arrives intact, with the worker's timing.
+    assert good.ok and good.payload == {"big": 2**63 - 1, "ratio": 0.1, "text": "é",
+                                        "nested": [None, True]}
+    assert good.duration_ms > 0 and 5 < good.max_memory_mb < 128
+    assert bad.status == "error" and bad.error is not None
+    assert bad.error["errorType"] == "Runtime.MarshalError"
+    assert "not JSON serializable" in bad.error["errorMessage"]
+    assert bad.duration_ms > 0 and bad.max_memory_mb > 5
+    assert again.ok and not again.cold  # the worker survives
+
+
 def test_timeout_kills_the_worker_with_lambdas_message() -> None:
     first, second = run_pool("SleepFunction", [{}, {}])
     assert first.status == "timeout"
