@@ -46,18 +46,26 @@ def process_group(pid: str) -> str | None:
     return None
 
 
+def process_cpu_s(pid: int | str) -> float | None:
+    """CPU seconds (user + system) a process has used, or None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
 def cpu_by_group() -> dict[str, float]:
     totals: dict[str, float] = {}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+        used = process_cpu_s(pid)
+        if used is None:
             continue
         group = process_group(pid)
         if group:
-            totals[group] = totals.get(group, 0.0) + (int(fields[11]) + int(fields[12])) / TICKS
+            totals[group] = totals.get(group, 0.0) + used
     return totals
 
 

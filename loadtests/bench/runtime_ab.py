@@ -20,23 +20,15 @@ import threading
 import time
 from pathlib import Path
 
+from request_cost import process_cpu_s
 from runtime_bench import ROOT, free_port, start, stop
-
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_s(pid: int, with_children: bool) -> float:
     pids = [pid]
     if with_children:
         pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    total = 0
-    for p in pids:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / TICKS
+    return sum(process_cpu_s(p) or 0.0 for p in pids)
 
 
 def load(port: int, path: str, clients: int, duration_s: float) -> int:

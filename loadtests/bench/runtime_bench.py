@@ -83,12 +83,14 @@ def wrk(url: str, duration: int, connections: int) -> dict[str, float]:
     return {"rps": rps, "p50_ms": pct("50"), "p99_ms": pct("99"), "errors": n_err}
 
 
+def warm_then_wrk(url: str, duration: int, connections: int) -> dict[str, float]:
+    wrk(url, 3, connections)  # warm-up: cold starts are not throughput
+    return wrk(url, duration, connections)
+
+
 def measure(base: str, duration: int, connections: int) -> dict[str, dict[str, float]]:
-    results = {}
-    for name, path in PATHS.items():
-        wrk(base + path, 3, connections)  # warm-up: cold starts are not throughput
-        results[name] = wrk(base + path, duration, connections)
-    return results
+    return {name: warm_then_wrk(base + path, duration, connections)
+            for name, path in PATHS.items()}
 
 
 # --- 1. throughput ---------------------------------------------------------------------
@@ -118,8 +120,8 @@ def bench_uvicorn(workers: int, duration: int, connections: int) -> dict[str, di
                      port)
         try:
             time.sleep(1.0 if workers > 1 else 0.2)
-            wrk(f"http://127.0.0.1:{port}{PATHS[name]}", 3, connections)
-            results[name] = wrk(f"http://127.0.0.1:{port}{PATHS[name]}", duration, connections)
+            results[name] = warm_then_wrk(f"http://127.0.0.1:{port}{PATHS[name]}", duration,
+                                          connections)
         finally:
             stop(proc)
     return results
@@ -137,8 +139,8 @@ def bench_hop_floor(duration: int, connections: int) -> dict[str, dict[str, floa
                       "--port", str(port), "--no-access-log", "--log-level", "warning"],
                      port, env=env)
         try:
-            wrk(f"http://127.0.0.1:{port}{PATHS[name]}", 3, connections)
-            results[name] = wrk(f"http://127.0.0.1:{port}{PATHS[name]}", duration, connections)
+            results[name] = warm_then_wrk(f"http://127.0.0.1:{port}{PATHS[name]}", duration,
+                                          connections)
         finally:
             stop(proc)
     return results
