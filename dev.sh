@@ -52,11 +52,13 @@ ensure_venv() {
         { log "cannot create a virtualenv (install python3-venv)"; exit 1; }
     fi
   fi
-  local stamp; stamp="$(cat pyproject.toml | sha256sum | cut -d' ' -f1)"
+  local stamp; stamp="$(cat pyproject.toml requirements.lock | sha256sum | cut -d' ' -f1)"
   if [ "$(cat .venv/.installed 2>/dev/null || true)" != "$stamp" ]; then
     log "installing the project and its dev tools into .venv (first run takes a minute)"
     .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v 'is ignored' >&2 || true
-    .venv/bin/python -m pip install -q -e '.[dev]' 2>&1 | grep -v 'is ignored' >&2 || true
+    # requirements.lock pins every package (`edu lock` writes it): the same versions everywhere.
+    .venv/bin/python -m pip install -q -c requirements.lock -e '.[dev]' 2>&1 |
+      grep -v 'is ignored' >&2 || true
     .venv/bin/python -c 'import edu, localcloud, pytest' ||
       { log "installation failed"; exit 1; }
     echo "$stamp" > .venv/.installed
@@ -109,6 +111,7 @@ case "$cmd" in
   setup) ensure_system_packages; ensure_venv; ensure_web; ensure_browser ;;
   up)    ensure_system_packages; ensure_venv; ensure_web; exec .venv/bin/edu up "$@" ;;
   test)  ensure_system_packages; ensure_venv; ensure_web; ensure_browser
+         .venv/bin/edu build >&2  # the layers, for the template's Python (cached)
          exec .venv/bin/python -m pytest "$@" ;;
   *)     sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

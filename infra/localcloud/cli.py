@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from localcloud.artifacts import BuildError
 from localcloud.config import CloudConfig
 from localcloud.procs import PortInUse, pid_running, port_open
 from localcloud.template import TemplateError, load_template
@@ -26,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.run(args) or 0)
-    except (PortInUse, TemplateError) as exc:
+    except (PortInUse, TemplateError, BuildError) as exc:
         print(f"edu: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -170,6 +171,14 @@ def _parser() -> argparse.ArgumentParser:
                          "function (default: only functions with SnapStart in the template)")
         _template_args(api)
         api.set_defaults(run=cmd_start_api)
+    build = sub.add_parser("build", help="build the template's layers for its Python, as "
+                           "`sam build` does (cached; edu up and edu local build what they need)")
+    _template_args(build)
+    build.set_defaults(run=cmd_build)
+    lock = sub.add_parser("lock", help="pin exact versions: requirements.lock from .venv, each "
+                          "layer's requirements.txt from its requirements.in")
+    _template_args(lock)
+    lock.set_defaults(run=cmd_lock)
     rep = local.add_parser("report", help="per-function invocations, errors, cold starts")
     rep.add_argument("--url", default=None, help="Lambda API URL of the running runtime")
     rep.set_defaults(run=cmd_report)
@@ -655,6 +664,31 @@ def cmd_start_api(args: argparse.Namespace) -> int:
     for line in routes:
         print(f"  {line}")
     serve(app, args.host)
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from localcloud.artifacts import Artifacts
+
+    template, _env = _load(args)
+    artifacts = Artifacts(template)
+    artifacts.build()
+    for plan in artifacts.plans():
+        where = plan.built_dir or ", ".join(str(p) for p in plan.in_place)
+        print(f"{plan.name:<24} python{plan.version}  {where}")
+    return 0
+
+
+def cmd_lock(args: argparse.Namespace) -> int:
+    from localcloud.artifacts import python_for
+    from localcloud.lock import lock_all
+
+    template, _env = _load(args)
+    runtimes = {fn.runtime for fn in template.functions.values()} or {"python3.12"}
+    for runtime in sorted(runtimes):
+        version = python_for(runtime).wanted
+        for path in lock_all(template, version):
+            print(f"wrote {path}")
     return 0
 
 

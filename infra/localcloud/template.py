@@ -92,6 +92,17 @@ class Function:
 
 
 @dataclass
+class Layer:
+    """A layer the template declares: where its content is and how `sam build` builds it
+    (Metadata.BuildMethod: "python3.12" installs its requirements.txt; "makefile" runs its
+    Makefile's build-<LogicalId> target; none ships the folder as it is)."""
+
+    logical_id: str
+    content_uri: Path
+    build_method: str | None = None
+
+
+@dataclass
 class Resource:
     logical_id: str
     type: str
@@ -108,13 +119,18 @@ class Template:
     parameters: dict[str, str]
     functions: dict[str, Function]
     resources: dict[str, Resource]
-    layers: dict[str, Path]
+    layers: dict[str, Layer]
     apis: dict[str, Resource]
     outputs: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
 
-    def layer_paths(self, fn: Function) -> list[Path]:
+    def function_layers(self, fn: Function) -> list[Layer]:
+        """The function's layers in the order AWS extracts them into /opt."""
         return [self.layers[lid] for lid in fn.layer_ids if lid in self.layers]
+
+    def layer_paths(self, fn: Function) -> list[Path]:
+        """The source folders of the function's layers (what a code change touches)."""
+        return [layer.content_uri for layer in self.function_layers(fn)]
 
     def of_type(self, *types: str) -> list[Resource]:
         return [r for r in self.resources.values() if r.type in types]
@@ -324,13 +340,15 @@ def load_template(path: Path | str, *, endpoint: str = "http://127.0.0.1:4566",
     warnings: list[str] = []
     functions: dict[str, Function] = {}
     resources: dict[str, Resource] = {}
-    layers: dict[str, Path] = {}
+    layers: dict[str, Layer] = {}
     apis: dict[str, Resource] = {}
     for lid, res in resources_raw.items():
         rtype = res["Type"]
         props = res.get("Properties") or {}
         if rtype == "AWS::Serverless::LayerVersion":
-            layers[lid] = (root / str(props.get("ContentUri", "."))).resolve()
+            method = (res.get("Metadata") or {}).get("BuildMethod")
+            layers[lid] = Layer(lid, (root / str(props.get("ContentUri", "."))).resolve(),
+                                str(method) if method else None)
             continue
         if rtype == "AWS::Serverless::Function":
             functions[lid] = _function(lid, props, globals_fn, resolver, root, resources_raw,

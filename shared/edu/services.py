@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from edu.adapters.registry import Adapters, get_adapters
 from edu.auth.claims import Caller, caller, caller_from_claims
-from edu.auth.tokens import JwtIssuer, KeySet
 from edu.courses.service import CourseService
 from edu.errors import RateLimited, Unauthorized
 from edu.http import Request
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
     from edu.analytics.service import AnalyticsService
     from edu.apikeys.service import ApiKeyService
     from edu.auth.authorizer import RequestAuthorizer
+    from edu.auth.tokens import JwtIssuer
     from edu.enrollment.service import EnrollmentService
     from edu.events import Envelope
     from edu.notifications.service import NotificationService
@@ -81,6 +81,9 @@ else:
 
 @cache
 def jwt_issuer() -> JwtIssuer:
+    # Imported here: pyjwt and cryptography are the Auth layer's, which event consumers lack.
+    from edu.auth.tokens import JwtIssuer, KeySet
+
     adapters = get_adapters()
     settings = adapters.settings
     keys = KeySet.from_json(adapters.secret_text(settings.jwt_keys_secret_id))

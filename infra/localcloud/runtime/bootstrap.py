@@ -1,7 +1,11 @@
 """Lambda worker process: imports one handler and serves invocations over a socket.
 
-Run as a script by the pool (stdlib only, so it adds nothing to the function's imports):
-    python -I bootstrap.py FD HANDLER PATHS_JSON
+Run as a script by the pool with the function's interpreter:
+    python -I -S bootstrap.py FD HANDLER PATHS_JSON [--zygote]
+PATHS_JSON is the function's whole sys.path ahead of the standard library (its CodeUri, its
+layers, the runtime's packages): `-S` keeps the interpreter's site-packages out, as on Lambda.
+The bootstrap itself is stdlib only; it decodes events with orjson from EDU_BOOTSTRAP_PATHS
+when that holds it, and takes orjson back out of sight before the handler imports anything.
 Frames are a 4-byte big-endian length followed by a JSON object.
 """
 
@@ -23,9 +27,10 @@ from typing import Any
 
 _HEADER = struct.Struct(">I")
 
-# orjson decodes events (the runtime's virtualenv has it); replies keep the stdlib
-# encoder, so what fails to serialise here fails as it does in AWS's Python runtime.
-from orjson import loads as _loads  # noqa: E402
+# Events are decoded with orjson when the bootstrap's own folder has it (use_fast_decoder);
+# replies keep the stdlib encoder, so what fails to serialise here fails as it does in AWS's
+# Python runtime.
+_loads: Any = json.loads
 
 # One encoder for the worker's life: json.dumps() with any non-default argument builds a
 # new JSONEncoder per call, and a woken worker pays for every line it runs with cold caches.
@@ -131,11 +136,28 @@ def _error(exc: BaseException) -> dict[str, Any]:
     }
 
 
+def use_fast_decoder(paths: list[str]) -> None:
+    """Takes orjson's loads from the bootstrap's own folders, then removes the folders and
+    the module from sight: a handler that imports orjson gets it only from its layers."""
+    global _loads
+    if not paths:
+        return
+    saved = list(sys.path)
+    sys.path[:0] = paths
+    try:
+        from orjson import loads
+    except ImportError:
+        return
+    finally:
+        sys.path[:] = saved
+        for name in [m for m in sys.modules if m == "orjson" or m.startswith("orjson.")]:
+            del sys.modules[name]
+    _loads = loads
+
+
 def load_handler(handler_spec: str, paths: list[str]) -> Any:
-    # Only the function's CodeUri and layers, ahead of the interpreter's site-packages;
-    # project folders an editable install put on sys.path are not the function's code.
-    hidden = set(json.loads(os.environ.pop("EDU_HIDE_PATHS", "[]")))
-    sys.path[:] = [*paths, *(p for p in sys.path if p not in hidden and p not in ("", "."))]
+    # The function's CodeUri, layers and runtime packages, then the standard library.
+    sys.path[:] = [*paths, *(p for p in sys.path if p not in ("", "."))]
     os.chdir(paths[0])
     module_name, func_name = handler_spec.rsplit(".", 1)
     handler = getattr(importlib.import_module(module_name.replace("/", ".")), func_name)
@@ -274,6 +296,7 @@ def main() -> None:
     as_zygote = "--zygote" in sys.argv[4:]
     sock = socket.socket(fileno=fd)
     started = time.perf_counter()
+    use_fast_decoder(json.loads(os.environ.pop("EDU_BOOTSTRAP_PATHS", "[]")))
     try:
         handler = load_handler(handler_spec, json.loads(paths_json))
         if as_zygote:  # priming belongs to the snapshot's Init, as on AWS

@@ -27,6 +27,7 @@ from typing import Any
 
 import orjson
 
+from localcloud.artifacts import Artifacts
 from localcloud.template import Function, Template
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
@@ -36,8 +37,6 @@ _HEADER = struct.Struct(">I")
 # ~2 ms request, but ~90 ms of wall time on a saturated machine) sat at its cap half the
 # time under the optimisation gate and queued, while its requests are the cheapest to serve.
 DEFAULT_CONCURRENCY = 32
-PROJECT_PATHS = [str(Path(__file__).resolve().parents[2]),           # infra/
-                 str(Path(__file__).resolve().parents[3] / "shared")]  # shared/
 
 LogSink = Callable[[str], None]
 
@@ -383,8 +382,12 @@ class Zygote:
 class FunctionPool:
     def __init__(self, fn: Function, template: Template, base_env: dict[str, str],
                  log: LogSink = _print_sink, max_concurrency: int | None = None,
-                 snapstart: bool | None = None) -> None:
+                 snapstart: bool | None = None, artifacts: Artifacts | None = None) -> None:
         self.fn = fn
+        if artifacts is None:
+            artifacts = Artifacts(template, log)
+            artifacts.build([fn])
+        self.artifacts = artifacts
         self.snapstart = fn.snapstart if snapstart is None else snapstart
         self.zygote: Zygote | None = None
         self._zygote_lock = asyncio.Lock()
@@ -426,23 +429,19 @@ class FunctionPool:
         })
         env.update(self.base_env)   # local AWS endpoint and credentials
         env.update(fn.environment)  # the template's variables win, as on AWS
-        env["EDU_HIDE_PATHS"] = json.dumps(PROJECT_PATHS)
+        env["EDU_BOOTSTRAP_PATHS"] = json.dumps(self.artifacts.bootstrap_paths(fn))
         return env
-
-    def code_paths(self) -> list[str]:
-        paths = [str(self.fn.code_uri)]
-        for layer in self.template.layer_paths(self.fn):
-            # AWS unpacks a layer into /opt; Python layers keep their code under python/.
-            paths.append(str(layer / "python") if (layer / "python").is_dir() else str(layer))
-        return paths
 
     async def _start_process(self, zygote: bool = False
                              ) -> tuple[asyncio.subprocess.Process, socket.socket]:
         parent_sock, child_sock = socket.socketpair()
         try:
+            # -I -S: none of the interpreter's site-packages, only what code_paths gives.
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-I", str(BOOTSTRAP), str(child_sock.fileno()), self.fn.handler,
-                json.dumps(self.code_paths()), *(["--zygote"] if zygote else []),
+                self.artifacts.interpreter(self.fn).executable, "-I", "-S", str(BOOTSTRAP),
+                str(child_sock.fileno()), self.fn.handler,
+                json.dumps(self.artifacts.code_paths(self.fn)),
+                *(["--zygote"] if zygote else []),
                 pass_fds=(child_sock.fileno(),), env=self.worker_env(),
                 stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE)
@@ -750,7 +749,10 @@ class Runtime:
     def __init__(self, template: Template, base_env: dict[str, str],
                  log: LogSink = _print_sink, snapstart: bool | None = None) -> None:
         self.template = template
-        self.pools = {name: FunctionPool(fn, template, base_env, log, snapstart=snapstart)
+        self.artifacts = Artifacts(template, log)
+        self.artifacts.build()
+        self.pools = {name: FunctionPool(fn, template, base_env, log, snapstart=snapstart,
+                                         artifacts=self.artifacts)
                       for name, fn in template.functions.items()}
 
     async def prepare_snapshots(self) -> None:

@@ -219,20 +219,41 @@ class LocalRuntime:
         if not existing:
             return
         async for changes in awatch(*existing, recursive=True, debounce=200,
-                                    watch_filter=lambda _c, p: p.endswith(".py")):
+                                    watch_filter=lambda _c, p: p.endswith(WATCHED)):
             touched: set[str] = set()
+            rebuilt = await self._rebuild_layers({Path(changed) for _c, changed in changes})
             for _change, changed in changes:
-                for root, names in roots.items():
-                    if Path(changed).is_relative_to(root):
-                        touched |= names
-            for name in sorted(touched):
+                if changed.endswith(".py"):
+                    for root, names in roots.items():
+                        if Path(changed).is_relative_to(root):
+                            touched |= names
+            for name in sorted(touched | rebuilt):
                 pool = self.runtime.pools[name]
                 await pool.recycle()
                 if pool.snapstart:  # as publishing a version does: snapshot the new code now,
                     # not when the next request (under load, many) has to wait for its imports
                     self._background.start(pool.ensure_zygote())
-            if touched:
-                self.log(f"edu: code changed; recycled workers of {', '.join(sorted(touched))}")
+            if touched or rebuilt:
+                self.log(f"edu: code changed; recycled workers of "
+                         f"{', '.join(sorted(touched | rebuilt))}")
+
+    async def _rebuild_layers(self, changed: set[Path]) -> set[str]:
+        """Rebuilds the layers a changed requirements file or Makefile builds (those only),
+        and names the functions that use them."""
+        artifacts = self.runtime.artifacts
+        users = {fn.name: fn for path in changed if not path.name.endswith(".py")
+                 for fn in artifacts.users_of(path)}
+        if users:
+            try:
+                await asyncio.to_thread(artifacts.build, users.values())
+            except Exception as exc:  # the previous build keeps serving
+                self.log(f"edu: layer rebuild failed, workers keep the previous build: {exc}")
+                return set()
+        return set(users)
+
+
+# A function's code, and what its layers are built from.
+WATCHED = (".py", "requirements.txt", "Makefile")
 
 
 async def _respond(send: Any, status: int, body: bytes, content_type: str = "application/json",

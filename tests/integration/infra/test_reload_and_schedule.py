@@ -128,3 +128,89 @@ def test_a_code_change_retakes_the_snapshot_before_the_next_request(tmp_path: Pa
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=20)
+
+
+LAYER_TEMPLATE = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  DepsLayer:
+    Type: AWS::Serverless::LayerVersion
+    Properties:
+      ContentUri: deps/
+    Metadata:
+      BuildMethod: python3.12
+  SixFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: code/
+      Handler: six_version.handler
+      Runtime: python3.12
+      Layers: [!Ref DepsLayer]
+      Events:
+        Get:
+          Type: HttpApi
+          Properties: {Path: /six, Method: GET}
+  PlainFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: code/
+      Handler: six_version.plain
+      Runtime: python3.12
+      Events:
+        Get:
+          Type: HttpApi
+          Properties: {Path: /plain, Method: GET}
+"""
+
+SIX_CODE = """
+import os
+
+def handler(event, context):
+    import six
+    return {"six": six.__version__, "pid": os.getpid()}
+
+def plain(event, context):
+    return {"pid": os.getpid()}
+"""
+
+
+def test_a_layer_requirements_change_rebuilds_that_layer_and_recycles_its_users(
+        tmp_path: Path) -> None:
+    (tmp_path / "template.yaml").write_text(LAYER_TEMPLATE)
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code/six_version.py").write_text(SIX_CODE)
+    (tmp_path / "deps").mkdir()
+    requirements = tmp_path / "deps/requirements.txt"
+    requirements.write_text("six==1.16.0\n")
+    port, lambda_port = free_port(), free_port()
+    log = tmp_path / "runtime.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "localcloud.cli", "local", "start-api", "-t",
+             str(tmp_path / "template.yaml"), "--port", str(port), "--lambda-port",
+             str(lambda_port), "--no-triggers"], stdout=out, stderr=subprocess.STDOUT,
+            cwd=ROOT, env={**os.environ, "EDU_BUILD_CACHE": str(tmp_path / "cache")})
+    try:
+        deadline = time.monotonic() + 120  # the first build of the layer
+        while not port_open(port):
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        api = f"http://127.0.0.1:{port}"
+        first, plain = httpx.get(f"{api}/six").json(), httpx.get(f"{api}/plain").json()
+        assert first["six"] == "1.16.0"
+        deadline = time.monotonic() + 120
+        latest = first
+        while latest["six"] != "1.17.0" and time.monotonic() < deadline:
+            if "1.17.0" not in requirements.read_text():
+                time.sleep(1)  # the watcher starts shortly after the port opens
+            requirements.write_text("six==1.17.0\n")
+            time.sleep(1)
+            latest = httpx.get(f"{api}/six").json()
+        assert latest["six"] == "1.17.0", log.read_text()
+        assert latest["pid"] != first["pid"]
+        # Only the layer's users were recycled; the other function kept its warm worker.
+        assert httpx.get(f"{api}/plain").json()["pid"] == plain["pid"]
+        assert log.read_text().count("building layer DepsLayer") == 2
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)

@@ -67,6 +67,29 @@ def test_context_and_environment_are_lambda_like_and_isolated(
     assert os.path.realpath(info["cwd"]) == str(FIXTURE.parent / "functions")
 
 
+def test_a_worker_runs_the_templates_python_on_its_code_and_layers_only() -> None:
+    from localcloud.artifacts import python_for
+
+    (result,) = run_pool("ContextFunction", [{}])
+    info = result.payload
+    wanted = python_for("python3.12")
+    assert info["python"] == wanted.version and info["executable"] == wanted.executable
+    assert info["sys_path"][0] == str(FIXTURE.parent / "functions")
+    # Nothing of the virtualenv that runs edu: only the runtime's packages (boto3, the
+    # SnapStart hooks) beside the code, then the standard library.
+    assert not any(".venv" in p or p.endswith("-packages") for p in info["sys_path"])
+    assert info["importable"] == {"boto3": True, "snapshot_restore_py": True,
+                                  "orjson": False, "yaml": False}
+
+
+def test_an_import_no_layer_ships_fails_as_on_lambda() -> None:
+    first, second = run_pool("MissingDependencyFunction", [{}, {}])
+    for result in (first, second):
+        assert result.status == "init_error" and result.error is not None
+        assert result.error["errorType"] == "Runtime.ImportModuleError: ModuleNotFoundError"
+        assert "No module named 'yaml'" in result.error["errorMessage"]
+
+
 def test_handler_exception_is_an_error_result_and_the_worker_survives() -> None:
     lines: list[str] = []
     first, second = run_pool("FailFunction", [{}, {}], lines)

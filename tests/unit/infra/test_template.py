@@ -16,7 +16,8 @@ def test_project_template_reads_functions_layers_and_globals() -> None:
     assert health.memory_mb == 128  # function value beats Globals (256)
     assert health.timeout_s == 3
     assert health.runtime == "python3.12"  # from Globals
-    assert tpl.layer_paths(health) == [ROOT / "shared"]
+    assert tpl.layer_paths(health) == [ROOT / "shared", ROOT / "layers/api"]
+    assert tpl.layers["MediaDepsLayer"].build_method == "makefile"
     assert health.environment["EDU_USERS_TABLE"] == "edu-platform-users"
     assert health.environment["EDU_RAW_VIDEO_BUCKET"] == "edu-platform-raw-video-123456789012"
     assert [e.type for e in health.events] == ["HttpApi"]

@@ -1,7 +1,6 @@
-"""The template deploys (cfn-lint runs the SAM transform) and every handler resolves."""
+"""The template deploys (cfn-lint runs the SAM transform); its wiring holds together."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from localcloud.runtime.pool import PROJECT_PATHS
 from localcloud.template import load_template
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -21,26 +19,6 @@ def test_cfn_lint_reports_no_errors() -> None:
                           capture_output=True, text=True, check=False)
     # cfn-lint exit codes are bit flags: 2 = errors, 4 = warnings, 8 = informational.
     assert proc.returncode & 2 == 0, proc.stdout + proc.stderr
-
-
-@pytest.mark.parametrize("name", sorted(TEMPLATE.functions))
-def test_handler_imports_from_code_uri_and_layers_only(name: str) -> None:
-    fn = TEMPLATE.functions[name]
-    paths = [str(fn.code_uri), *(str(p) for p in TEMPLATE.layer_paths(fn))]
-    module, attr = fn.handler.rsplit(".", 1)
-    probe = (
-        "import sys, json, importlib\n"
-        f"hidden = set(json.loads({json.dumps(json.dumps(PROJECT_PATHS))}))\n"
-        f"sys.path[:] = {paths!r} + [p for p in sys.path if p not in hidden and p != '']\n"
-        f"obj = getattr(importlib.import_module({module!r}), {attr!r})\n"
-        "assert callable(obj), 'handler is not callable'\n"
-    )
-    # What Lambda gives every function: its template environment and the region.
-    env = {**fn.environment, "AWS_REGION": TEMPLATE.region,
-           "AWS_DEFAULT_REGION": TEMPLATE.region, "PATH": os.environ.get("PATH", "")}
-    proc = subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, text=True,
-                          cwd=fn.code_uri, check=False, env=env)
-    assert proc.returncode == 0, proc.stderr
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "events").rglob("*.json")),
