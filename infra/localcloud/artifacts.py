@@ -334,15 +334,34 @@ class Artifacts:
         return list(unique.values())
 
     def build(self, functions: Iterable[Function] | None = None) -> None:
-        """Builds what is not cached yet (a few in parallel: pip mostly waits on I/O)."""
-        self._paths.clear()
-        todo = [plan for plan in self.plans(functions)
+        """Builds what is not cached yet (a few in parallel: pip mostly waits on I/O), then
+        byte-compiles the source used in place."""
+        chosen = list(functions) if functions is not None else list(
+            self.template.functions.values())
+        todo = [plan for plan in self.plans(chosen)
                 if plan.built_dir is not None and not plan.built_dir.is_dir()]
-        if not todo:
-            return
         try:
             with ThreadPoolExecutor(max_workers=3) as pool:
                 for future in [pool.submit(plan.build, self.log) for plan in todo]:
                     future.result()
         finally:
             self._paths.clear()  # new workers take the new builds
+        self._compile_sources(chosen)
+
+    def _compile_sources(self, functions: list[Function]) -> None:
+        """Bytecode for the code used in place (CodeUris, source layers) in each function's
+        Python. Workers never write bytecode (Lambda's code is read-only), so without it
+        every cold start would compile all it imports; compileall skips what is current, and
+        a file edited since is compiled in memory by the worker that imports it."""
+        folders: dict[str, set[Path]] = {}
+        for fn in functions:
+            found = self.interpreter(fn)
+            if not found.exact and found.executable != sys.executable:
+                continue
+            mine = folders.setdefault(found.executable, set())
+            mine.add(fn.code_uri)
+            for plan in self._plans(fn):
+                mine.update(p for p in plan.in_place if p.is_dir())
+        for executable, paths in folders.items():
+            subprocess.run([executable, "-I", "-m", "compileall", "-q", "-j", "0",
+                            *sorted(map(str, paths))], capture_output=True, check=False)

@@ -54,6 +54,7 @@ def bootstrap(template: Template, endpoint: str) -> BootstrapReport:
     _buckets(template, local_client("s3", endpoint, region), report)
     _events(template, local_client("events", endpoint, region), report)
     _secrets(template, local_client("secretsmanager", endpoint, region), report)
+    _parameters(template, local_client("ssm", endpoint, region), report)
     _ses(template, local_client("ses", endpoint, region), report)
     return report
 
@@ -65,6 +66,22 @@ def _ses(template: Template, ses: Any, report: BootstrapReport) -> None:
         if address not in existing:
             ses.verify_email_identity(EmailAddress=address)  # moto verifies at once
         report.add("email identity", address, address not in existing)
+
+
+# --- SSM Parameter Store -----------------------------------------------------------------
+
+
+def _parameters(template: Template, ssm: Any, report: BootstrapReport) -> None:
+    """Writes each AWS::SSM::Parameter with its value in this template: unlike a secret's, a
+    parameter's value is configuration the template decides (CloudFormation overwrites it on
+    every deploy), such as the stack's public URLs."""
+    existing = {p["Name"] for page in ssm.get_paginator("describe_parameters").paginate()
+                for p in page["Parameters"]}
+    for param in template.of_type("AWS::SSM::Parameter"):
+        name = str(param.properties.get("Name") or param.physical_name)
+        ssm.put_parameter(Name=name, Value=str(param.properties["Value"]),
+                          Type=str(param.properties.get("Type", "String")), Overwrite=True)
+        report.add("parameter", name, name not in existing)
 
 
 # --- Secrets Manager -------------------------------------------------------------------

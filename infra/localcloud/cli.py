@@ -569,7 +569,7 @@ def cmd_mail(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from localcloud.migrate import migrate
+    from edu.adapters.migrations import migrate
 
     cfg = CloudConfig.from_env()
     url = cfg.database_url or f"postgresql://postgres@127.0.0.1:{cfg.pg_port}/edu"

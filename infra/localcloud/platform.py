@@ -36,7 +36,7 @@ def start_platform(cloud: LocalCloud, log: Path, **parameters: str) -> RunningPl
              "--lambda-port", str(lambda_port), "--no-watch", "--parameter-overrides",
              " ".join(f"{k}={v}" for k, v in overrides.items())],
             stdout=out, stderr=subprocess.STDOUT, cwd=cloud.config.root, env=env)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a layer whose requirements changed is rebuilt first
     while not port_open(port):
         if proc.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError("the platform did not start:\n" + log.read_text()[-4000:])

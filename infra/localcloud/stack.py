@@ -12,9 +12,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from edu.adapters.migrations import migrate
 from localcloud.aws import bootstrap
 from localcloud.config import CloudConfig
-from localcloud.migrate import migrate
 from localcloud.services import (
     Service,
     aws_endpoint_healthy,

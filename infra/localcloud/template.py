@@ -1,8 +1,9 @@
 """Reads a SAM template into a typed model: functions, APIs, and the local cloud resources.
 
 The local runtime is driven only by template.yaml; nothing here knows our product.
-Intrinsic functions (!Ref, !GetAtt, !Sub, !Join, !Select, !If/Conditions are not
-evaluated beyond their defaults) are resolved to *local* names and URLs.
+Intrinsic functions (!Ref, !GetAtt, !Sub, !Join, !Select, !Split, !If with the template's
+Conditions) are resolved to *local* names and URLs; a resource whose Condition is false is
+left out, as CloudFormation leaves it out.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class _CfnLoader(yaml.SafeLoader):
 
 
 def _construct_tag(loader: _CfnLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if tag_suffix == "Ref" else f"Fn::{tag_suffix}"
+    name = tag_suffix if tag_suffix in ("Ref", "Condition") else f"Fn::{tag_suffix}"
     value: Any
     if isinstance(node, yaml.ScalarNode):
         value = loader.construct_scalar(node)
@@ -142,20 +143,57 @@ SUPPORTED_FUNCTION_PROPS = {
     "ReservedConcurrentExecutions", "SnapStart", "Events", "Architectures", "Description",
     "FunctionName", "Policies", "Role", "Tracing", "Tags", "LoggingConfig",
     "EphemeralStorage", "DeadLetterQueue", "AutoPublishAlias", "Metadata",
+    "VpcConfig",  # locally every function is on the machine's network
 }
+
+
+class _NoValue:
+    """AWS::NoValue: the property (or list item) it stands for is removed."""
+
+
+NO_VALUE = _NoValue()
 
 
 class _Resolver:
     """Resolves intrinsic functions against local physical names."""
 
     def __init__(self, tpl_resources: dict[str, Any], parameters: dict[str, str],
-                 stack_name: str, region: str, endpoint: str) -> None:
+                 stack_name: str, region: str, endpoint: str,
+                 conditions: dict[str, Any] | None = None) -> None:
         self.raw = tpl_resources
         self.parameters = parameters
         self.stack_name = stack_name
         self.region = region
         self.endpoint = endpoint.rstrip("/")
         self.names: dict[str, str] = {}
+        self.condition_specs = conditions or {}
+        self.conditions: dict[str, bool] = {}
+
+    def condition(self, name: str) -> bool:
+        if name not in self.conditions:
+            if name not in self.condition_specs:
+                raise TemplateError(f"unknown Condition {name!r}")
+            self.conditions[name] = False  # a condition that refers to itself is false
+            self.conditions[name] = self.truth(self.condition_specs[name])
+        return self.conditions[name]
+
+    def truth(self, spec: Any) -> bool:
+        """A condition's value: Fn::Equals/Not/And/Or and {"Condition": name}."""
+        if not isinstance(spec, dict) or len(spec) != 1:
+            raise TemplateError(f"cannot evaluate condition {spec!r}")
+        (key, arg), = spec.items()
+        if key == "Condition":
+            return self.condition(str(arg))
+        if key == "Fn::Equals":
+            left, right = (self.resolve(a) for a in arg)
+            return str(left) == str(right)
+        if key == "Fn::Not":
+            return not self.truth(arg[0])
+        if key == "Fn::And":
+            return all(self.truth(a) for a in arg)
+        if key == "Fn::Or":
+            return any(self.truth(a) for a in arg)
+        raise TemplateError(f"cannot evaluate condition function {key}")
 
     def pseudo(self, name: str) -> str | None:
         return {
@@ -164,7 +202,6 @@ class _Resolver:
             "AWS::AccountId": ACCOUNT_ID,
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
-            "AWS::NoValue": "",
         }.get(name)
 
     def ref(self, name: str) -> str:
@@ -193,7 +230,7 @@ class _Resolver:
             "AWS::SQS::Queue": "sqs", "AWS::SNS::Topic": "sns", "AWS::S3::Bucket": "s3",
             "AWS::DynamoDB::Table": "dynamodb", "AWS::Serverless::SimpleTable": "dynamodb",
             "AWS::Events::EventBus": "events", "AWS::Events::Rule": "events",
-            "AWS::Serverless::Function": "lambda",
+            "AWS::Serverless::Function": "lambda", "AWS::Logs::LogGroup": "logs",
         }.get(rtype, "unknown")
         if attr == "Arn":
             if service == "s3":
@@ -207,6 +244,8 @@ class _Resolver:
                 return f"arn:aws:events:{self.region}:{ACCOUNT_ID}:{kind}/{physical}"
             if service == "lambda":
                 return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{physical}"
+            if service == "logs":
+                return f"arn:aws:logs:{self.region}:{ACCOUNT_ID}:log-group:{physical}:*"
         if attr == "StreamArn" and service == "dynamodb":
             # The label is the stream's creation time, known once the table exists: the
             # stream mapping asks DynamoDB for the table's latest stream.
@@ -222,11 +261,13 @@ class _Resolver:
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
-            return [self.resolve(v) for v in value]
+            return [r for r in (self.resolve(v) for v in value) if r is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
             (key, arg), = value.items()
+            if key == "Ref" and arg == "AWS::NoValue":
+                return NO_VALUE
             if key == "Ref":
                 return self.ref(str(arg))
             if key == "Fn::GetAtt":
@@ -244,11 +285,11 @@ class _Resolver:
                 index, items = arg
                 return self.resolve(items)[int(self.resolve(index))]
             if key == "Fn::If":
-                # Conditions are not evaluated locally: take the "true" branch, like a dev stage.
-                return self.resolve(arg[1])
+                return self.resolve(arg[1] if self.condition(str(arg[0])) else arg[2])
             if key == "Fn::GetAZs":
                 return [f"{self.region}a", f"{self.region}b"]
-        return {k: self.resolve(v) for k, v in value.items()}
+        resolved = {k: self.resolve(v) for k, v in value.items()}
+        return {k: v for k, v in resolved.items() if v is not NO_VALUE}
 
     def sub(self, arg: Any) -> str:
         if isinstance(arg, list):
@@ -280,6 +321,7 @@ _NAME_PROPERTY = {
     "AWS::Events::Rule": "Name",
     "AWS::Serverless::Function": "FunctionName",
     "AWS::SecretsManager::Secret": "Name",
+    "AWS::SSM::Parameter": "Name",
 }
 
 
@@ -328,7 +370,8 @@ def load_template(path: Path | str, *, endpoint: str = "http://127.0.0.1:4566",
     params.update(sam_overrides)
     params.update(parameter_overrides or {})
     resources_raw: dict[str, Any] = raw["Resources"] or {}
-    resolver = _Resolver(resources_raw, params, stack, region, endpoint)
+    resolver = _Resolver(resources_raw, params, stack, region, endpoint,
+                         raw.get("Conditions") or {})
     # Names first (they may !Sub each other's refs only through parameters/pseudo params).
     for lid, res in resources_raw.items():
         if not isinstance(res, dict) or "Type" not in res:
@@ -343,6 +386,8 @@ def load_template(path: Path | str, *, endpoint: str = "http://127.0.0.1:4566",
     layers: dict[str, Layer] = {}
     apis: dict[str, Resource] = {}
     for lid, res in resources_raw.items():
+        if "Condition" in res and not resolver.condition(str(res["Condition"])):
+            continue  # CloudFormation does not create it
         rtype = res["Type"]
         props = res.get("Properties") or {}
         if rtype == "AWS::Serverless::LayerVersion":
@@ -382,8 +427,8 @@ def _function(lid: str, props: dict[str, Any], globals_fn: dict[str, Any], resol
             warnings.append(f"{lid}: property {key} is not supported locally and is ignored")
     if "Handler" not in merged:
         raise TemplateError(f"function {lid} has no Handler")
-    env = {k: str(resolver.resolve(v)) for k, v in
-           ((merged.get("Environment") or {}).get("Variables") or {}).items()}
+    variables = resolver.resolve((merged.get("Environment") or {}).get("Variables") or {})
+    env = {k: str(v) for k, v in variables.items()}
     layer_ids: list[str] = []
     for layer in merged.get("Layers") or []:
         if isinstance(layer, dict) and "Ref" in layer and layer["Ref"] in raw:
@@ -395,14 +440,16 @@ def _function(lid: str, props: dict[str, Any], globals_fn: dict[str, Any], resol
         for name, ev in (merged.get("Events") or {}).items()
     ]
     snap = merged.get("SnapStart") or {}
-    reserved = merged.get("ReservedConcurrentExecutions")
+    reserved = resolver.resolve(merged.get("ReservedConcurrentExecutions"))
+    if reserved is NO_VALUE:
+        reserved = None
     return Function(
         logical_id=lid,
         handler=str(merged["Handler"]),
         code_uri=(root / str(merged.get("CodeUri", "."))).resolve(),
         runtime=str(merged.get("Runtime", "python3.12")),
-        memory_mb=int(merged.get("MemorySize", 128)),
-        timeout_s=int(merged.get("Timeout", 3)),
+        memory_mb=int(resolver.resolve(merged.get("MemorySize", 128))),
+        timeout_s=int(resolver.resolve(merged.get("Timeout", 3))),
         environment=env,
         layer_ids=layer_ids,
         reserved_concurrency=int(reserved) if reserved is not None else None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,6 +22,11 @@ class Settings(BaseSettings):
                                             validation_alias="EDU_AWS_PLACEHOLDER_SIGNATURE")
     database_url: str = Field("postgresql://postgres@127.0.0.1:5433/edu",
                               validation_alias="DATABASE_URL")
+    # A provisioned database: the host (RDS Proxy) and the secret RDS keeps its credentials
+    # in; when set they replace database_url (edu.adapters.registry.Adapters.database_url).
+    database_host: str = Field("", validation_alias="EDU_DATABASE_HOST")
+    database_secret_id: str = Field("", validation_alias="EDU_DATABASE_SECRET_ID")
+    database_name: str = Field("edu", validation_alias="EDU_DATABASE_NAME")
     redis_url: str = Field("redis://127.0.0.1:6380/0", validation_alias="REDIS_URL")
     event_bus_name: str = Field("edu-platform-events", validation_alias="EDU_EVENT_BUS_NAME")
     users_table: str = Field("edu-platform-users", validation_alias="EDU_USERS_TABLE")
@@ -35,6 +40,11 @@ class Settings(BaseSettings):
     # Where consumers' idempotency records live (edu.adapters.idempotency).
     idempotency_store: Literal["redis", "dynamodb"] = Field(
         "redis", validation_alias="EDU_IDEMPOTENCY_STORE")
+    # Where a deployed stack keeps its secrets and public URLs (edu.secrets); the values
+    # below stand in for them only where these are empty (local tools, in-process tests).
+    signing_secret_id: str = Field("", validation_alias="EDU_SIGNING_SECRET_ID")
+    integrations_secret_id: str = Field("", validation_alias="EDU_INTEGRATIONS_SECRET_ID")
+    public_urls_parameter: str = Field("", validation_alias="EDU_PUBLIC_URLS_PARAMETER")
     # Stripe: the API base points at the local Stripe-compatible server, or is empty for
     # api.stripe.com; test-mode keys locally, live keys only in production.
     stripe_api_base: str | None = Field(None, validation_alias="EDU_STRIPE_API_BASE")
@@ -101,6 +111,20 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(7, ge=1, validation_alias="EDU_WEBHOOK_MAX_ATTEMPTS")
     webhook_retry_base_s: int = Field(60, ge=0, validation_alias="EDU_WEBHOOK_RETRY_BASE_S")
     webhook_disable_after: int = Field(20, ge=1, validation_alias="EDU_WEBHOOK_DISABLE_AFTER")
+
+    @model_validator(mode="after")
+    def _deployed_stages_read_secrets_from_the_stack(self) -> Settings:
+        """Outside the local and test stages, secrets and URLs come from the stack's Secrets
+        Manager secrets and SSM parameter, never from defaults or plain variables."""
+        if self.stage in ("local", "test"):
+            return self
+        missing = [name for name in ("signing_secret_id", "integrations_secret_id",
+                                     "public_urls_parameter", "jwt_keys_secret_id")
+                   if not getattr(self, name)]
+        if missing:
+            raise ValueError(f"stage {self.stage!r} needs {', '.join(missing)} (set by "
+                             "template.yaml): its secrets are not taken from defaults")
+        return self
 
 
 @lru_cache(maxsize=1)

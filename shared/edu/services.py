@@ -87,8 +87,28 @@ def jwt_issuer() -> JwtIssuer:
     adapters = get_adapters()
     settings = adapters.settings
     keys = KeySet.from_json(adapters.secret_text(settings.jwt_keys_secret_id))
-    return JwtIssuer(keys, settings.jwt_issuer, settings.jwt_audience,
+    return JwtIssuer(keys, adapters.public_urls().issuer, settings.jwt_audience,
                      settings.access_token_ttl_s)
+
+
+def apply_migrations() -> list[str]:
+    """The schema's pending migrations, applied to the stack's database (on deploy)."""
+    from edu.adapters.migrations import migrate
+
+    return migrate(get_adapters().database_url())
+
+
+def ensure_signing_key(secret_id: str) -> bool:
+    """Gives an empty JWT key secret its first key (a new deployment); True when it did."""
+    import json
+
+    from edu.auth.tokens import first_keyset
+
+    adapters = get_adapters()
+    keyset = first_keyset(json.loads(adapters.secret_text(secret_id) or "{}"))
+    if keyset is not None:
+        adapters.put_secret_text(secret_id, json.dumps(keyset))
+    return keyset is not None
 
 
 class _LazyTokens:
@@ -246,20 +266,20 @@ def build_course_service(adapters: Adapters) -> CourseService:
     if s.meili_url:
         from edu.adapters.meili_search import MeiliCourseIndex
 
-        index = MeiliCourseIndex(s.meili_url, s.meili_api_key or None, s.meili_index)
+        index = MeiliCourseIndex(s.meili_url, adapters.integrations().meili_api_key or None,
+                                 s.meili_index)
     return CourseService(
         PgCourseRepository(adapters.pg_pool(), on_degraded=degraded),
         RedisCache(adapters.redis(), ttl_s=s.cache_ttl_s, on_unavailable=_counted(
             "cache unavailable: serving from PostgreSQL", "cache_unavailable")),
-        CursorCodec(s.cursor_secret), ranked_search=s.search_mode == "ranked", index=index,
-        on_search_fallback=fallback)
+        CursorCodec(adapters.signing_keys().cursor_secret),
+        ranked_search=s.search_mode == "ranked", index=index, on_search_fallback=fallback)
 
 
 @cache
 def enrollment_service() -> EnrollmentService:
     from edu.adapters.dynamo_enrollment import DynamoEnrollmentStore
     from edu.adapters.pg_courses import PgCourseFacts
-    from edu.adapters.stripe_gateway import StripeGateway
     from edu.enrollment.service import EnrollmentService
 
     adapters = get_adapters()
@@ -268,8 +288,16 @@ def enrollment_service() -> EnrollmentService:
         DynamoEnrollmentStore(s.enrollments_table, s.aws_endpoint_url, s.region,
                               s.outbox_table),
         PgCourseFacts(adapters.pg_pool()),
-        StripeGateway(s.stripe_secret_key, s.stripe_webhook_secret, s.stripe_api_base or None),
-        CursorCodec(s.cursor_secret), log=_warn)
+        _stripe_gateway(adapters), CursorCodec(adapters.signing_keys().cursor_secret),
+        log=_warn)
+
+
+def _stripe_gateway(adapters: Adapters) -> Any:
+    from edu.adapters.stripe_gateway import StripeGateway
+
+    keys = adapters.integrations()
+    return StripeGateway(keys.stripe_secret_key, keys.stripe_webhook_secret,
+                         adapters.settings.stripe_api_base or None)
 
 
 @cache
@@ -320,7 +348,7 @@ def notification_service() -> NotificationService:
     store = DynamoIdentityStore(s.users_table, s.aws_endpoint_url, s.region, s.outbox_table)
     return NotificationService(IdentityDirectory(store),
                                SesMailer(adapters.aws_client("ses"), s.mail_from),
-                               base_url=s.jwt_issuer)
+                               base_url=adapters.public_urls().api_url)
 
 
 @cache
@@ -344,11 +372,11 @@ def build_video_service(adapters: Adapters) -> VideoService:
         DynamoVideoStore(s.videos_table, s.aws_endpoint_url, s.region, s.outbox_table),
         S3MediaStorage(adapters.aws_client("s3"), s.raw_video_bucket, s.media_bucket),
         FfmpegTranscoder(),
-        PlaybackSigner(s.playback_secret),
+        PlaybackSigner(adapters.signing_keys().playback_secret),
         VideoLimits(max_upload_bytes=s.max_upload_bytes, upload_ttl_s=s.upload_url_ttl_s,
                     playback_ttl_s=s.playback_ttl_s, max_attempts=s.transcode_max_attempts,
                     retry_delay_s=s.transcode_retry_delay_s),
-        base_url=s.jwt_issuer)
+        base_url=adapters.public_urls().api_url)
 
 
 @cache
@@ -376,7 +404,7 @@ def webhook_service() -> WebhookService:
         PgWebhookStore(adapters.pg_pool()), UrllibWebhookSender(),
         SqsDeliveryQueue(adapters.aws_client("sqs"), s.webhook_delivery_queue_url),
         resolve_offline if s.webhook_allow_loopback else resolve,  # no DNS from a laptop
-        CursorCodec(s.cursor_secret),
+        CursorCodec(adapters.signing_keys().cursor_secret),
         WebhookPolicy(allow_loopback=s.webhook_allow_loopback,
                       max_attempts=s.webhook_max_attempts,
                       retry_base_s=s.webhook_retry_base_s,

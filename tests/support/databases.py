@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlparse
 
-from localcloud.migrate import migrate
+from edu.adapters.migrations import migrate
 from localcloud.services import ensure_database
 
 

@@ -1,4 +1,4 @@
-"""Teacher analytics read models in PostgreSQL (tables in infra/migrations/0005_analytics.sql).
+"""Teacher analytics read models in PostgreSQL (tables in edu/migrations/0005_analytics.sql).
 
 The projector applies each event in one transaction that also records the event id, so a
 redelivered or replayed event is a no-op. Days are UTC days of the event's occurred_at.

@@ -1,4 +1,4 @@
-"""Webhooks and their delivery log in PostgreSQL (infra/migrations/0006_webhooks.sql)."""
+"""Webhooks and their delivery log in PostgreSQL (edu/migrations/0006_webhooks.sql)."""
 
 from __future__ import annotations
 

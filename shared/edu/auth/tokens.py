@@ -32,6 +32,12 @@ def generate_key() -> dict[str, str]:
             "created_at": datetime.now(UTC).isoformat()}
 
 
+def first_keyset(keyset: dict[str, Any]) -> dict[str, Any] | None:
+    """The key set a new deployment starts with (one signing key), or None when `keyset`
+    already has keys: those stay, so tokens issued with them keep verifying."""
+    return None if keyset.get("keys") else rotated(keyset)
+
+
 def rotated(keyset: dict[str, Any]) -> dict[str, Any]:
     """A new key set: a fresh signing key, the current one kept for verification."""
     return {"keys": [generate_key(), *keyset.get("keys", [])][:KEEP_KEYS]}

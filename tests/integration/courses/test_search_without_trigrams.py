@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from psycopg_pool import ConnectionPool
 
+from edu.adapters.migrations import migrate
 from edu.adapters.pg_courses import PgCourseRepository
 from edu.adapters.redis_cache import RedisCache
 from edu.auth.claims import Caller
 from edu.courses.models import CourseIn, LessonIn, Money, SearchQuery, SectionIn
 from edu.courses.service import CourseService
 from edu.pagination import CursorCodec
-from localcloud.migrate import migrate
 from localcloud.procs import free_port
 from localcloud.services import Service, pgserver_bindir, start_postgres
 from localcloud.stack import LocalCloud

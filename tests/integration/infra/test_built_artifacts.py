@@ -4,7 +4,8 @@ Lambda gives a function its CodeUri, its layers extracted into /opt one after th
 later layer's files overwrite an earlier one's) and the runtime's own packages; nothing else.
 This test builds the layers as `edu` does, merges each function's layers into an /opt of
 its own (independently of the runtime's path logic), and imports the handler in the
-template's Python with `-I -S` and only those folders on sys.path.
+template's Python with `-I -S` and only those folders on sys.path. With EDU_SAM_BUILD_DIR set
+(.ci/template-checks does, after `sam build`) it checks SAM's build output the same way.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from localcloud.artifacts import LAMBDA_RUNTIME_REQUIREMENTS, Artifacts, plan_la
 from localcloud.template import Function, load_template
 
 ROOT = Path(__file__).resolve().parents[3]
+SAM_BUILD = Path(os.environ["EDU_SAM_BUILD_DIR"]) if os.environ.get("EDU_SAM_BUILD_DIR") else None
 TEMPLATE = load_template(ROOT / "template.yaml")
 ARTIFACTS = Artifacts(TEMPLATE)
 
@@ -49,6 +51,10 @@ def merged_opt(fn: Function, version: str, root: Path) -> Path:
     if opt.is_dir():
         return opt
     for layer in TEMPLATE.function_layers(fn):
+        if SAM_BUILD is not None:  # sam build's layer folder is what its zip holds
+            shutil.copytree(SAM_BUILD / layer.logical_id, opt, dirs_exist_ok=True,
+                            symlinks=True, copy_function=link_over)
+            continue
         plan = plan_layer(layer, version)
         if plan.built_dir is not None:
             shutil.copytree(plan.built_dir, opt, dirs_exist_ok=True, symlinks=True,
@@ -64,12 +70,13 @@ def run_as_lambda(fn: Function, code: str, opt_root: Path) -> subprocess.Complet
     version = interpreter.version
     opt = merged_opt(fn, version, opt_root)
     runtime = runtime_plan("LambdaRuntime", LAMBDA_RUNTIME_REQUIREMENTS, version).sys_paths()
-    paths = [str(fn.code_uri), str(opt / "python" / "lib" / f"python{version}" / "site-packages"),
+    task_root = SAM_BUILD / fn.name if SAM_BUILD is not None else fn.code_uri
+    paths = [str(task_root), str(opt / "python" / "lib" / f"python{version}" / "site-packages"),
              str(opt / "python"), *map(str, runtime)]
     probe = f"import sys\nOPT = {str(opt)!r}\nsys.path[:0] = {paths!r}\n{code}"
-    env = {**fn.environment, "AWS_REGION": TEMPLATE.region, "LAMBDA_TASK_ROOT": str(fn.code_uri),
+    env = {**fn.environment, "AWS_REGION": TEMPLATE.region, "LAMBDA_TASK_ROOT": str(task_root),
            "AWS_DEFAULT_REGION": TEMPLATE.region, "PATH": os.environ.get("PATH", "/usr/bin")}
-    return subprocess.run([interpreter.executable, "-I", "-S", "-c", probe], cwd=fn.code_uri,
+    return subprocess.run([interpreter.executable, "-I", "-S", "-c", probe], cwd=task_root,
                           capture_output=True, text=True, check=False, env=env, timeout=120)
 
 
@@ -100,6 +107,7 @@ def test_ffmpeg_runs_from_the_built_media_layer(built: Artifacts, opt_root: Path
     assert proc.stdout.startswith("ffmpeg version"), proc.stdout
 
 
+@pytest.mark.skipif(SAM_BUILD is not None, reason="about edu's own builds")
 def test_layers_that_share_a_package_ship_the_same_version(built: Artifacts) -> None:
     """Separate folders on sys.path (what the local runtime uses) behave as one merged /opt
     only if no two layers ship different versions of a package: the locks pin them alike."""
@@ -115,3 +123,17 @@ def test_layers_that_share_a_package_ship_the_same_version(built: Artifacts) -> 
             other = seen.setdefault(name, (version, layer.logical_id))
             assert other[0] == version, f"{name}: {other} vs {version} in {layer.logical_id}"
     assert "pydantic" in seen and "imageio-ffmpeg" in seen
+
+
+def test_source_used_in_place_is_byte_compiled_for_the_workers_python(
+        built: Artifacts) -> None:
+    """Workers write no bytecode (Lambda's code is read-only): the build compiles the
+    CodeUris and source layers once, so a cold start does not compile what it imports."""
+    fn = TEMPLATE.functions["CatalogFunction"]
+    tag = "cpython-" + ARTIFACTS.interpreter(fn).version.replace(".", "")
+    compiled = [fn.code_uri / "__pycache__" / f"catalog.{tag}.pyc",
+                ROOT / "shared/edu/__pycache__" / f"services.{tag}.pyc"]
+    for path in compiled:
+        path.unlink(missing_ok=True)
+    built.build([fn])
+    assert all(path.is_file() for path in compiled)

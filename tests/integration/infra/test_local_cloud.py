@@ -10,8 +10,8 @@ import psycopg
 import pytest
 import redis
 
+from edu.adapters.migrations import MigrationError, discover, migrate
 from localcloud.aws import bootstrap
-from localcloud.migrate import MigrationError, discover, migrate
 from localcloud.procs import PortInUse
 from localcloud.services import ensure_database, start_redis
 from localcloud.stack import LocalCloud

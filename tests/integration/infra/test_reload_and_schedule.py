@@ -62,6 +62,12 @@ def start_api(tmp_path: Path, *flags: str) -> tuple[subprocess.Popen[bytes], int
                                                              str(tmp_path / "ticks.txt")))
     (tmp_path / "code").mkdir()
     (tmp_path / "code/app.py").write_text(CODE.format(version="v1"))
+    return launch(tmp_path, *flags)
+
+
+def launch(tmp_path: Path, *flags: str, env: dict[str, str] | None = None
+           ) -> tuple[subprocess.Popen[bytes], int, Path]:
+    """`edu local start-api` on tmp_path/template.yaml: (process, API port, log file)."""
     port, lambda_port = free_port(), free_port()
     log = tmp_path / "runtime.log"
     with open(log, "wb") as out:
@@ -69,7 +75,7 @@ def start_api(tmp_path: Path, *flags: str) -> tuple[subprocess.Popen[bytes], int
             [sys.executable, "-m", "localcloud.cli", "local", "start-api", "-t",
              str(tmp_path / "template.yaml"), "--port", str(port), "--lambda-port",
              str(lambda_port), *flags], stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
-            env=dict(os.environ))
+            env={**os.environ, **(env or {})})
     return proc, port, log
 
 
@@ -182,14 +188,8 @@ def test_a_layer_requirements_change_rebuilds_that_layer_and_recycles_its_users(
     (tmp_path / "deps").mkdir()
     requirements = tmp_path / "deps/requirements.txt"
     requirements.write_text("six==1.16.0\n")
-    port, lambda_port = free_port(), free_port()
-    log = tmp_path / "runtime.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "localcloud.cli", "local", "start-api", "-t",
-             str(tmp_path / "template.yaml"), "--port", str(port), "--lambda-port",
-             str(lambda_port), "--no-triggers"], stdout=out, stderr=subprocess.STDOUT,
-            cwd=ROOT, env={**os.environ, "EDU_BUILD_CACHE": str(tmp_path / "cache")})
+    proc, port, log = launch(tmp_path, "--no-triggers",
+                             env={"EDU_BUILD_CACHE": str(tmp_path / "cache")})
     try:
         deadline = time.monotonic() + 120  # the first build of the layer
         while not port_open(port):

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from localcloud.migrate import MIGRATIONS_DIR, MigrationError, discover
+from edu.adapters.migrations import MIGRATIONS_DIR, MigrationError, discover
 
 
 def test_project_migrations_are_numbered_in_order() -> None:

@@ -36,7 +36,7 @@ def test_intrinsics_resolve_to_local_names_and_parameters_can_be_overridden() ->
 
 def test_cors_origins_come_from_a_parameter_split_on_commas() -> None:
     default = load_template(ROOT / "template.yaml")
-    (api,) = default.apis.values()
+    api = default.apis["HttpApi"]
     assert api.properties["CorsConfiguration"]["AllowOrigins"] == [
         "http://127.0.0.1:3000", "http://localhost:3000"]
     custom = load_template(ROOT / "template.yaml", parameter_overrides={
@@ -85,3 +85,39 @@ def test_ref_to_unknown_resource_is_an_error(tmp_path: Path) -> None:
                     "          X: !Ref Nope\n")
     with pytest.raises(TemplateError, match="Nope"):
         load_template(path)
+
+
+def test_conditions_choose_if_branches_and_leave_false_resources_out(tmp_path: Path) -> None:
+    (tmp_path / "template.yaml").write_text("""
+Parameters:
+  Domain: {Type: String, Default: ""}
+  Stage: {Type: String, Default: dev}
+Conditions:
+  HasDomain: !Not [!Equals [!Ref Domain, ""]]
+  IsProd: !Equals [!Ref Stage, prod]
+  ProdWithDomain: !And [!Condition HasDomain, !Condition IsProd]
+  EitherOne: !Or [!Condition HasDomain, !Condition IsProd]
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+    Condition: IsProd
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: a.b
+      Environment:
+        Variables:
+          URL: !If [HasDomain, !Ref Domain, "https://api.example"]
+          BOTH: !If [ProdWithDomain, "yes", "no"]
+          EITHER: !If [EitherOne, "yes", "no"]
+          GONE: !If [IsProd, "x", !Ref AWS::NoValue]
+""")
+    dev = load_template(tmp_path / "template.yaml")
+    assert dev.functions["Fn"].environment == {"URL": "https://api.example", "BOTH": "no",
+                                               "EITHER": "no"}
+    assert "Queue" not in dev.resources
+    prod = load_template(tmp_path / "template.yaml",
+                         parameter_overrides={"Domain": "https://edu.example", "Stage": "prod"})
+    assert prod.functions["Fn"].environment == {"URL": "https://edu.example", "BOTH": "yes",
+                                                "EITHER": "yes", "GONE": "x"}
+    assert "Queue" in prod.resources

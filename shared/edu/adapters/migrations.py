@@ -1,7 +1,9 @@
-"""Applies numbered SQL migrations (infra/migrations/NNNN_name.sql) once each, in order.
+"""Applies numbered SQL migrations (edu/migrations/NNNN_name.sql) once each, in order.
 
 Each file runs in its own transaction together with its row in schema_migrations; an
-advisory lock serialises concurrent runners. Re-running is a no-op.
+advisory lock serialises concurrent runners. Re-running is a no-op. `edu db migrate` and
+`edu up` run it locally; on AWS the DatabaseMigrations custom resource runs it on deploy (the
+files ship in the shared layer).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"  # edu/migrations
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _LOCK_KEY = 0x6564_7500  # "edu\0": any constant shared by all runners
 

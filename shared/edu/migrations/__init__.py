@@ -1,0 +1,1 @@
+"""Numbered SQL migrations of the PostgreSQL schema (edu.adapters.migrations applies them)."""
