@@ -1,9 +1,10 @@
 """Transcode consumer: S3 ObjectCreated notifications of the raw bucket (via SQS) become
 HLS renditions in the media bucket.
 
-A failed attempt is reported back to SQS alone (partial batch response) and made visible
-again after a backoff; after the queue's maxReceiveCount it goes to the DLQ, and the last
-attempt marks the video failed with a reason for the teacher.
+A file that is not a playable video is failed at once, with its reason for the teacher. A
+transcode that broke is reported back to SQS alone (partial batch response) and made visible
+again after a backoff; the last attempt marks the video failed and the message goes to the
+DLQ.
 """
 
 import json
@@ -47,6 +48,8 @@ def record_handler(record: SQSRecord, lambda_context: Any) -> list[str]:
                                               "outcome": outcome})
         if outcome.startswith("ready"):
             count("transcode_jobs_ready")
+        elif outcome.startswith("failed"):
+            count("transcode_jobs_failed")
         outcomes.append(outcome)
     return outcomes
 

@@ -87,17 +87,29 @@ def _parameters(template: Template, ssm: Any, report: BootstrapReport) -> None:
 # --- Secrets Manager -------------------------------------------------------------------
 
 
+TEMPLATE_VALUE_TAG = "edu:template-value"  # a digest of the SecretString last applied
+
+
 def _secrets(template: Template, sm: Any, report: BootstrapReport) -> None:
-    """Creates missing secrets with the template's initial value; never overwrites one
-    (values set later, e.g. rotated keys, survive a re-run)."""
+    """Creates missing secrets with the template's initial value, and, as a CloudFormation
+    update does, puts a new value only when the template's SecretString changed: values
+    written since (rotated keys) survive a re-run, a changed DatabaseUrl reaches its secret."""
+    import hashlib
     import secrets as random_secrets
 
-    existing = {s["Name"] for s in sm.list_secrets().get("SecretList", [])}
+    existing = {s["Name"]: {t["Key"]: t["Value"] for t in s.get("Tags") or []}
+                for s in sm.list_secrets().get("SecretList", [])}
     for sec in template.of_type("AWS::SecretsManager::Secret"):
-        if sec.physical_name in existing:
-            report.add("secret", sec.physical_name, False)
-            continue
         value = sec.properties.get("SecretString")
+        digest = hashlib.sha256(str(value).encode()).hexdigest() if value is not None else ""
+        tags = [{"Key": TEMPLATE_VALUE_TAG, "Value": digest}] if digest else []
+        if sec.physical_name in existing:
+            changed = digest and existing[sec.physical_name].get(TEMPLATE_VALUE_TAG) != digest
+            if changed:
+                sm.put_secret_value(SecretId=sec.physical_name, SecretString=str(value))
+                sm.tag_resource(SecretId=sec.physical_name, Tags=tags)
+            report.add("secret", sec.physical_name, bool(changed))
+            continue
         generate = sec.properties.get("GenerateSecretString")
         if value is None and generate is not None:
             length = int(generate.get("PasswordLength", 32))
@@ -108,7 +120,7 @@ def _secrets(template: Template, sm: Any, report: BootstrapReport) -> None:
                 value = json.dumps(doc)
             else:
                 value = generated
-        sm.create_secret(Name=sec.physical_name, SecretString=str(value or ""))
+        sm.create_secret(Name=sec.physical_name, SecretString=str(value or ""), Tags=tags)
         report.add("secret", sec.physical_name, True)
 
 

@@ -86,6 +86,7 @@ class Function:
     snapstart: bool
     events: list[EventSource]
     arn: str = ""
+    provisioned_concurrency: int = 0  # ProvisionedConcurrencyConfig: workers kept started
 
     @property
     def name(self) -> str:
@@ -144,6 +145,7 @@ SUPPORTED_FUNCTION_PROPS = {
     "FunctionName", "Policies", "Role", "Tracing", "Tags", "LoggingConfig",
     "EphemeralStorage", "DeadLetterQueue", "AutoPublishAlias", "Metadata",
     "VpcConfig",  # locally every function is on the machine's network
+    "ProvisionedConcurrencyConfig",
 }
 
 
@@ -440,6 +442,8 @@ def _function(lid: str, props: dict[str, Any], globals_fn: dict[str, Any], resol
         for name, ev in (merged.get("Events") or {}).items()
     ]
     snap = merged.get("SnapStart") or {}
+    provisioned = resolver.resolve(merged.get("ProvisionedConcurrencyConfig") or {})
+    provisioned = provisioned if isinstance(provisioned, dict) else {}
     reserved = resolver.resolve(merged.get("ReservedConcurrentExecutions"))
     if reserved is NO_VALUE:
         reserved = None
@@ -456,6 +460,7 @@ def _function(lid: str, props: dict[str, Any], globals_fn: dict[str, Any], resol
         snapstart=snap.get("ApplyOn") == "PublishedVersions",
         events=events,
         arn=resolver.get_att(lid, "Arn"),
+        provisioned_concurrency=int(provisioned.get("ProvisionedConcurrentExecutions") or 0),
     )
 
 

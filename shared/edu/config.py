@@ -22,8 +22,9 @@ class Settings(BaseSettings):
                                             validation_alias="EDU_AWS_PLACEHOLDER_SIGNATURE")
     database_url: str = Field("postgresql://postgres@127.0.0.1:5433/edu",
                               validation_alias="DATABASE_URL")
-    # A provisioned database: the host (RDS Proxy) and the secret RDS keeps its credentials
-    # in; when set they replace database_url (edu.adapters.registry.Adapters.database_url).
+    # A deployed stack's database: the secret with its URL or credentials (and for the
+    # provisioned one, the RDS Proxy host); when set it replaces database_url
+    # (edu.adapters.registry.Adapters.database_url).
     database_host: str = Field("", validation_alias="EDU_DATABASE_HOST")
     database_secret_id: str = Field("", validation_alias="EDU_DATABASE_SECRET_ID")
     database_name: str = Field("edu", validation_alias="EDU_DATABASE_NAME")
@@ -119,7 +120,8 @@ class Settings(BaseSettings):
         if self.stage in ("local", "test"):
             return self
         missing = [name for name in ("signing_secret_id", "integrations_secret_id",
-                                     "public_urls_parameter", "jwt_keys_secret_id")
+                                     "public_urls_parameter", "jwt_keys_secret_id",
+                                     "database_secret_id")
                    if not getattr(self, name)]
         if missing:
             raise ValueError(f"stage {self.stage!r} needs {', '.join(missing)} (set by "

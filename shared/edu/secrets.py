@@ -98,11 +98,14 @@ def urls_from(settings: Settings, parameter_json: str | None) -> PublicUrls:
 
 
 def database_url_from(settings: Settings, secret_json: str) -> str:
-    """A TLS URL to the provisioned database's proxy, with the credentials RDS keeps in its
-    managed secret ({"username", "password"}; rotated by RDS, read at cold start)."""
+    """The database URL a secret holds: {"url"} (a DatabaseUrl given at deploy), or for the
+    provisioned database a TLS URL to its proxy with the credentials RDS keeps in its managed
+    secret ({"username", "password"}; rotated by RDS, read at cold start)."""
     from urllib.parse import quote
 
     login = json.loads(secret_json)
+    if "url" in login:
+        return str(login["url"])
     return (f"postgresql://{quote(login['username'], safe='')}:"
             f"{quote(login['password'], safe='')}@{settings.database_host}:5432/"
             f"{settings.database_name}?sslmode=require")

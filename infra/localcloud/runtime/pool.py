@@ -562,6 +562,35 @@ class FunctionPool:
                 waiter.set_result(None)
                 break
 
+    async def prewarm(self) -> int:
+        """Provisioned concurrency: starts workers until the template's
+        ProvisionedConcurrentExecutions are up (one at a time, as a machine's cores allow),
+        so the first requests find them warm. Returns how many it started."""
+        started, generation = 0, self.generation
+        want = min(self.fn.provisioned_concurrency, self.limit)
+        while len(self.idle) + self.busy < want and generation == self.generation:
+            self.busy += 1  # the slot is the new worker's while it starts
+            worker: Worker | None = await self._spawn()
+            try:
+                assert worker is not None
+                ready = await asyncio.wait_for(worker.recv(), timeout=max(10, self.fn.timeout_s))
+                if ready.get("type") != "ready":
+                    raise RuntimeError(ready.get("error", {}).get("errorMessage", "init failed"))
+                worker.init_ms = float(ready.get("init_ms", 0.0))
+            except (TimeoutError, asyncio.IncompleteReadError, RuntimeError) as exc:
+                self.log(f"[{self.fn.name}] provisioned worker did not start: {exc}")
+                assert worker is not None
+                await worker.kill()
+                worker = None
+            finally:
+                self._release(worker)
+            if worker is None:
+                break
+            started += 1
+        if started:
+            self.log(f"[{self.fn.name}] provisioned concurrency: {started} worker(s) ready")
+        return started
+
     def _kill_later(self, worker: Worker) -> None:
         task = asyncio.get_running_loop().create_task(worker.kill())
         self._reaping.add(task)
@@ -755,10 +784,13 @@ class Runtime:
                                          artifacts=self.artifacts)
                       for name, fn in template.functions.items()}
 
-    async def prepare_snapshots(self) -> None:
-        """Like publishing a SnapStart version: initialise each snapshot ahead of traffic."""
+    async def prepare(self) -> None:
+        """What AWS does before a published version serves: initialise each SnapStart
+        snapshot, and start each function's provisioned concurrency."""
         await asyncio.gather(*(pool.ensure_zygote() for pool in self.pools.values()
                                if pool.snapstart))
+        await asyncio.gather(*(pool.prewarm() for pool in self.pools.values()
+                               if pool.fn.provisioned_concurrency))
 
     def pool(self, name: str) -> FunctionPool:
         return self.pools[name]

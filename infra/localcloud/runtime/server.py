@@ -84,7 +84,7 @@ class LocalRuntime:
                         await self.triggers.start()
                     if self.watch:
                         self._watcher = asyncio.create_task(self._watch())
-                    self._background.start(self.runtime.prepare_snapshots())
+                    self._background.start(self.runtime.prepare())
                 except Exception as exc:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
@@ -233,6 +233,8 @@ class LocalRuntime:
                 if pool.snapstart:  # as publishing a version does: snapshot the new code now,
                     # not when the next request (under load, many) has to wait for its imports
                     self._background.start(pool.ensure_zygote())
+                if pool.fn.provisioned_concurrency:
+                    self._background.start(pool.prewarm())
             if touched or rebuilt:
                 self.log(f"edu: code changed; recycled workers of "
                          f"{', '.join(sorted(touched | rebuilt))}")

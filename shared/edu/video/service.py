@@ -216,8 +216,9 @@ class VideoService:
     # --- transcoding ---------------------------------------------------------------------
 
     def handle_upload(self, key: str, attempt: int, remaining_s: float) -> str:
-        """Transcodes one uploaded object (an S3 ObjectCreated event). Returns what happened;
-        RetryLater when the attempt failed and will be retried, GaveUp after the last."""
+        """Transcodes one uploaded object (an S3 ObjectCreated event). Returns what happened:
+        a file that is not a playable video is failed at once ("failed: ..."; retrying cannot
+        help); a transcode that broke is RetryLater, and GaveUp after the last attempt."""
         match = UPLOAD_KEY.match(key)
         if match is None:
             return "ignored: not an upload key"
@@ -237,7 +238,10 @@ class VideoService:
             duration, renditions = self._transcode(
                 key, course_id, lesson_id, upload_id,
                 deadline_s=remaining_s - self.limits.safety_margin_s)
-        except (InvalidMedia, TranscodeFailed) as exc:
+        except InvalidMedia as exc:
+            self._fail(course_id, lesson_id, upload_id, str(exc))
+            return f"failed: {exc}"
+        except TranscodeFailed as exc:
             return self._attempt_failed(course_id, lesson_id, upload_id, attempt, str(exc))
         record = self.store.get(course_id, lesson_id)
         events = [make_event("video.transcoded", VideoTranscoded(
@@ -273,13 +277,17 @@ class VideoService:
         if attempt < self.limits.max_attempts:
             self.store.release(course_id, lesson_id, upload_id, reason, self.clock())
             raise RetryLater(reason, self.limits.retry_delay_s * 2 ** (attempt - 1))
+        self._fail(course_id, lesson_id, upload_id, reason)
+        raise GaveUp(f"attempt {attempt} of {self.limits.max_attempts} failed: {reason}")
+
+    def _fail(self, course_id: str, lesson_id: str, upload_id: str, reason: str) -> None:
+        """The upload is failed for good, with the reason the teacher sees (and mail)."""
         record = self.store.get(course_id, lesson_id)
         events = [make_event("video.failed", VideoFailed(
             course_id=course_id, lesson_id=lesson_id, upload_id=upload_id,
             user_id=record.teacher_id if record else "", reason=reason), source=SOURCE)]
         self.store.finish(course_id, lesson_id, upload_id, self.clock(), failed=reason,
                           events=events)
-        raise GaveUp(f"attempt {attempt} of {self.limits.max_attempts} failed: {reason}")
 
     # --- helpers ---------------------------------------------------------------------------
 

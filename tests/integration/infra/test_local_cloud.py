@@ -110,3 +110,44 @@ def test_port_in_use_gives_a_clear_message(tmp_path: Path) -> None:
         with pytest.raises(PortInUse) as err:
             start_redis(tmp_path, port, tmp_path / "r.log")
     assert f"port {port}" in str(err.value) and "EDU_REDIS_PORT" in str(err.value)
+
+
+def test_secrets_and_parameters_follow_the_template_as_a_stack_update_does(
+        cloud: LocalCloud, tmp_path: Path) -> None:
+    from localcloud.template import load_template
+
+    name = f"t-{uuid.uuid4().hex[:8]}"
+    (tmp_path / "template.yaml").write_text(f"""
+Parameters:
+  Url: {{Type: String, Default: "postgresql://a"}}
+Resources:
+  UrlSecret:
+    Type: AWS::SecretsManager::Secret
+    Properties:
+      Name: {name}/url
+      SecretString: !Sub '{{"url": "${{Url}}"}}'
+  Urls:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Name: /{name}/urls
+      Type: String
+      Value: !Ref Url
+""")
+    sm, ssm = client(cloud, "secretsmanager"), client(cloud, "ssm")
+
+    def apply(url: str) -> tuple[str, str]:
+        bootstrap(load_template(tmp_path / "template.yaml",
+                                parameter_overrides={"Url": url}), cloud.aws_url)
+        return (json.loads(sm.get_secret_value(SecretId=f"{name}/url")["SecretString"])["url"],
+                ssm.get_parameter(Name=f"/{name}/urls")["Parameter"]["Value"])
+
+    try:
+        assert apply("postgresql://a") == ("postgresql://a", "postgresql://a")
+        # A value written since (a rotation) survives a re-run with the same template...
+        sm.put_secret_value(SecretId=f"{name}/url", SecretString='{"url": "rotated"}')
+        assert apply("postgresql://a") == ("rotated", "postgresql://a")
+        # ...and a changed template value replaces it, as a stack update would.
+        assert apply("postgresql://b") == ("postgresql://b", "postgresql://b")
+    finally:
+        sm.delete_secret(SecretId=f"{name}/url", ForceDeleteWithoutRecovery=True)
+        ssm.delete_parameter(Name=f"/{name}/urls")

@@ -214,3 +214,50 @@ def test_a_layer_requirements_change_rebuilds_that_layer_and_recycles_its_users(
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=20)
+
+
+PROVISIONED_TEMPLATE = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  VersionFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: code/
+      Handler: app.handler
+      Runtime: python3.12
+      AutoPublishAlias: live
+      ProvisionedConcurrencyConfig: {ProvisionedConcurrentExecutions: 1}
+      Events:
+        Get:
+          Type: HttpApi
+          Properties: {Path: /version, Method: GET}
+"""
+
+
+def test_provisioned_workers_start_with_the_runtime_and_after_a_code_change(
+        tmp_path: Path) -> None:
+    (tmp_path / "template.yaml").write_text(PROVISIONED_TEMPLATE)
+    (tmp_path / "code").mkdir()
+    app = tmp_path / "code/app.py"
+    app.write_text(CODE.format(version="v1"))
+    proc, port, log = launch(tmp_path, "--no-triggers")
+
+    def ready_lines() -> int:
+        return log.read_text().count("provisioned concurrency: 1 worker(s) ready")
+
+    try:
+        deadline = time.monotonic() + 30
+        while ready_lines() < 1:  # before any request
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        first = httpx.get(f"http://127.0.0.1:{port}/version").json()
+        assert first["version"] == "v1"
+        assert "Init Duration" not in log.read_text()  # the request found the worker warm
+        deadline = time.monotonic() + 15
+        while ready_lines() < 2 and time.monotonic() < deadline:
+            app.write_text(CODE.format(version="v2-provisioned"))  # see the test above
+            time.sleep(0.5)
+        assert ready_lines() >= 2, log.read_text()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)

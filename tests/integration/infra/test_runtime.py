@@ -82,6 +82,31 @@ def test_a_worker_runs_the_templates_python_on_its_code_and_layers_only() -> Non
                                   "orjson": False, "yaml": False}
 
 
+def test_provisioned_concurrency_starts_workers_before_the_first_request() -> None:
+    tpl = load_template(FIXTURE)
+    fn = tpl.functions["ProvisionedFunction"]
+    assert fn.provisioned_concurrency == 2
+    lines: list[str] = []
+
+    async def go() -> tuple[int, list[InvokeResult], InvokeResult]:
+        pool = FunctionPool(fn, tpl, BASE_ENV, lines.append)
+        try:
+            started = await pool.prewarm()
+            first = list(await asyncio.gather(pool.invoke({}), pool.invoke({})))
+            # a third at once has no provisioned worker left: an on-demand cold start
+            third = await asyncio.gather(pool.invoke({}), pool.invoke({}), pool.invoke({}))
+            return started, first, max(third, key=lambda r: r.cold)
+        finally:
+            await pool.close()
+
+    started, first, extra = asyncio.run(go())
+    assert started == 2
+    assert [r.cold for r in first] == [False, False]
+    assert len({r.payload["pid"] for r in first}) == 2
+    assert extra.cold
+    assert any("provisioned concurrency: 2 worker(s) ready" in line for line in lines)
+
+
 def test_an_import_no_layer_ships_fails_as_on_lambda() -> None:
     first, second = run_pool("MissingDependencyFunction", [{}, {}])
     for result in (first, second):

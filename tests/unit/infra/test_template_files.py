@@ -83,10 +83,14 @@ def test_every_event_consumer_queue_keeps_a_message_for_the_same_receives() -> N
 
 # What a service factory of edu.services reads, by the policy the template must grant for it.
 SIGNING = "SigningSecret"
+DATABASE = "DatabaseAccessPolicy"
 INTEGRATIONS = "IntegrationsSecret"
 URLS = "public-urls"
-NEEDS = {"course_service": {SIGNING}, "enrollment_service": {SIGNING, INTEGRATIONS},
-         "webhook_service": {SIGNING}, "video_service": {SIGNING, URLS},
+NEEDS = {"course_service": {SIGNING, DATABASE},
+         "enrollment_service": {SIGNING, INTEGRATIONS, DATABASE},
+         "webhook_service": {SIGNING, DATABASE}, "video_service": {SIGNING, URLS, DATABASE},
+         "analytics_service": {DATABASE}, "relay_outboxes": {DATABASE},
+         "apply_migrations": {DATABASE},
          "identity_service": {URLS}, "jwt_issuer": {URLS}, "optional_caller": {URLS},
          "request_authorizer": {URLS}, "notification_service": {URLS}}
 
@@ -119,10 +123,8 @@ def test_no_function_environment_carries_a_secret() -> None:
     Loader.add_multi_constructor("!", lambda loader, tag, node: {tag: str(node.value)})
     doc = yaml.load((ROOT / "template.yaml").read_text(), Loader=Loader)
     secret_params = {name for name, spec in doc["Parameters"].items() if spec.get("NoEcho")}
-    # DatabaseUrl still carries the database password: the provisioned data plane (issue 27,
-    # item 5) replaces it with the cluster's managed secret.
-    assert {"StripeSecretKey", "StripeWebhookSecret", "MeiliApiKey"} <= secret_params
-    secret_params.discard("DatabaseUrl")
+    assert {"StripeSecretKey", "StripeWebhookSecret", "MeiliApiKey",
+            "DatabaseUrl"} <= secret_params
     environments = [doc["Globals"]["Function"]["Environment"]["Variables"]] + [
         (r["Properties"].get("Environment") or {}).get("Variables") or {}
         for r in doc["Resources"].values() if r["Type"] == "AWS::Serverless::Function"]
@@ -173,7 +175,8 @@ def test_the_data_plane_exists_only_when_no_urls_are_given() -> None:
     assert all(r.get("Condition", "").startswith("Provisions") for r in plane.values())
     given = load_template(ROOT / "template.yaml")  # samconfig's local URLs
     assert not any(r.type.startswith(kinds) for r in given.resources.values())
-    assert "DATABASE_URL" in given.functions["CatalogFunction"].environment
+    assert "EDU_DATABASE_SECRET_ID" in given.functions["CatalogFunction"].environment
+    assert "DatabaseUrlSecret" in given.resources
 
 
 def test_queue_consumers_may_delay_their_own_failed_messages() -> None:
@@ -190,3 +193,16 @@ def test_queue_consumers_may_delay_their_own_failed_messages() -> None:
             assert f"{queue}.Arn" in granted, lid
             consumers += 1
     assert consumers >= 6
+
+
+def test_every_parameter_says_what_to_give() -> None:
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_multi_constructor("!", lambda loader, tag, node: None)
+    params = yaml.load((ROOT / "template.yaml").read_text(), Loader=Loader)["Parameters"]
+    undescribed = [name for name, spec in params.items() if not spec.get("Description")]
+    assert not undescribed, f"`sam deploy --guided` shows these bare: {undescribed}"
+    assert params["Stage"]["Default"] != "local"  # a deploy never runs the local stage by default

@@ -21,7 +21,7 @@ def test_invalid_setting_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_deployed_stage_needs_the_stacks_secrets_and_urls(
         monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("EDU_SIGNING_SECRET_ID", "EDU_INTEGRATIONS_SECRET_ID",
-                 "EDU_PUBLIC_URLS_PARAMETER"):
+                 "EDU_PUBLIC_URLS_PARAMETER", "EDU_DATABASE_SECRET_ID"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("EDU_STAGE", "dev")
     with pytest.raises(ValidationError, match="signing_secret_id, integrations_secret_id, "
@@ -30,4 +30,7 @@ def test_a_deployed_stage_needs_the_stacks_secrets_and_urls(
     monkeypatch.setenv("EDU_SIGNING_SECRET_ID", "st/signing")
     monkeypatch.setenv("EDU_INTEGRATIONS_SECRET_ID", "st/integrations")
     monkeypatch.setenv("EDU_PUBLIC_URLS_PARAMETER", "/st/public-urls")
+    with pytest.raises(ValidationError, match="database_secret_id"):
+        Settings()
+    monkeypatch.setenv("EDU_DATABASE_SECRET_ID", "st/database-url")
     assert Settings().stage == "dev"

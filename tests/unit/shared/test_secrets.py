@@ -15,7 +15,7 @@ from edu.secrets import (
 )
 
 DEPLOYED = {"EDU_SIGNING_SECRET_ID": "s", "EDU_INTEGRATIONS_SECRET_ID": "i",
-            "EDU_PUBLIC_URLS_PARAMETER": "/p"}
+            "EDU_PUBLIC_URLS_PARAMETER": "/p", "EDU_DATABASE_SECRET_ID": "d"}
 
 
 def settings(monkeypatch: pytest.MonkeyPatch, stage: str) -> Settings:
@@ -77,3 +77,5 @@ def test_a_provisioned_database_is_reached_through_its_proxy_with_tls(
                             json.dumps({"username": "edu_admin", "password": "p@ss/w:rd?"}))
     assert url == ("postgresql://edu_admin:p%40ss%2Fw%3Ard%3F@edu-db.proxy-abc.us-east-1.rds."
                    "amazonaws.com:5432/edu?sslmode=require")
+    given = "postgresql://edu:secret@db.example:5432/edu?sslmode=verify-full"
+    assert database_url_from(settings(monkeypatch, "prod"), json.dumps({"url": given})) == given
