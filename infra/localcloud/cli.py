@@ -45,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--no-demo", action="store_true", help="do not load demo data")
     up.add_argument("--snapstart", action="store_true",
                     help="fork every function's cold starts from an initialised process")
+    _budget_args(up)
     up.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                     help="template parameter override, e.g. LoginLimitPerIp=100000 for "
                     "load tests (repeatable)")
@@ -166,6 +167,7 @@ def _parser() -> argparse.ArgumentParser:
         api.add_argument("--no-watch", action="store_true", help="no hot reload")
         api.add_argument("--site", default=None, help="static web app to serve for paths no "
                          "route matches (default: web/out beside the template, if built)")
+        _budget_args(api)
         api.add_argument("--snapstart", action="store_true",
                          help="fork cold starts from an initialised process for every "
                          "function (default: only functions with SnapStart in the template)")
@@ -187,6 +189,25 @@ def _parser() -> argparse.ArgumentParser:
     calls.add_argument("--reset", action="store_true", help="print, then start counting anew")
     calls.set_defaults(run=cmd_calls)
     return p
+
+
+def _budget_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-concurrency", type=int, default=None, metavar="N",
+                   help="invocations running at once, all functions together (default: 32 "
+                   "per CPU); beyond it requests queue, then get 429 + Retry-After")
+    p.add_argument("--max-cold-starts", type=int, default=None, metavar="N",
+                   help="workers starting at once (default: one per CPU)")
+    p.add_argument("--max-queue-wait", type=float, default=None, metavar="SECONDS",
+                   help="the longest a request waits to start before it is throttled "
+                   "(default: 10)")
+
+
+def _budget(args: argparse.Namespace) -> Any:
+    from localcloud.runtime.admission import Budget
+
+    default = Budget.for_machine(args.max_concurrency)
+    return Budget(running=default.running, cold_starts=args.max_cold_starts or
+                  default.cold_starts, wait_s=args.max_queue_wait or default.wait_s)
 
 
 def _template_args(p: argparse.ArgumentParser) -> None:
@@ -240,7 +261,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         site = default_site_dir(template.path)
         app = LocalRuntime(template, cloud.function_env(), api_port=cfg.api_port,
                            lambda_port=cfg.lambda_port, endpoint=cloud.aws_url,
-                           snapstart=True if args.snapstart else None, site=site)
+                           snapstart=True if args.snapstart else None, site=site,
+                           budget=_budget(args))
         api_url = f"http://127.0.0.1:{cfg.api_port}"
         lambda_url = f"http://127.0.0.1:{cfg.lambda_port}"
         cloud.write_state({"api": api_url, "lambda": lambda_url})
@@ -654,7 +676,7 @@ def cmd_start_api(args: argparse.Namespace) -> int:
     app = LocalRuntime(template, base_env, api_port=port, lambda_port=lambda_port,
                        endpoint=base_env["AWS_ENDPOINT_URL"], triggers=not args.no_triggers,
                        watch=not args.no_watch, snapstart=True if args.snapstart else None,
-                       site=site)
+                       site=site, budget=_budget(args))
     routes = sorted({f"{e.properties.get('Method', 'ANY').upper():>6} "
                      f"{e.properties.get('Path', '$default')}  -> {fn.name}"
                      for fn in template.functions.values() for e in fn.events

@@ -204,8 +204,9 @@ def _is_text(content_type: str, body: bytes) -> bool:
 
 def shape_response(result: InvokeResult, version: str
                    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    if result.status == "throttled":
-        return _message(429, "Too Many Requests")
+    if result.status == "throttled":  # API Gateway's throttling answer, with a hint
+        status, plain, message = _message(429, "Too Many Requests")
+        return status, [*plain, (b"retry-after", b"1")], message
     if result.status == "timeout":
         return _message(504, "Endpoint request timed out")
     if not result.ok:

@@ -28,6 +28,7 @@ from typing import Any
 import orjson
 
 from localcloud.artifacts import Artifacts
+from localcloud.runtime.admission import Admission, AdmissionTimeout, Budget
 from localcloud.template import Function, Template
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
@@ -382,8 +383,10 @@ class Zygote:
 class FunctionPool:
     def __init__(self, fn: Function, template: Template, base_env: dict[str, str],
                  log: LogSink = _print_sink, max_concurrency: int | None = None,
-                 snapstart: bool | None = None, artifacts: Artifacts | None = None) -> None:
+                 snapstart: bool | None = None, artifacts: Artifacts | None = None,
+                 admission: Admission | None = None) -> None:
         self.fn = fn
+        self.admission = admission or Admission(Budget.for_machine())
         if artifacts is None:
             artifacts = Artifacts(template, log)
             artifacts.build([fn])
@@ -529,7 +532,9 @@ class FunctionPool:
 
     # The event loop is single-threaded: checks and updates below happen without an await
     # in between, so the fast path (a warm idle worker) needs no lock.
-    async def _acquire(self) -> tuple[Worker | None, bool]:
+    async def _acquire(self, deadline: float) -> tuple[Worker | None, bool]:
+        """A warm worker, or the right to start one (a start slot of the machine's budget);
+        without either, waits for whichever comes first until `deadline` (then Throttled)."""
         while True:
             while self.idle:
                 worker = self.idle.pop()
@@ -537,18 +542,32 @@ class FunctionPool:
                     self.busy += 1
                     return worker, False
                 self._kill_later(worker)
+            start_freed: asyncio.Future[None] | None = None
             if self.busy < self.limit:
-                self.busy += 1
-                return None, True
-            if self.throttle_on_limit:
+                if self.admission.try_start():
+                    self.busy += 1
+                    return None, True
+                start_freed = self.admission.start_freed()
+            elif self.throttle_on_limit:
                 raise Throttled(self.fn.name)
             waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
             try:
-                await waiter
+                done, _ = await asyncio.wait(
+                    [waiter, *([start_freed] if start_freed else [])],
+                    timeout=max(0.0, deadline - time.monotonic()),
+                    return_when=asyncio.FIRST_COMPLETED)
+                if not done:
+                    raise Throttled(self.fn.name)
             finally:
                 if waiter in self._waiters:
                     self._waiters.remove(waiter)
+                if waiter.done():
+                    self._wake_next()  # ours may not be the one that takes the worker
+                else:
+                    waiter.cancel()
+                if start_freed is not None and not start_freed.done():
+                    start_freed.cancel()
 
     def _release(self, worker: Worker | None) -> None:
         self.busy -= 1
@@ -556,6 +575,9 @@ class FunctionPool:
             self.idle.append(worker)
         elif worker is not None:
             self._kill_later(worker)
+        self._wake_next()
+
+    def _wake_next(self) -> None:
         while self._waiters:
             waiter = self._waiters.pop(0)
             if not waiter.done():
@@ -570,17 +592,19 @@ class FunctionPool:
         want = min(self.fn.provisioned_concurrency, self.limit)
         while len(self.idle) + self.busy < want and generation == self.generation:
             self.busy += 1  # the slot is the new worker's while it starts
-            worker: Worker | None = await self._spawn()
+            worker: Worker | None = None
             try:
-                assert worker is not None
-                ready = await asyncio.wait_for(worker.recv(), timeout=max(10, self.fn.timeout_s))
+                async with self.admission.start_slot():
+                    worker = await self._spawn()
+                    ready = await asyncio.wait_for(worker.recv(),
+                                                   timeout=max(10, self.fn.timeout_s))
                 if ready.get("type") != "ready":
                     raise RuntimeError(ready.get("error", {}).get("errorMessage", "init failed"))
                 worker.init_ms = float(ready.get("init_ms", 0.0))
             except (TimeoutError, asyncio.IncompleteReadError, RuntimeError) as exc:
                 self.log(f"[{self.fn.name}] provisioned worker did not start: {exc}")
-                assert worker is not None
-                await worker.kill()
+                if worker is not None:
+                    await worker.kill()
                 worker = None
             finally:
                 self._release(worker)
@@ -598,19 +622,29 @@ class FunctionPool:
 
     async def invoke(self, event: Any, request_id: str | None = None) -> InvokeResult:
         request_id = request_id or new_request_id()
+        deadline = time.monotonic() + self.admission.budget.wait_s
         try:
-            worker, cold = await self._acquire()
-        except Throttled:
-            result = InvokeResult(request_id, "throttled", error={
-                "errorType": "TooManyRequestsException",
-                "errorMessage": "Rate Exceeded."})
-            self._notify(result)
-            return result
-        keep: Worker | None = None
+            await self.admission.enter(self.fn.name, deadline)
+        except AdmissionTimeout:
+            return self._throttled(request_id)
         try:
-            result, keep = await self._run(worker, cold, event, request_id)
+            try:
+                worker, cold = await self._acquire(deadline)
+            except Throttled:
+                return self._throttled(request_id)
+            keep: Worker | None = None
+            try:
+                result, keep = await self._run(worker, cold, event, request_id)
+            finally:
+                self._release(keep)
         finally:
-            self._release(keep)
+            self.admission.leave()
+        self._notify(result)
+        return result
+
+    def _throttled(self, request_id: str) -> InvokeResult:
+        result = InvokeResult(request_id, "throttled", error={
+            "errorType": "TooManyRequestsException", "errorMessage": "Rate Exceeded."})
         self._notify(result)
         return result
 
@@ -627,18 +661,21 @@ class FunctionPool:
         restored = False
         self.log(f"START RequestId: {request_id} Version: $LATEST")
         if worker is None:
-            worker = await self._spawn()
-            worker.current_request = worker.last_request = request_id
-            try:
+            try:  # the start slot _acquire took is held until the worker is ready (or not)
+                worker = await self._spawn()
+                worker.current_request = worker.last_request = request_id
                 ready = await asyncio.wait_for(worker.recv(),
                                                timeout=max(0.1, deadline - time.monotonic()))
             except (TimeoutError, asyncio.IncompleteReadError):
+                assert worker is not None
                 await worker.kill(grace=0.5)
                 status = "timeout" if worker.returncode in (None, -9) and \
                     time.monotonic() >= deadline else "crash"
                 return self._finish(InvokeResult(request_id, status, error=self._crash_error(
                     worker, status), duration_ms=(time.monotonic() - started) * 1000,
                     cold=True)), None
+            finally:
+                self.admission.started()
             # Measured here, from spawn (or fork request) to ready: like AWS's Init Duration
             # it includes starting the interpreter, not only the handler module's import.
             init_ms = (time.monotonic() - started) * 1000
@@ -776,12 +813,14 @@ class Runtime:
     """All function pools of a template."""
 
     def __init__(self, template: Template, base_env: dict[str, str],
-                 log: LogSink = _print_sink, snapstart: bool | None = None) -> None:
+                 log: LogSink = _print_sink, snapstart: bool | None = None,
+                 budget: Budget | None = None) -> None:
         self.template = template
         self.artifacts = Artifacts(template, log)
         self.artifacts.build()
+        self.admission = Admission(budget or Budget.for_machine())
         self.pools = {name: FunctionPool(fn, template, base_env, log, snapstart=snapstart,
-                                         artifacts=self.artifacts)
+                                         artifacts=self.artifacts, admission=self.admission)
                       for name, fn in template.functions.items()}
 
     async def prepare(self) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from localcloud.procs import PortInUse
+from localcloud.runtime.admission import Budget
 from localcloud.runtime.background import CLOSE_WAIT_S, Background, bounded
 from localcloud.runtime.gateway import Gateway
 from localcloud.runtime.observe import Metrics, QueueDepth
@@ -40,10 +41,10 @@ class LocalRuntime:
     def __init__(self, template: Template, base_env: dict[str, str], *, api_port: int,
                  lambda_port: int, endpoint: str, triggers: bool = True, watch: bool = True,
                  snapstart: bool | None = None, log: LogSink = _print_sink,
-                 site: Path | None = None) -> None:
+                 site: Path | None = None, budget: Budget | None = None) -> None:
         self.template = template
         self.log = log
-        self.runtime = Runtime(template, base_env, log, snapstart=snapstart)
+        self.runtime = Runtime(template, base_env, log, snapstart=snapstart, budget=budget)
         self.gateway = Gateway(template, self.runtime, site=StaticSite(
             site, site_config(template)) if site is not None else None)
         self.metrics = Metrics(self.runtime, queue_depth(template, endpoint))

@@ -99,11 +99,14 @@ def test_timeout_is_504(api: str) -> None:
     assert resp.status_code == 504
 
 
-def test_reserved_concurrency_excess_is_429(api: str) -> None:
+def test_reserved_concurrency_excess_is_429_with_retry_after(api: str) -> None:
     with ThreadPoolExecutor(4) as pool:
-        codes = sorted(pool.map(lambda _: httpx.get(f"{api}/slow", timeout=10).status_code,
-                                range(4)))
+        answers = list(pool.map(lambda _: httpx.get(f"{api}/slow", timeout=10), range(4)))
+    codes = sorted(a.status_code for a in answers)
     assert codes[0] == 200 and 429 in codes
+    throttled = next(a for a in answers if a.status_code == 429)
+    assert throttled.headers["retry-after"] == "1"
+    assert throttled.json() == {"message": "Too Many Requests"}
 
 
 def test_cors_preflight_and_simple_request(api: str) -> None:

@@ -1,0 +1,82 @@
+"""The machine-wide budget with real worker processes: requests beyond it queue and are
+served in turn, a request that cannot start in time is throttled at once, and a burst on a
+function that starts slowly starts a few workers, not one per request."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+from localcloud.runtime.admission import Budget
+from localcloud.runtime.pool import InvokeResult, Runtime
+from localcloud.template import load_template
+
+ROOT = Path(__file__).resolve().parents[3]
+FIXTURE = ROOT / "tests/fixtures/runtime/template.yaml"
+BASE_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_ENDPOINT_URL": "http://127.0.0.1:1"}
+
+
+def burst(budget: Budget, calls: list[tuple[str, dict[str, Any], float]]
+          ) -> list[tuple[InvokeResult, float]]:
+    """Invokes each (function, event, delay before sending) on one runtime; returns each
+    result with the seconds it took."""
+    runtime = Runtime(load_template(FIXTURE), BASE_ENV, lambda _line: None, budget=budget)
+
+    async def one(name: str, event: dict[str, Any], delay: float
+                  ) -> tuple[InvokeResult, float]:
+        await asyncio.sleep(delay)
+        started = time.monotonic()
+        result = await runtime.invoke(name, event)
+        return result, time.monotonic() - started
+
+    async def go() -> list[tuple[InvokeResult, float]]:
+        try:
+            return list(await asyncio.gather(*(one(*call) for call in calls)))
+        finally:
+            await runtime.close()
+
+    return asyncio.run(go())
+
+
+def test_requests_beyond_the_budget_wait_and_are_served() -> None:
+    results = burst(Budget(running=2, cold_starts=2, wait_s=10),
+                    [("SlowStartFunction", {"hold": 0.3}, 0.0)] * 4)
+    assert [r.status for r, _ in results] == ["ok"] * 4
+    # two at a time: the second pair waited for the first
+    assert sorted(took for _, took in results)[-1] > 0.6
+
+
+def test_a_request_that_cannot_start_in_time_is_throttled_at_once() -> None:
+    results = burst(Budget(running=1, cold_starts=1, wait_s=0.3),
+                    [("SlowStartFunction", {"hold": 1.0}, 0.0)] * 3)
+    statuses = sorted(r.status for r, _ in results)
+    assert statuses == ["ok", "throttled", "throttled"]
+    for result, took in results:
+        if result.status == "throttled":
+            assert took < 0.8  # the wait's bound, not the function's timeout
+            assert result.error and result.error["errorType"] == "TooManyRequestsException"
+
+
+def test_a_burst_starts_a_few_workers_not_one_per_request() -> None:
+    results = burst(Budget(running=32, cold_starts=1, wait_s=20),
+                    [("SlowStartFunction", {"hold": 0.05}, 0.0)] * 8)
+    assert [r.status for r, _ in results] == ["ok"] * 8
+    workers = {r.payload["pid"] for r, _ in results}
+    cold = sum(r.cold for r, _ in results)
+    # One worker starts at a time; meanwhile finished workers serve the waiting requests.
+    assert cold == len(workers) <= 4, (cold, workers)
+
+
+def test_waiting_functions_are_served_in_turn() -> None:
+    # One slot: a flood of one function, then a single request of another that arrives
+    # later. The other is served next, not after the whole flood.
+    calls = [("SlowStartFunction", {"hold": 0.2}, 0.0)] * 5
+    calls.append(("OtherSlowStartFunction", {"hold": 0.0}, 0.1))
+    results = burst(Budget(running=1, cold_starts=1, wait_s=30), calls)
+    assert all(r.ok for r, _ in results)
+    other_done = results[-1][0].payload["done"]
+    flood_done = sorted(r.payload["done"] for r, _ in results[:-1])
+    assert other_done < flood_done[2], (other_done, flood_done)
