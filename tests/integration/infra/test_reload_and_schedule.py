@@ -5,6 +5,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -63,6 +65,18 @@ def start_api(tmp_path: Path, *flags: str) -> tuple[subprocess.Popen[bytes], int
     (tmp_path / "code").mkdir()
     (tmp_path / "code/app.py").write_text(CODE.format(version="v1"))
     return launch(tmp_path, *flags)
+
+
+@contextmanager
+def running(tmp_path: Path, *flags: str, env: dict[str, str] | None = None
+            ) -> Iterator[tuple[subprocess.Popen[bytes], int, Path]]:
+    """launch(), stopped with Ctrl-C at the end."""
+    proc, port, log = launch(tmp_path, *flags, env=env)
+    try:
+        yield proc, port, log
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)
 
 
 def launch(tmp_path: Path, *flags: str, env: dict[str, str] | None = None
@@ -188,9 +202,8 @@ def test_a_layer_requirements_change_rebuilds_that_layer_and_recycles_its_users(
     (tmp_path / "deps").mkdir()
     requirements = tmp_path / "deps/requirements.txt"
     requirements.write_text("six==1.16.0\n")
-    proc, port, log = launch(tmp_path, "--no-triggers",
-                             env={"EDU_BUILD_CACHE": str(tmp_path / "cache")})
-    try:
+    with running(tmp_path, "--no-triggers",
+                 env={"EDU_BUILD_CACHE": str(tmp_path / "cache")}) as (proc, port, log):
         deadline = time.monotonic() + 120  # the first build of the layer
         while not port_open(port):
             assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
@@ -211,9 +224,6 @@ def test_a_layer_requirements_change_rebuilds_that_layer_and_recycles_its_users(
         # Only the layer's users were recycled; the other function kept its warm worker.
         assert httpx.get(f"{api}/plain").json()["pid"] == plain["pid"]
         assert log.read_text().count("building layer DepsLayer") == 2
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=20)
 
 
 PROVISIONED_TEMPLATE = """
@@ -240,12 +250,11 @@ def test_provisioned_workers_start_with_the_runtime_and_after_a_code_change(
     (tmp_path / "code").mkdir()
     app = tmp_path / "code/app.py"
     app.write_text(CODE.format(version="v1"))
-    proc, port, log = launch(tmp_path, "--no-triggers")
+    with running(tmp_path, "--no-triggers") as (proc, port, log):
 
-    def ready_lines() -> int:
-        return log.read_text().count("provisioned concurrency: 1 worker(s) ready")
+        def ready_lines() -> int:
+            return log.read_text().count("provisioned concurrency: 1 worker(s) ready")
 
-    try:
         deadline = time.monotonic() + 30
         while ready_lines() < 1:  # before any request
             assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
@@ -258,6 +267,3 @@ def test_provisioned_workers_start_with_the_runtime_and_after_a_code_change(
             app.write_text(CODE.format(version="v2-provisioned"))  # see the test above
             time.sleep(0.5)
         assert ready_lines() >= 2, log.read_text()
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=20)
