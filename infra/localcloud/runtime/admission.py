@@ -71,6 +71,10 @@ class Admission:
                 return  # handed a slot just as the wait ended: keep it
             waiter.cancel()
             raise AdmissionTimeout(function) from None
+        except BaseException:  # the request went away (cancelled) while it waited
+            if waiter.done() and not waiter.cancelled():
+                self.leave()  # a slot handed to it passes on
+            raise
         finally:
             if not waiter.done():
                 waiter.cancel()

@@ -80,3 +80,22 @@ def test_waiting_functions_are_served_in_turn() -> None:
     other_done = results[-1][0].payload["done"]
     flood_done = sorted(r.payload["done"] for r, _ in results[:-1])
     assert other_done < flood_done[2], (other_done, flood_done)
+
+
+def test_a_request_that_goes_away_while_it_waits_leaves_no_trace() -> None:
+    from localcloud.runtime.admission import Admission
+
+    async def go() -> tuple[bool, int, int]:
+        admission = Admission(Budget(running=1, cold_starts=1, wait_s=5))
+        deadline = time.monotonic() + 5
+        await admission.enter("a", deadline)            # holds the only slot
+        gone = asyncio.ensure_future(admission.enter("b", deadline))
+        waiting = asyncio.ensure_future(admission.enter("c", deadline))
+        await asyncio.sleep(0.01)
+        gone.cancel()                                   # "b" goes away while it waits
+        await asyncio.sleep(0.01)
+        admission.leave()                               # the slot goes to "c", not "b"
+        await asyncio.wait_for(waiting, 1)
+        return gone.cancelled(), admission.running, admission.queued
+
+    assert asyncio.run(go()) == (True, 1, 0)
