@@ -118,7 +118,7 @@ def cache_root() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "edu" / "build"
 
 
-def _pip_target_args(version: str) -> list[str]:
+def pip_target_args(version: str) -> list[str]:
     """pip flags that fetch wheels for Lambda's Linux and `version`, as SAM's builder does."""
     machine = platform.machine() or "x86_64"
     args = ["--only-binary=:all:", "--implementation", "cp", "--python-version", version]
@@ -130,21 +130,24 @@ def _pip_target_args(version: str) -> list[str]:
 def pip_install(requirements: Path, target: Path, version: str) -> None:
     """Installs a requirements file for Lambda's `version` into `target`."""
     cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-           "--no-input", "--no-compile", "--target", str(target), *_pip_target_args(version),
+           "--no-input", "--no-compile", "--target", str(target), *pip_target_args(version),
            "-r", str(requirements)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
-        raise BuildError(f"pip could not install {requirements} for Python {version}:\n{tail}")
+        raise BuildError(f"pip could not install {requirements} for Python {version}:\n"
+                         f"{_output_tail(proc)}")
 
 
-def compile_bytecode(root: Path, version: str) -> None:
-    """Byte-compiles a build with the Python it is for (pip would compile with edu's own), so a
-    cold start reads bytecode instead of compiling every module it imports."""
-    interpreter = python_for(f"python{version}")
-    if interpreter.exact:
-        subprocess.run([interpreter.executable, "-I", "-m", "compileall", "-q", "-j", "0",
-                        str(root)], capture_output=True, check=False)
+def _output_tail(proc: subprocess.CompletedProcess[str]) -> str:
+    return "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
+
+
+def compile_bytecode(executable: str, folders: Iterable[Path]) -> None:
+    """Byte-compiles folders with the Python that will import them (workers never write
+    bytecode: Lambda's code is read-only), so a cold start reads bytecode instead of
+    compiling every module it imports; compileall skips what is already current."""
+    subprocess.run([executable, "-I", "-m", "compileall", "-q", "-j", "0",
+                    *sorted(map(str, folders))], capture_output=True, check=False)
 
 
 def drop_execute_bits(root: Path) -> None:
@@ -221,7 +224,10 @@ class LayerPlan:
             else:
                 pip_install(self.build_from, scratch / "python", self.version)
                 drop_execute_bits(scratch / "python")
-            compile_bytecode(scratch, self.version)
+            # pip would have compiled with edu's own Python: compile with the target's
+            interpreter = python_for(f"python{self.version}")
+            if interpreter.exact:
+                compile_bytecode(interpreter.executable, [scratch])
             try:
                 scratch.rename(built)  # atomic: a concurrent build of the same key may win
             except OSError:
@@ -246,8 +252,8 @@ class LayerPlan:
             proc = subprocess.run(["make", f"build-{self.name}"], cwd=source, env=env,
                                   capture_output=True, text=True, check=False)
         if proc.returncode != 0:
-            tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
-            raise BuildError(f"make build-{self.name} failed in {self.build_from}:\n{tail}")
+            raise BuildError(f"make build-{self.name} failed in {self.build_from}:\n"
+                             f"{_output_tail(proc)}")
 
 
 def plan_layer(layer: Layer, version: str) -> LayerPlan:
@@ -265,8 +271,14 @@ def plan_layer(layer: Layer, version: str) -> LayerPlan:
                       content / "python"), None)
 
 
-def runtime_plan(name: str, requirements: Path, version: str) -> LayerPlan:
-    return LayerPlan(name, version, (), requirements)
+def lambda_runtime_plan(version: str) -> LayerPlan:
+    """What AWS's Python runtime ships beside the function (after its layers on sys.path)."""
+    return LayerPlan("LambdaRuntime", version, (), LAMBDA_RUNTIME_REQUIREMENTS)
+
+
+def bootstrap_plan(version: str) -> LayerPlan:
+    """The worker bootstrap's own packages."""
+    return LayerPlan("Bootstrap", version, (), BOOTSTRAP_REQUIREMENTS)
 
 
 # --- per template --------------------------------------------------------------------------
@@ -305,14 +317,12 @@ class Artifacts:
         paths = [fn.code_uri]
         for plan in reversed(self._plans(fn)):
             paths += plan.sys_paths()
-        paths += runtime_plan("LambdaRuntime", LAMBDA_RUNTIME_REQUIREMENTS,
-                              version).sys_paths()
+        paths += lambda_runtime_plan(version).sys_paths()
         self._paths[fn.name] = [str(p) for p in paths]
         return self._paths[fn.name]
 
     def bootstrap_paths(self, fn: Function) -> list[str]:
-        plan = runtime_plan("Bootstrap", BOOTSTRAP_REQUIREMENTS, self.interpreter(fn).version)
-        return [str(p) for p in plan.sys_paths()]
+        return [str(p) for p in bootstrap_plan(self.interpreter(fn).version).sys_paths()]
 
     def users_of(self, build_input: Path) -> list[Function]:
         """The functions whose layers are built from `build_input` (a requirements file or a
@@ -327,9 +337,8 @@ class Artifacts:
         unique: dict[tuple[str, str], LayerPlan] = {}
         for fn in functions if functions is not None else self.template.functions.values():
             version = self.interpreter(fn).version
-            for plan in [*self._plans(fn),
-                         runtime_plan("LambdaRuntime", LAMBDA_RUNTIME_REQUIREMENTS, version),
-                         runtime_plan("Bootstrap", BOOTSTRAP_REQUIREMENTS, version)]:
+            for plan in [*self._plans(fn), lambda_runtime_plan(version),
+                         bootstrap_plan(version)]:
                 unique.setdefault((plan.name, plan.version), plan)
         return list(unique.values())
 
@@ -350,18 +359,12 @@ class Artifacts:
 
     def _compile_sources(self, functions: list[Function]) -> None:
         """Bytecode for the code used in place (CodeUris, source layers) in each function's
-        Python. Workers never write bytecode (Lambda's code is read-only), so without it
-        every cold start would compile all it imports; compileall skips what is current, and
-        a file edited since is compiled in memory by the worker that imports it."""
+        Python; a file edited since is compiled in memory by the worker that imports it."""
         folders: dict[str, set[Path]] = {}
         for fn in functions:
-            found = self.interpreter(fn)
-            if not found.exact and found.executable != sys.executable:
-                continue
-            mine = folders.setdefault(found.executable, set())
+            mine = folders.setdefault(self.interpreter(fn).executable, set())
             mine.add(fn.code_uri)
             for plan in self._plans(fn):
                 mine.update(p for p in plan.in_place if p.is_dir())
         for executable, paths in folders.items():
-            subprocess.run([executable, "-I", "-m", "compileall", "-q", "-j", "0",
-                            *sorted(map(str, paths))], capture_output=True, check=False)
+            compile_bytecode(executable, paths)

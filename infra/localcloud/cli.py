@@ -205,9 +205,7 @@ def _budget_args(p: argparse.ArgumentParser) -> None:
 def _budget(args: argparse.Namespace) -> Any:
     from localcloud.runtime.admission import Budget
 
-    default = Budget.for_machine(args.max_concurrency)
-    return Budget(running=default.running, cold_starts=args.max_cold_starts or
-                  default.cold_starts, wait_s=args.max_queue_wait or default.wait_s)
+    return Budget.for_machine(args.max_concurrency, args.max_cold_starts, args.max_queue_wait)
 
 
 def _template_args(p: argparse.ArgumentParser) -> None:

@@ -20,7 +20,7 @@ from localcloud.artifacts import (
     BOOTSTRAP_REQUIREMENTS,
     LAMBDA_RUNTIME_REQUIREMENTS,
     BuildError,
-    _pip_target_args,
+    pip_target_args,
 )
 from localcloud.template import Template
 
@@ -48,7 +48,7 @@ def resolve(requirements_in: Path, version: str, constraints: Path | None) -> li
         report = Path(work) / "report.json"
         cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--dry-run",
                "--ignore-installed", "--disable-pip-version-check", "--report", str(report),
-               "--target", str(Path(work) / "t"), *_pip_target_args(version),
+               "--target", str(Path(work) / "t"), *pip_target_args(version),
                "-r", str(requirements_in)]
         if constraints is not None and constraints.is_file():
             cmd += ["-c", str(constraints)]

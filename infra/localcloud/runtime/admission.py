@@ -35,11 +35,14 @@ class Budget:
     wait_s: float      # the longest a request waits to start before it is throttled
 
     @classmethod
-    def for_machine(cls, running: int | None = None, cpus: int | None = None) -> Budget:
-        """Sized from the CPU count: 32 running invocations per core (most of an invocation
-        is waiting on a store), one starting worker per core (a start is all CPU)."""
-        cores = cpus or os.cpu_count() or 2
-        return cls(running=running or 32 * cores, cold_starts=cores, wait_s=10.0)
+    def for_machine(cls, running: int | None = None, cold_starts: int | None = None,
+                    wait_s: float | None = None) -> Budget:
+        """Sized from the CPU count where not given: 32 running invocations per core (most of
+        an invocation is waiting on a store), one starting worker per core (a start is all
+        CPU), and a 10 s wait."""
+        cores = os.cpu_count() or 2
+        return cls(running=running or 32 * cores, cold_starts=cold_starts or cores,
+                   wait_s=wait_s or 10.0)
 
 
 class Admission:

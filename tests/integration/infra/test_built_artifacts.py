@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from localcloud.artifacts import LAMBDA_RUNTIME_REQUIREMENTS, Artifacts, plan_layer, runtime_plan
+from localcloud.artifacts import Artifacts, lambda_runtime_plan, plan_layer
 from localcloud.template import Function, load_template
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -69,7 +69,7 @@ def run_as_lambda(fn: Function, code: str, opt_root: Path) -> subprocess.Complet
     interpreter = ARTIFACTS.interpreter(fn)
     version = interpreter.version
     opt = merged_opt(fn, version, opt_root)
-    runtime = runtime_plan("LambdaRuntime", LAMBDA_RUNTIME_REQUIREMENTS, version).sys_paths()
+    runtime = lambda_runtime_plan(version).sys_paths()
     task_root = SAM_BUILD / fn.name if SAM_BUILD is not None else fn.code_uri
     paths = [str(task_root), str(opt / "python" / "lib" / f"python{version}" / "site-packages"),
              str(opt / "python"), *map(str, runtime)]

@@ -31,17 +31,21 @@ def test_there_are_event_files() -> None:
     assert list((ROOT / "events").rglob("*.json"))
 
 
-def unresolved_resources() -> dict[str, Any]:
-    """template.yaml's resources as written: CloudFormation's short forms (!Ref, !GetAtt,
-    !Sub) as plain tagged values, e.g. {"Ref": "ConsumerVisibilityTimeout"}."""
+def unresolved_template() -> dict[str, Any]:
+    """template.yaml as written: CloudFormation's short forms (!Ref, !GetAtt, !Sub) as plain
+    tagged values, e.g. {"Ref": "ConsumerVisibilityTimeout"}."""
     import yaml
 
     class Loader(yaml.SafeLoader):
         pass
 
     Loader.add_multi_constructor("!", lambda loader, tag, node: {tag: str(node.value)})
-    resources: dict[str, Any] = yaml.load((ROOT / "template.yaml").read_text(),
-                                          Loader=Loader)["Resources"]
+    doc: dict[str, Any] = yaml.load((ROOT / "template.yaml").read_text(), Loader=Loader)
+    return doc
+
+
+def unresolved_resources() -> dict[str, Any]:
+    resources: dict[str, Any] = unresolved_template()["Resources"]
     return resources
 
 
@@ -115,13 +119,7 @@ def test_each_function_may_read_the_secrets_and_urls_its_handler_uses() -> None:
 
 
 def test_no_function_environment_carries_a_secret() -> None:
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    Loader.add_multi_constructor("!", lambda loader, tag, node: {tag: str(node.value)})
-    doc = yaml.load((ROOT / "template.yaml").read_text(), Loader=Loader)
+    doc = unresolved_template()
     secret_params = {name for name, spec in doc["Parameters"].items() if spec.get("NoEcho")}
     assert {"StripeSecretKey", "StripeWebhookSecret", "MeiliApiKey",
             "DatabaseUrl"} <= secret_params
@@ -136,13 +134,7 @@ def test_no_function_environment_carries_a_secret() -> None:
 
 
 def test_every_checkov_check_the_template_skips_says_why() -> None:
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    Loader.add_multi_constructor("!", lambda loader, tag, node: None)
-    doc = yaml.load((ROOT / "template.yaml").read_text(), Loader=Loader)
+    doc = unresolved_template()
     skips = doc["Metadata"]["CheckovSkips"]
     assert skips, "no skips: then drop --skip-check from .ci/template-checks"
     for check, reason in skips.items():
@@ -154,15 +146,9 @@ def test_every_checkov_check_the_template_skips_says_why() -> None:
 
 
 def test_the_deploy_applies_migrations_up_to_the_newest_file() -> None:
-    import yaml
-
     from edu.adapters.migrations import discover
 
-    class Loader(yaml.SafeLoader):
-        pass
-
-    Loader.add_multi_constructor("!", lambda loader, tag, node: None)
-    doc = yaml.load((ROOT / "template.yaml").read_text(), Loader=Loader)
+    doc = unresolved_template()
     # A new migration file needs a new MigrationsVersion, or a deploy would not run it.
     assert doc["Parameters"]["MigrationsVersion"]["Default"] == discover()[-1].version
 
@@ -196,13 +182,7 @@ def test_queue_consumers_may_delay_their_own_failed_messages() -> None:
 
 
 def test_every_parameter_says_what_to_give() -> None:
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    Loader.add_multi_constructor("!", lambda loader, tag, node: None)
-    params = yaml.load((ROOT / "template.yaml").read_text(), Loader=Loader)["Parameters"]
+    params = unresolved_template()["Parameters"]
     undescribed = [name for name, spec in params.items() if not spec.get("Description")]
     assert not undescribed, f"`sam deploy --guided` shows these bare: {undescribed}"
     assert params["Stage"]["Default"] != "local"  # a deploy never runs the local stage by default
