@@ -6,8 +6,10 @@ filters), teacher (author and publish courses). Each simulated user signs in onc
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
+import time
 from typing import Any
 
 import gevent
@@ -42,6 +44,28 @@ def measure_after_settling(environment: Environment, **_: Any) -> None:
     environment.events.spawning_complete.add_listener(reset_later)
 
 
+@events.init.add_listener
+def record_samples(environment: Environment, **_: Any) -> None:
+    """`edu load --drill` sets EDU_LOAD_SAMPLES: every request's start, duration and status
+    go to that file (CSV), so the drill can judge each second of the run, not only its
+    aggregate."""
+    path = os.environ.get("EDU_LOAD_SAMPLES")
+    if not path:
+        return
+    out = open(path, "w", buffering=1 << 16)  # noqa: SIM115 - closed when Locust quits
+    out.write("start,ms,status,name\n")
+
+    def on_request(name: str, response_time: float, response: Any = None,
+                   start_time: float | None = None, **_: Any) -> None:
+        status = getattr(response, "status_code", 0) or 0
+        out.write(f"{start_time or 0:.3f},{response_time:.1f},{status},{name}\n")
+
+    environment.events.request.add_listener(on_request)
+    environment.events.test_start.add_listener(
+        lambda **_: out.write(f"{time.time():.3f},0,0,__test_start__\n"))
+    environment.events.quitting.add_listener(lambda **_: out.close())
+
+
 def body(resp: Any) -> Any:
     """A response's JSON: orjson, as a browser's native parser would, rather than Locust's
     json.loads (a sixth of this load generator's CPU went to parsing catalog pages, on the
@@ -55,12 +79,22 @@ class Api(FastHttpUser):
     token = ""
 
     def sign_in(self, email: str) -> None:
-        with self.client.post("/auth/login", json={"email": email, "password": SEED_PASSWORD},
-                              name="/auth/login", catch_response=True) as resp:
-            if resp.status_code != 200:
-                resp.failure(f"login {resp.status_code}: run `edu seed` first")
+        """Signs in; throttled (429), tries again after Retry-After, backing off with jitter
+        as a client should (until it is in, or the run ends)."""
+        for attempt in itertools.count():
+            with self.client.post("/auth/login", json={"email": email,
+                                                       "password": SEED_PASSWORD},
+                                  name="/auth/login", catch_response=True) as resp:
+                if resp.status_code == 429:
+                    resp.failure("login 429: throttled")
+                    after = float(resp.headers.get("retry-after") or 1)
+                    gevent.sleep(min(after * 2 ** attempt, 8.0) * random.uniform(0.5, 1.5))
+                    continue
+                if resp.status_code != 200:
+                    resp.failure(f"login {resp.status_code}: run `edu seed` first")
+                    return
+                self.token = body(resp)["access_token"]
                 return
-            self.token = body(resp)["access_token"]
 
     @property
     def auth(self) -> dict[str, str]:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +111,12 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--gate", choices=["mvp", "optimisation", "goal"], default=None,
                       help="run a roadmap stage gate on the student mix (sets users, rate "
                       "and duration; measured after ramp-up) and exit 1 unless it passes")
+    load.add_argument("--drill", choices=["overload"], default=None,
+                      help="overload drill: the optimisation gate's users, then 3x as many "
+                      "for 30 s, then back; passes if only fast 429/503 shed the excess and "
+                      "the p99 is back under the gate's bound within 15 s")
+    load.add_argument("--burn-core", action="store_true",
+                      help="keep one core busy with another process for the whole run")
     load.set_defaults(run=cmd_load)
 
     chaos = sub.add_parser("chaos", help="fault drill on a stack of its own: crash "
@@ -523,7 +531,6 @@ SCENARIO_USERS = {"student": "StudentUser", "search": "SearchUser", "teacher": "
 
 def cmd_load(args: argparse.Namespace) -> int:
     import csv
-    import subprocess
 
     from localcloud.loadgate import GATES, judge
 
@@ -531,6 +538,8 @@ def cmd_load(args: argparse.Namespace) -> int:
     host = args.host or f"http://127.0.0.1:{cfg.api_port}"
     out = cfg.root / "loadtests" / "results"
     out.mkdir(parents=True, exist_ok=True)
+    if args.drill:
+        return _load_drill(args, cfg, host, out)
     gate = GATES[args.gate] if args.gate else None
     scenario = "student" if gate else args.scenario
     users, rate, duration = args.users, args.rate, args.duration
@@ -546,15 +555,13 @@ def cmd_load(args: argparse.Namespace) -> int:
     # The scenario's user class, not its tag: with --tags Locust still starts the other
     # classes, which then fail "No tasks defined" in a loop (sending nothing, costing CPU).
     classes = [] if scenario == "mix" else [SCENARIO_USERS[scenario]]
-    cmd = [sys.executable, "-m", "locust", "-f", str(cfg.root / "loadtests" / "locustfile.py"),
-           "--headless", "-u", str(users), "-r", str(rate), "-t", duration,
-           "--host", host, "--csv", str(stem), "--html", f"{stem}.html", "--only-summary",
-           "--stop-timeout", "5", *classes]
-    proc = subprocess.run(cmd, check=False, env=env)
+    with _busy_core(args.burn_core):
+        _locust(cfg, ["-f", str(cfg.root / "loadtests" / "locustfile.py"), "-u", str(users),
+                      "-r", str(rate), "-t", duration, *classes], host, stem, env)
     stats = Path(f"{stem}_stats.csv")
     if not stats.exists():
         print("edu: locust wrote no statistics", file=sys.stderr)
-        return proc.returncode or 1
+        return 1
     rows = list(csv.DictReader(stats.open()))
     total = next((r for r in rows if r["Name"] == "Aggregated"), None)
     if total is None:
@@ -568,6 +575,59 @@ def cmd_load(args: argparse.Namespace) -> int:
         print(f"gate {gate.name}: " + ("PASS" if not misses else "FAIL: " + "; ".join(misses)))
         return 0 if not misses else 1
     return 0 if int(total["Failure Count"]) == 0 else 1
+
+
+def _locust(cfg: CloudConfig, args: list[str], host: str, stem: Path,
+            env: dict[str, str]) -> int:
+    """Runs Locust headless (bounded by its own run time)."""
+    import subprocess
+
+    return subprocess.run(
+        [sys.executable, "-m", "locust", "--headless", "--host", host, "--csv", str(stem),
+         "--html", f"{stem}.html", "--only-summary", "--stop-timeout", "5", *args],
+        check=False, env=env).returncode
+
+
+@contextlib.contextmanager
+def _busy_core(enabled: bool) -> Iterator[None]:
+    """Another process keeping one core busy meanwhile (a laptop's IDE, a browser)."""
+    import subprocess
+
+    if not enabled:
+        yield
+        return
+    burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield
+    finally:
+        burner.kill()
+        burner.wait()
+
+
+def _load_drill(args: argparse.Namespace, cfg: CloudConfig, host: str, out: Path) -> int:
+    from localcloud.loaddrill import Drill, judge, quiet_after, read_samples
+    from localcloud.loadgate import GATES
+
+    drill = Drill(GATES["optimisation"])
+    phases = drill.phases()
+    print(f"overload drill: {phases[0][1]:.0f} users, {phases[1][1]:.0f} users from "
+          f"{drill.overload_start:.0f} s to {drill.overload_end:.0f} s, then "
+          f"{phases[2][1]:.0f} until {drill.end:.0f} s"
+          + (" (one core kept busy by another process)" if args.burn_core else ""))
+    stem = out / f"overload-{time.strftime('%Y%m%d-%H%M%S')}"
+    samples = Path(f"{stem}_samples.csv")
+    env = dict(os.environ, EDU_DRILL_PHASES=json.dumps(phases), EDU_LOAD_SAMPLES=str(samples))
+    with _busy_core(args.burn_core):
+        _locust(cfg, ["-f", str(cfg.root / "loadtests" / "overload.py")], host, stem, env)
+        quiet = quiet_after(f"{host}/health", drill.gate.p99_ms, drill.recover_s)
+    if not samples.exists():
+        print("edu: locust recorded no requests", file=sys.stderr)
+        return 1
+    verdict = judge(drill, read_samples(samples), quiet, recovery=not args.burn_core)
+    print("\n" + "\n".join(verdict.lines))
+    print("overload drill: " + ("PASS" if verdict.passed else
+                                "FAIL: " + "; ".join(verdict.misses)))
+    return 0 if verdict.passed else 1
 
 
 def cmd_mail(args: argparse.Namespace) -> int:

@@ -176,7 +176,7 @@ def serve(sock: socket.socket, handler: Any) -> None:
         if message is None:
             return
         context = LambdaContext(message["request_id"], message["deadline_ms"], function)
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         try:
             result = handler(message["event"], context)
             try:
@@ -192,13 +192,15 @@ def serve(sock: socket.socket, handler: Any) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         duration = (time.perf_counter() - t0) * 1000
+        cpu = (time.process_time() - cpu0) * 1000  # the runtime's admission learns from it
         if data:
             # Payload already encoded: splice the timing fields in without re-encoding (a
             # finite float's repr is JSON).
-            data = data[:-1] + f',"duration_ms":{duration!r},"max_rss_mb":{peak()!r}}}'.encode()
+            data = data[:-1] + (f',"duration_ms":{duration!r},"cpu_ms":{cpu!r},'
+                                f'"max_rss_mb":{peak()!r}}}').encode()
             sock.sendall(_HEADER.pack(len(data)) + data)
         else:
-            reply.update(duration_ms=duration, max_rss_mb=peak())
+            reply.update(duration_ms=duration, cpu_ms=cpu, max_rss_mb=peak())
             send(sock, reply)
 
 

@@ -96,6 +96,7 @@ class InvokeResult:
     max_memory_mb: float = 0.0
     cold: bool = False
     restored: bool = False  # the cold start was a fork of an initialised zygote
+    cpu_ms: float | None = None  # the handler's CPU, as the worker measured it
 
     @property
     def ok(self) -> bool:
@@ -627,6 +628,8 @@ class FunctionPool:
             await self.admission.enter(self.fn.name, deadline)
         except AdmissionTimeout:
             return self._throttled(request_id)
+        admitted = time.monotonic()
+        result: InvokeResult | None = None
         try:
             try:
                 worker, cold = await self._acquire(deadline)
@@ -638,7 +641,10 @@ class FunctionPool:
             finally:
                 self._release(keep)
         finally:
-            self.admission.leave()
+            # A cold invocation's CPU includes lazy imports: not what the function costs.
+            self.admission.leave(self.fn.name, time.monotonic() - admitted,
+                                 result.cpu_ms if result is not None and not result.cold
+                                 else None)
         self._notify(result)
         return result
 
@@ -719,7 +725,8 @@ class FunctionPool:
         result = InvokeResult(
             request_id, "ok" if reply.get("ok") else "error", payload=reply.get("payload"),
             error=reply.get("error"), duration_ms=float(reply.get("duration_ms", 0.0)),
-            init_ms=init_ms, max_memory_mb=max_mem, cold=cold, restored=restored)
+            init_ms=init_ms, max_memory_mb=max_mem, cold=cold, restored=restored,
+            cpu_ms=reply.get("cpu_ms"))
         if max_mem > fn.memory_mb:
             await worker.kill()
             result.status = "oom"

@@ -25,6 +25,7 @@ from localcloud.runtime.site import StaticSite, site_config
 from localcloud.runtime.triggers import Triggers
 from localcloud.template import Template
 
+KEEP_ALIVE_S = 75  # as nginx: longer than any client keeps an idle connection
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 
 
@@ -286,7 +287,11 @@ def serve(app: LocalRuntime, host: str = "127.0.0.1") -> None:
     sockets = [bind(host, app.api_port, "HTTP API", "EDU_API_PORT"),
                bind(host, app.lambda_port, "Lambda Invoke API", "EDU_LAMBDA_PORT")]
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
-                            timeout_graceful_shutdown=5, proxy_headers=False)
+                            timeout_graceful_shutdown=5, proxy_headers=False,
+                            # Idle keep-alive connections stay open this long (uvicorn's 5 s
+                            # default closed them under clients waiting on another request,
+                            # and a POST sent as the server closed was lost with it).
+                            timeout_keep_alive=KEEP_ALIVE_S)
     try:
         uvicorn.Server(config).run(sockets=sockets)
     finally:

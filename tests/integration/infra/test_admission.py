@@ -5,6 +5,7 @@ function that starts slowly starts a few workers, not one per request."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from pathlib import Path
 from typing import Any
@@ -94,8 +95,36 @@ def test_a_request_that_goes_away_while_it_waits_leaves_no_trace() -> None:
         await asyncio.sleep(0.01)
         gone.cancel()                                   # "b" goes away while it waits
         await asyncio.sleep(0.01)
-        admission.leave()                               # the slot goes to "c", not "b"
+        admission.leave("a")                            # the slot goes to "c", not "b"
         await asyncio.wait_for(waiting, 1)
         return gone.cancelled(), admission.running, admission.queued
 
     assert asyncio.run(go()) == (True, 1, 0)
+
+
+def test_a_cpu_heavy_function_runs_within_its_cap_and_others_pass_it() -> None:
+    runtime = Runtime(load_template(FIXTURE), BASE_ENV, lambda _line: None,
+                      budget=Budget(running=8, cold_starts=2, wait_s=20, heavy=1))
+
+    async def go() -> tuple[list[InvokeResult], InvokeResult]:
+        try:
+            for _ in range(5):  # the first is cold (not learned from); then it is heavy
+                learned = await runtime.invoke("SlowStartFunction", {"burn": 0.05, "hold": 0})
+                assert learned.ok and learned.cpu_ms and learned.cpu_ms >= 40, learned
+            assert (await runtime.invoke("OtherSlowStartFunction", {"hold": 0})).ok  # warm
+            burns = [asyncio.ensure_future(runtime.invoke(
+                "SlowStartFunction", {"burn": 0.15, "hold": 0})) for _ in range(4)]
+            await asyncio.sleep(0.05)
+            light = await runtime.invoke("OtherSlowStartFunction", {"hold": 0})
+            return list(await asyncio.gather(*burns)), light
+        finally:
+            await runtime.close()
+
+    burns, light = asyncio.run(go())
+    assert all(r.ok for r in burns) and light.ok
+    spans = sorted((r.payload["began"], r.payload["done"]) for r in burns)
+    for (_, done), (began, _) in itertools.pairwise(spans):
+        assert began >= done - 0.005, spans  # one at a time: no two burns overlap
+    assert len({r.payload["pid"] for r in burns}) == 1  # one warm worker served them all
+    # the light function answered while the burns still queued
+    assert light.payload["done"] < spans[-1][0], (light.payload, spans)
