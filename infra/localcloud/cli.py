@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import signal
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -112,9 +110,9 @@ def _parser() -> argparse.ArgumentParser:
                       help="run a roadmap stage gate on the student mix (sets users, rate "
                       "and duration; measured after ramp-up) and exit 1 unless it passes")
     load.add_argument("--drill", choices=["overload"], default=None,
-                      help="overload drill: the optimisation gate's users, then 3x as many "
-                      "for 30 s, then back; passes if only fast 429/503 shed the excess and "
-                      "the p99 is back under the gate's bound within 15 s")
+                      help="overload drill: 70%% of the optimisation gate's users, then 3x "
+                      "as many for 30 s, then back; passes if only fast 429/503 shed the "
+                      "excess and the p99 is back under the gate's bound within 15 s")
     load.add_argument("--burn-core", action="store_true",
                       help="keep one core busy with another process for the whole run")
     load.set_defaults(run=cmd_load)
@@ -206,14 +204,18 @@ def _budget_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-cold-starts", type=int, default=None, metavar="N",
                    help="workers starting at once (default: one per CPU)")
     p.add_argument("--max-queue-wait", type=float, default=None, metavar="SECONDS",
-                   help="the longest a request waits to start before it is throttled "
-                   "(default: 10)")
+                   help="the longest a request waits for a running slot before it is "
+                   "throttled (default: 1)")
+    p.add_argument("--max-start-wait", type=float, default=None, metavar="SECONDS",
+                   help="the longest a request waits in all, its worker's start included, "
+                   "before it is throttled (default: 10)")
 
 
 def _budget(args: argparse.Namespace) -> Any:
     from localcloud.runtime.admission import Budget
 
-    return Budget.for_machine(args.max_concurrency, args.max_cold_starts, args.max_queue_wait)
+    return Budget.for_machine(args.max_concurrency, args.max_cold_starts, args.max_start_wait,
+                              args.max_queue_wait)
 
 
 def _template_args(p: argparse.ArgumentParser) -> None:
@@ -526,108 +528,10 @@ def cmd_search_reindex(args: argparse.Namespace) -> int:
     return 0
 
 
-SCENARIO_USERS = {"student": "StudentUser", "search": "SearchUser", "teacher": "TeacherUser"}
-
-
 def cmd_load(args: argparse.Namespace) -> int:
-    import csv
+    from localcloud.loadrun import run_load
 
-    from localcloud.loadgate import GATES, judge
-
-    cfg = CloudConfig.from_env()
-    host = args.host or f"http://127.0.0.1:{cfg.api_port}"
-    out = cfg.root / "loadtests" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    if args.drill:
-        return _load_drill(args, cfg, host, out)
-    gate = GATES[args.gate] if args.gate else None
-    scenario = "student" if gate else args.scenario
-    users, rate, duration = args.users, args.rate, args.duration
-    env = dict(os.environ)
-    if gate:  # statistics restart after every user started and settled: ramp-up not measured
-        users, rate = gate.users, gate.spawn_rate
-        duration = f"{int(users / rate) + 1 + gate.settle_s + gate.measure_s}s"
-        env["EDU_LOAD_SETTLE_S"] = str(gate.settle_s)
-        print(f"gate {gate.name}: {gate.summary}\n{users} users, {rate:g}/s, {duration} "
-              f"({gate.settle_s} s to settle after the ramp, then {gate.measure_s} s "
-              "measured)")
-    stem = out / f"{args.gate or scenario}-{time.strftime('%Y%m%d-%H%M%S')}"
-    # The scenario's user class, not its tag: with --tags Locust still starts the other
-    # classes, which then fail "No tasks defined" in a loop (sending nothing, costing CPU).
-    classes = [] if scenario == "mix" else [SCENARIO_USERS[scenario]]
-    with _busy_core(args.burn_core):
-        _locust(cfg, ["-f", str(cfg.root / "loadtests" / "locustfile.py"), "-u", str(users),
-                      "-r", str(rate), "-t", duration, *classes], host, stem, env)
-    stats = Path(f"{stem}_stats.csv")
-    if not stats.exists():
-        print("edu: locust wrote no statistics", file=sys.stderr)
-        return 1
-    rows = list(csv.DictReader(stats.open()))
-    total = next((r for r in rows if r["Name"] == "Aggregated"), None)
-    if total is None:
-        return 1
-    print(f"\n{scenario}: {float(total['Requests/s']):.0f} req/s, "
-          f"p50 {total['50%']} ms, p95 {total['95%']} ms, p99 {total['99%']} ms, "
-          f"{total['Failure Count']} errors of {total['Request Count']} "
-          f"(report {stem}.html)")
-    if gate:
-        misses = judge(gate, total)
-        print(f"gate {gate.name}: " + ("PASS" if not misses else "FAIL: " + "; ".join(misses)))
-        return 0 if not misses else 1
-    return 0 if int(total["Failure Count"]) == 0 else 1
-
-
-def _locust(cfg: CloudConfig, args: list[str], host: str, stem: Path,
-            env: dict[str, str]) -> int:
-    """Runs Locust headless (bounded by its own run time)."""
-    import subprocess
-
-    return subprocess.run(
-        [sys.executable, "-m", "locust", "--headless", "--host", host, "--csv", str(stem),
-         "--html", f"{stem}.html", "--only-summary", "--stop-timeout", "5", *args],
-        check=False, env=env).returncode
-
-
-@contextlib.contextmanager
-def _busy_core(enabled: bool) -> Iterator[None]:
-    """Another process keeping one core busy meanwhile (a laptop's IDE, a browser)."""
-    import subprocess
-
-    if not enabled:
-        yield
-        return
-    burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    try:
-        yield
-    finally:
-        burner.kill()
-        burner.wait()
-
-
-def _load_drill(args: argparse.Namespace, cfg: CloudConfig, host: str, out: Path) -> int:
-    from localcloud.loaddrill import Drill, judge, quiet_after, read_samples
-    from localcloud.loadgate import GATES
-
-    drill = Drill(GATES["optimisation"])
-    phases = drill.phases()
-    print(f"overload drill: {phases[0][1]:.0f} users, {phases[1][1]:.0f} users from "
-          f"{drill.overload_start:.0f} s to {drill.overload_end:.0f} s, then "
-          f"{phases[2][1]:.0f} until {drill.end:.0f} s"
-          + (" (one core kept busy by another process)" if args.burn_core else ""))
-    stem = out / f"overload-{time.strftime('%Y%m%d-%H%M%S')}"
-    samples = Path(f"{stem}_samples.csv")
-    env = dict(os.environ, EDU_DRILL_PHASES=json.dumps(phases), EDU_LOAD_SAMPLES=str(samples))
-    with _busy_core(args.burn_core):
-        _locust(cfg, ["-f", str(cfg.root / "loadtests" / "overload.py")], host, stem, env)
-        quiet = quiet_after(f"{host}/health", drill.gate.p99_ms, drill.recover_s)
-    if not samples.exists():
-        print("edu: locust recorded no requests", file=sys.stderr)
-        return 1
-    verdict = judge(drill, read_samples(samples), quiet, recovery=not args.burn_core)
-    print("\n" + "\n".join(verdict.lines))
-    print("overload drill: " + ("PASS" if verdict.passed else
-                                "FAIL: " + "; ".join(verdict.misses)))
-    return 0 if verdict.passed else 1
+    return run_load(args)
 
 
 def cmd_mail(args: argparse.Namespace) -> int:

@@ -7,18 +7,18 @@ killed, whose replacements start cold again (a metastable collapse). So:
 - at most `running` invocations run at once; beyond that a request waits in a queue that
   serves functions in turn (a flood to one function does not starve the others);
 - a CPU-heavy function (its invocations use `HEAVY_CPU_MS` of CPU or more, e.g. password
-  hashing) runs at most `heavy` invocations at once: on Lambda each invocation has a CPU of
-  its own, here a sign-in flood would otherwise take every core from every other request;
+  hashing) runs at most `heavy` invocations at once (one per core): on Lambda each
+  invocation has a CPU of its own; here dozens of them at once (a sign-in flood) would
+  share the cores with every other request, and every request would slow down with them;
 - at most `cold_starts` workers start at once; a request that would start one waits for
   either a free start or a warm worker of its function, whichever comes first (scaling up
   gradually, as Lambda does);
-- a request that cannot start within `wait_s` is throttled (HTTP answers 429 with
-  Retry-After, queue triggers retry it), never left to time out a minute later; when the
+- a request waits for a running slot at most `queue_s` (one second: a queue that does not
+  drain within a second only adds latency, so the excess is refused quickly, CoDel's idea),
+  and for its worker to start at most `wait_s`; then it is throttled (HTTP answers 429 with
+  Retry-After, queue triggers retry it), never left to time out a minute later. When the
   queue ahead of it already takes longer than that (judged from how long its function and
-  all functions hold a slot, Little's law), it is throttled on arrival; and while a
-  function's queue stands (its oldest request has waited `STANDING_S`), its new requests
-  wait at most `OVERLOADED_WAIT_S` (CoDel's idea: a queue that never empties only adds
-  latency, so under overload the excess is refused quickly instead of after the full wait).
+  all functions hold a slot, Little's law), it is throttled on arrival.
 """
 
 from __future__ import annotations
@@ -33,8 +33,6 @@ from dataclasses import dataclass
 
 HEAVY_CPU_MS = 10.0  # mean CPU per invocation from which a function counts as CPU-heavy
 EWMA = 0.1           # weight of the newest observation in the running means
-STANDING_S = 1.0     # a function whose oldest waiting request waited this long is overloaded
-OVERLOADED_WAIT_S = 0.5  # ... and its new requests wait at most this long
 
 
 class AdmissionTimeout(Exception):
@@ -45,18 +43,20 @@ class AdmissionTimeout(Exception):
 class Budget:
     running: int       # invocations running at once, all functions together
     cold_starts: int   # workers starting at once
-    wait_s: float      # the longest a request waits to start before it is throttled
+    wait_s: float      # the longest a request waits to start (its worker too) before 429
     heavy: int = 1     # invocations of one CPU-heavy function running at once
+    queue_s: float = 1.0  # the longest a request waits for a running slot
 
     @classmethod
     def for_machine(cls, running: int | None = None, cold_starts: int | None = None,
-                    wait_s: float | None = None) -> Budget:
+                    wait_s: float | None = None, queue_s: float | None = None) -> Budget:
         """Sized from the CPU count where not given: 32 running invocations per core (most of
         an invocation is waiting on a store), one starting worker per core (a start is all
-        CPU), half the cores for one CPU-heavy function, and a 10 s wait."""
+        CPU), one invocation per core of a CPU-heavy function, a 1 s queue and a 10 s wait in all
+        (scaling up takes a while without SnapStart)."""
         cores = os.cpu_count() or 2
         return cls(running=running or 32 * cores, cold_starts=cold_starts or cores,
-                   wait_s=wait_s or 10.0, heavy=max(1, cores // 2))
+                   wait_s=wait_s or 10.0, heavy=cores, queue_s=queue_s or 1.0)
 
 
 class Admission:
@@ -98,16 +98,15 @@ class Admission:
         return max(own, everyone)
 
     async def enter(self, function: str, deadline: float) -> None:
-        """A running slot for an invocation of `function`; AdmissionTimeout by `deadline`
-        (time.monotonic), or at once if the queue ahead cannot be served by then."""
+        """A running slot for an invocation of `function`; AdmissionTimeout after the budget's
+        `queue_s` or by `deadline` (time.monotonic), whichever is first, or at once if the
+        queue ahead cannot be served by then."""
         if self.running < self.budget.running and function not in self._queues \
                 and self._may_run(function):
             self._admit(function)
             return
         now = time.monotonic()
-        queue = self._queues.get(function)
-        if queue and now - queue[0][1] >= STANDING_S:
-            deadline = min(deadline, now + OVERLOADED_WAIT_S)
+        deadline = min(deadline, now + self.budget.queue_s)
         if self.expected_wait(function) > deadline - now:
             self.throttled_on_arrival += 1
             raise AdmissionTimeout(function)

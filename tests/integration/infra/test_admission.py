@@ -43,7 +43,7 @@ def burst(budget: Budget, calls: list[tuple[str, dict[str, Any], float]]
 
 
 def test_requests_beyond_the_budget_wait_and_are_served() -> None:
-    results = burst(Budget(running=2, cold_starts=2, wait_s=10),
+    results = burst(Budget(running=2, cold_starts=2, wait_s=10, queue_s=10),
                     [("SlowStartFunction", {"hold": 0.3}, 0.0)] * 4)
     assert [r.status for r, _ in results] == ["ok"] * 4
     # two at a time: the second pair waited for the first
@@ -51,7 +51,7 @@ def test_requests_beyond_the_budget_wait_and_are_served() -> None:
 
 
 def test_a_request_that_cannot_start_in_time_is_throttled_at_once() -> None:
-    results = burst(Budget(running=1, cold_starts=1, wait_s=0.3),
+    results = burst(Budget(running=1, cold_starts=1, wait_s=0.3, queue_s=0.3),
                     [("SlowStartFunction", {"hold": 1.0}, 0.0)] * 3)
     statuses = sorted(r.status for r, _ in results)
     assert statuses == ["ok", "throttled", "throttled"]
@@ -76,7 +76,7 @@ def test_waiting_functions_are_served_in_turn() -> None:
     # later. The other is served next, not after the whole flood.
     calls = [("SlowStartFunction", {"hold": 0.2}, 0.0)] * 5
     calls.append(("OtherSlowStartFunction", {"hold": 0.0}, 0.1))
-    results = burst(Budget(running=1, cold_starts=1, wait_s=30), calls)
+    results = burst(Budget(running=1, cold_starts=1, wait_s=30, queue_s=30), calls)
     assert all(r.ok for r, _ in results)
     other_done = results[-1][0].payload["done"]
     flood_done = sorted(r.payload["done"] for r, _ in results[:-1])
@@ -87,7 +87,7 @@ def test_a_request_that_goes_away_while_it_waits_leaves_no_trace() -> None:
     from localcloud.runtime.admission import Admission
 
     async def go() -> tuple[bool, int, int]:
-        admission = Admission(Budget(running=1, cold_starts=1, wait_s=5))
+        admission = Admission(Budget(running=1, cold_starts=1, wait_s=5, queue_s=5))
         deadline = time.monotonic() + 5
         await admission.enter("a", deadline)            # holds the only slot
         gone = asyncio.ensure_future(admission.enter("b", deadline))
@@ -104,7 +104,7 @@ def test_a_request_that_goes_away_while_it_waits_leaves_no_trace() -> None:
 
 def test_a_cpu_heavy_function_runs_within_its_cap_and_others_pass_it() -> None:
     runtime = Runtime(load_template(FIXTURE), BASE_ENV, lambda _line: None,
-                      budget=Budget(running=8, cold_starts=2, wait_s=20, heavy=1))
+                      budget=Budget(running=8, cold_starts=2, wait_s=20, heavy=1, queue_s=20))
 
     async def go() -> tuple[list[InvokeResult], InvokeResult]:
         try:
