@@ -283,9 +283,12 @@ def _events(template: Template, events: Any, report: BootstrapReport) -> None:
         if bus_res.physical_name not in existing:
             events.create_event_bus(Name=bus_res.physical_name)
         report.add("event bus", bus_res.physical_name, bus_res.physical_name not in existing)
+    rules: dict[str, set[str]] = {}
     for rule in template.of_type("AWS::Events::Rule"):
         p = rule.properties
         bus = str(p.get("EventBusName", "default")).rsplit("/", 1)[-1]
+        if bus not in rules:
+            rules[bus] = {r["Name"] for r in events.list_rules(EventBusName=bus).get("Rules", [])}
         kwargs: dict[str, Any] = {"Name": rule.physical_name, "EventBusName": bus,
                                   "State": p.get("State", "ENABLED")}
         if p.get("EventPattern"):
@@ -298,7 +301,7 @@ def _events(template: Template, events: Any, report: BootstrapReport) -> None:
                    for t in p.get("Targets") or [] if ":lambda:" not in str(t.get("Arn"))]
         if targets:
             events.put_targets(Rule=rule.physical_name, EventBusName=bus, Targets=targets)
-        report.add("rule", rule.physical_name, True)
+        report.add("rule", rule.physical_name, rule.physical_name not in rules[bus])
 
 
 def sent_emails(endpoint: str) -> list[dict[str, Any]]:

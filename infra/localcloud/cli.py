@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
 
     up = sub.add_parser("up", help="start the whole local stack (Ctrl-C stops it)")
     up.add_argument("--no-demo", action="store_true", help="do not load demo data")
+    up.add_argument("--ephemeral", action="store_true",
+                    help="a throw-away stack: keep no state (the AWS endpoint in memory, "
+                    "PostgreSQL and Redis in a temp dir removed at exit)")
     up.add_argument("--snapstart", action="store_true",
                     help="fork every function's cold starts from an initialised process")
     _budget_args(up)
@@ -51,7 +54,12 @@ def _parser() -> argparse.ArgumentParser:
                     "load tests (repeatable)")
     up.set_defaults(run=cmd_up)
     sub.add_parser("down", help="stop a running `edu up`").set_defaults(run=cmd_down)
-    sub.add_parser("status", help="what runs where, healthy or not").set_defaults(run=cmd_status)
+    sub.add_parser("status", help="what runs where, healthy or not, and where the state "
+                   "lives").set_defaults(run=cmd_status)
+    reset = sub.add_parser("reset", help="wipe the local state (AWS endpoint, PostgreSQL, "
+                           "Redis, Stripe) of a stopped stack")
+    reset.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    reset.set_defaults(run=cmd_reset)
 
     admin = sub.add_parser("admin", help="administrators").add_subparsers(metavar="TASK")
     create = admin.add_parser("create", help="create an admin in the running local stack")
@@ -248,7 +256,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         raise PortInUse("HTTP API", cfg.api_port, "EDU_API_PORT")
     if port_open(cfg.lambda_port):
         raise PortInUse("Lambda Invoke API", cfg.lambda_port, "EDU_LAMBDA_PORT")
-    cloud = LocalCloud(cfg, overrides=_overrides(" ".join(args.param)))
+    cloud = LocalCloud(cfg, durable=not args.ephemeral,
+                       overrides=_overrides(" ".join(args.param)))
     t0 = time.monotonic()
     # `edu down` sends SIGTERM: leave through the finally below, like Ctrl-C does.
     signal.signal(signal.SIGTERM, _exit_cleanly)
@@ -368,7 +377,35 @@ def cmd_status(args: argparse.Namespace) -> int:
         ok = checks[name](url)
         all_ok &= ok
         print(f"  {name:<9} {'healthy' if ok else 'DOWN':<8} {url}")
+    from localcloud.statedir import human, state_sizes
+
+    parts = state_sizes(cfg.home)
+    total = sum(size for _name, _path, size in parts)
+    print(f"state: {cfg.home} ({human(total)}; `edu reset` wipes it)")
+    for name, path, size in parts:
+        print(f"  {name:<14} {human(size):>10}  {path}")
     return 0 if all_ok else 1
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    from localcloud.stack import read_state
+    from localcloud.statedir import STATE_PARTS, human, state_sizes, wipe
+
+    cfg = CloudConfig.from_env()
+    if read_state(cfg):
+        print("edu: the stack is running; `edu down` first", file=sys.stderr)
+        return 1
+    parts = state_sizes(cfg.home)
+    if not parts:
+        print(f"edu: no local state in {cfg.home}")
+        return 0
+    for name, path, size in parts:
+        print(f"  {path} ({human(size)}): {STATE_PARTS[name]}")
+    if not args.yes and input("wipe all of it? type 'yes': ").strip() != "yes":
+        print("edu: nothing removed")
+        return 1
+    print(f"edu: removed {', '.join(wipe(cfg.home))}")
+    return 0
 
 
 def _api_healthy(url: str) -> bool:

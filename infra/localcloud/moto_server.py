@@ -52,6 +52,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -793,7 +794,7 @@ class CallLedger:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         if environ.get("PATH_INFO") == self.PATH:
             return self._answer(environ, start_response)
-        key = (self.service(environ), self._operation(environ))
+        key = (self.service(environ), self.operation(environ))
         began = time.thread_time()
         try:
             return self.app(environ, start_response)
@@ -812,7 +813,7 @@ class CallLedger:
         return scope[3] if len(scope) > 3 else "unsigned"
 
     @staticmethod
-    def _operation(environ: dict[str, Any]) -> str:
+    def operation(environ: dict[str, Any]) -> str:
         target = environ.get("HTTP_X_AMZ_TARGET")
         if target:
             return str(target).rsplit(".", 1)[-1]
@@ -932,7 +933,7 @@ class DirectDispatch:
         return [data]
 
 
-def serve_pooled(host: str, port: int, threads: int = 32) -> None:
+def serve_pooled(host: str, port: int, threads: int = 32, state: Path | None = None) -> None:
     """moto's WSGI app behind cheroot: a fixed pool of threads and HTTP/1.1 keep-alive,
     instead of werkzeug's development server (a new thread and a new connection per
     request, which saturated a core under load; docs/benchmarks.md)."""
@@ -945,6 +946,16 @@ def serve_pooled(host: str, port: int, threads: int = 32) -> None:
     app: Callable[..., Any] = DomainDispatcherApplication(create_backend_app)
     if os.environ.get("EDU_MOTO_DIRECT_DISPATCH", "1") != "0":  # "0": compare in moto_bench
         app = DirectDispatch(app)
+    if state is not None:
+        from localcloud.moto_persistence import Persistence, restore
+        from localcloud.moto_state import StateStore
+
+        store = StateStore(state / "aws.sqlite")
+        began = time.perf_counter()
+        replayed, tables = restore(app, store)
+        print(f"state: {state} ({replayed} calls replayed, {tables} tables restored in "
+              f"{time.perf_counter() - began:.2f} s)", flush=True)
+        app = Persistence(app, store)
     if os.environ.get("EDU_MOTO_LEDGER", "1") != "0":  # "0": compare in moto_bench.py
         app = CallLedger(app)
     if os.environ.get("EDU_MOTO_GC_FREEZE", "1") != "0":  # "0": CPython's default collection
@@ -1022,8 +1033,11 @@ def main() -> None:
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, default=4566)
     parser.add_argument("--threads", type=int, default=32)
+    parser.add_argument("--state", type=Path, default=None,
+                        help="directory that keeps what the endpoint holds across restarts "
+                             "(default: memory only)")
     args = parser.parse_args()
-    serve_pooled(args.host, args.port, args.threads)
+    serve_pooled(args.host, args.port, args.threads, args.state)
 
 
 if __name__ == "__main__":

@@ -55,14 +55,17 @@ def aws_endpoint_healthy(url: str, timeout: float = 1.0) -> bool:
         return False
 
 
-def start_moto(port: int, log_path: Path, *, adopt_existing: bool = True) -> Service:
+def start_moto(port: int, log_path: Path, *, adopt_existing: bool = True,
+               state: Path | None = None) -> Service:
+    """moto on `port`; with `state`, what it holds is kept there across restarts
+    (localcloud/moto_persistence.py), otherwise in memory only."""
     url = f"http://127.0.0.1:{port}"
     if port_open(port):
         if adopt_existing and aws_endpoint_healthy(url):
             return Service("aws", url, note="using the AWS endpoint already on this port")
         raise PortInUse("AWS (moto)", port, "EDU_AWS_PORT")
     proc = spawn([sys.executable, "-m", "localcloud.moto_server", "-H", "127.0.0.1", "-p",
-                  str(port)],
+                  str(port), *(["--state", str(state)] if state else [])],
                  log_path=log_path)
     wait_until(lambda: aws_endpoint_healthy(url, 0.5), timeout=30, what="moto server",
                proc=proc, log_path=log_path)

@@ -34,10 +34,17 @@ LOCAL_AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testi
 
 @dataclass
 class LocalCloud:
+    """The local stack. `durable`: its state is kept under the home directory and survives
+    restarts and crashes (the AWS endpoint's in `aws/`, PostgreSQL's in `pg/`, Redis's and
+    Stripe's beside); a stack that is not durable keeps nothing it can lose (tests, CI,
+    `edu up --ephemeral`): the AWS endpoint and Stripe in memory, PostgreSQL and Redis in a
+    directory of their own that `stop` removes."""
+
     config: CloudConfig
     durable: bool = True
     services: dict[str, Service] = field(default_factory=dict)
     overrides: dict[str, str] = field(default_factory=dict)  # extra template parameters
+    _scratch: Path | None = field(default=None, repr=False)
 
     @property
     def aws_url(self) -> str:
@@ -63,19 +70,21 @@ class LocalCloud:
                 self.services["aws"] = _given("aws", cfg.aws_endpoint_url, aws_endpoint_healthy,
                                               "AWS_ENDPOINT_URL")
             else:
-                self.services["aws"] = start_moto(cfg.aws_port, logs / "moto.log")
+                self.services["aws"] = start_moto(
+                    cfg.aws_port, logs / "moto.log",
+                    state=self.state_dir / "aws" if self.durable else None)
             if cfg.database_url:
                 ensure_database(cfg.database_url)
                 self.services["postgres"] = _given("postgres", cfg.database_url, pg_ready,
                                                    "DATABASE_URL")
             else:
                 self.services["postgres"] = start_postgres(
-                    cfg.home / "pg", cfg.pg_port, logs / "postgres.log", durable=self.durable)
+                    self.state_dir / "pg", cfg.pg_port, logs / "postgres.log", durable=self.durable)
             if cfg.redis_url:
                 self.services["redis"] = _given("redis", cfg.redis_url, redis_ready,
                                                 "REDIS_URL")
             else:
-                self.services["redis"] = start_redis(cfg.home / "redis", cfg.redis_port,
+                self.services["redis"] = start_redis(self.state_dir / "redis", cfg.redis_port,
                                                      logs / "redis.log")
             if cfg.stripe_api_base:
                 self.services["stripe"] = _given("stripe", cfg.stripe_api_base,
@@ -131,9 +140,25 @@ class LocalCloud:
         """What every local function sees besides its template variables."""
         return {**LOCAL_AWS_ENV, "AWS_ENDPOINT_URL": self.aws_url}
 
+    @property
+    def state_dir(self) -> Path:
+        """Where the stack's services keep their data."""
+        if self.durable:
+            return self.config.home
+        if self._scratch is None:
+            import tempfile
+
+            self._scratch = Path(tempfile.mkdtemp(prefix="edu-ephemeral-"))
+        return self._scratch
+
     def stop(self) -> None:
         for name in reversed(list(self.services)):
             self.services[name].stop()
+        if self._scratch is not None:
+            import shutil
+
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
     def write_state(self, extra: dict[str, str]) -> None:
         self.config.home.mkdir(parents=True, exist_ok=True)

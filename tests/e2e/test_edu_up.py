@@ -20,6 +20,20 @@ def edu(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=60, check=False)
 
 
+def start_up(env: dict[str, str], log: Path, home: Path, api_port: int
+             ) -> subprocess.Popen[bytes]:
+    """`edu up`, returned once its API answers."""
+    with open(log, "wb") as out:
+        up = subprocess.Popen([sys.executable, "-m", "localcloud.cli", "up"], env=env, cwd=ROOT,
+                              stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 90
+    while not (home / "state.json").exists() or not port_open(api_port):
+        assert up.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.1)
+    return up
+
+
 def test_up_status_down(tmp_path: Path) -> None:
     ports = {name: free_port() for name in
              ("EDU_AWS_PORT", "EDU_PG_PORT", "EDU_REDIS_PORT", "EDU_API_PORT", "EDU_LAMBDA_PORT",
@@ -30,17 +44,10 @@ def test_up_status_down(tmp_path: Path) -> None:
     env.update({k: str(v) for k, v in ports.items()})
     env["EDU_HOME"] = str(tmp_path / "home")
     log = tmp_path / "up.log"
-    with open(log, "wb") as out:
-        up = subprocess.Popen([sys.executable, "-m", "localcloud.cli", "up"], env=env, cwd=ROOT,
-                              stdout=out, stderr=subprocess.STDOUT)
+    up = start_up(env, log, tmp_path / "home", ports["EDU_API_PORT"])
     api = f"http://127.0.0.1:{ports['EDU_API_PORT']}"
     try:
         deadline = time.monotonic() + 90
-        while not (tmp_path / "home/state.json").exists() or not port_open(
-                ports["EDU_API_PORT"]):
-            assert up.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
         health = httpx.get(f"{api}/health")
         assert health.status_code == 200 and health.json() == {"status": "ok"}
         status = edu("status", env=env)
@@ -111,6 +118,28 @@ def test_up_status_down(tmp_path: Path) -> None:
         assert not (tmp_path / "home/state.json").exists()
         after = edu("status", env=env)
         assert after.returncode == 1 and "not running" in after.stdout
+        assert "aws" in after.stdout and "pg" in after.stdout  # where the state lives
+
+        # Started again on its state: users, admins and enrollments are all there, and
+        # nothing of the template or the demo is created twice.
+        log = tmp_path / "up-again.log"
+        up = start_up(env, log, tmp_path / "home", ports["EDU_API_PORT"])
+        assert "created table" not in log.read_text()
+        for email, password in (("ops@example.com", "a long admin passphrase"),
+                                ("teacher@demo.eduplatform.dev", "demo-password-2026")):
+            signed_in = httpx.post(f"{api}/auth/login", json={"email": email,
+                                                              "password": password})
+            assert signed_in.status_code == 200, signed_in.text
+        student = httpx.post(f"{api}/auth/login", json={
+            "email": "student0@seed.eduplatform.dev", "password": "seed-password-2026"})
+        mine = httpx.get(f"{api}/me/enrollments", headers={
+            "Authorization": f"Bearer {student.json()['access_token']}"}).json()["items"]
+        assert len(mine) == 2
+        assert edu("down", env=env).returncode == 0
+        up.wait(timeout=30)
+        wiped = edu("reset", "--yes", env=env)
+        assert wiped.returncode == 0 and "aws" in wiped.stdout, wiped.stdout + wiped.stderr
+        assert not (tmp_path / "home/aws").exists() and not (tmp_path / "home/pg").exists()
     finally:
         if up.poll() is None:
             up.send_signal(signal.SIGTERM)

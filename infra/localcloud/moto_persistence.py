@@ -1,0 +1,197 @@
+"""The local AWS endpoint's writes reach disk before they are answered (`Persistence`), and
+come back at start (`restore`); the store and its lazy item maps are in `moto_state`.
+
+What is kept how: control-plane calls as the requests they were (replayed in order), DynamoDB
+item writes as the items they leave behind (read back after the write under the store's lock,
+so the last row for a key is never older than an acknowledged write).
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from localcloud.moto_state import LazyPartitions, StateStore, key_text
+
+# Calls that change what a service holds, other than its data plane (journaled, replayed).
+CONTROL_OPERATIONS = {
+    "dynamodb": {"CreateTable", "UpdateTable", "DeleteTable", "UpdateTimeToLive",
+                 "TagResource", "UntagResource", "UpdateContinuousBackups"},
+    "sqs": {"CreateQueue", "DeleteQueue", "SetQueueAttributes", "TagQueue", "UntagQueue",
+            "AddPermission", "RemovePermission"},
+    "sns": {"CreateTopic", "DeleteTopic", "Subscribe", "Unsubscribe", "SetTopicAttributes",
+            "SetSubscriptionAttributes", "TagResource", "UntagResource",
+            "ConfirmSubscription"},
+    "events": {"CreateEventBus", "DeleteEventBus", "PutRule", "DeleteRule", "PutTargets",
+               "RemoveTargets", "EnableRule", "DisableRule", "TagResource", "UntagResource",
+               "PutPermission", "RemovePermission"},
+    "secretsmanager": {"CreateSecret", "PutSecretValue", "UpdateSecret", "DeleteSecret",
+                       "RestoreSecret", "TagResource", "UntagResource", "RotateSecret",
+                       "UpdateSecretVersionStage", "PutResourcePolicy",
+                       "DeleteResourcePolicy"},
+    "ssm": {"PutParameter", "DeleteParameter", "DeleteParameters", "AddTagsToResource",
+            "RemoveTagsFromResource", "LabelParameterVersion"},
+    "ses": {"VerifyEmailIdentity", "VerifyEmailAddress", "VerifyDomainIdentity",
+            "VerifyDomainDkim", "DeleteIdentity", "CreateTemplate", "UpdateTemplate",
+            "DeleteTemplate", "CreateConfigurationSet", "DeleteConfigurationSet",
+            "SetIdentityNotificationTopic", "SetIdentityFeedbackForwardingEnabled",
+            "CreateReceiptRuleSet", "CreateReceiptRule", "SetActiveReceiptRuleSet"},
+}
+ITEM_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+
+
+def _dynamodb_backend(region: str) -> Any:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    return dynamodb_backends[DEFAULT_ACCOUNT_ID][region]
+
+
+def _region(environ: dict[str, Any]) -> str:
+    scope = environ.get("HTTP_AUTHORIZATION", "").partition("Credential=")[2]
+    parts = scope.split(",", 1)[0].split("/")
+    return parts[2] if len(parts) > 2 else "us-east-1"
+
+
+def touched_keys(operation: str, request: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(table, item or key attributes) of each item a write request may change."""
+    if operation == "PutItem":
+        return [(request["TableName"], request.get("Item") or {})]
+    if operation in ("UpdateItem", "DeleteItem"):
+        return [(request["TableName"], request.get("Key") or {})]
+    out: list[tuple[str, dict[str, Any]]] = []
+    if operation == "BatchWriteItem":
+        for table, writes in (request.get("RequestItems") or {}).items():
+            for write in writes:
+                if "PutRequest" in write:
+                    out.append((table, write["PutRequest"].get("Item") or {}))
+                elif "DeleteRequest" in write:
+                    out.append((table, write["DeleteRequest"].get("Key") or {}))
+    elif operation == "TransactWriteItems":
+        for entry in request.get("TransactItems") or []:
+            for kind, field in (("Put", "Item"), ("Update", "Key"), ("Delete", "Key")):
+                if kind in entry:
+                    out.append((entry[kind]["TableName"], entry[kind].get(field) or {}))
+    return out
+
+
+class Persistence:
+    """WSGI middleware: writes what a call changed to the store before answering it."""
+
+    def __init__(self, app: Callable[..., Any], store: StateStore) -> None:
+        self.app = app
+        self.store = store
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        from localcloud.moto_server import CallLedger
+
+        service = CallLedger.service(environ)
+        operation = CallLedger.operation(environ)
+        if service == "dynamodb" and operation in ITEM_WRITES:
+            return self._item_write(operation, environ, start_response)
+        if operation in CONTROL_OPERATIONS.get(service, ()) or self._bucket_setting(
+                service, environ):
+            return self._control(service, operation, environ, start_response)
+        return self.app(environ, start_response)
+
+    @staticmethod
+    def _bucket_setting(service: str, environ: dict[str, Any]) -> bool:
+        """S3 calls on a bucket itself (create, delete, CORS, notifications, policy)."""
+        if service != "s3" or environ.get("REQUEST_METHOD") not in ("PUT", "DELETE"):
+            return False
+        return len([p for p in str(environ.get("PATH_INFO", "")).split("/") if p]) == 1
+
+    @staticmethod
+    def _body(environ: dict[str, Any]) -> bytes:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        return bytes(body)
+
+    def _answer(self, environ: dict[str, Any], start_response: Callable[..., Any]
+                ) -> tuple[bool, Any]:
+        statuses: list[str] = []
+
+        def capture(status: str, headers: Any, exc_info: Any = None) -> Any:
+            statuses.append(status)
+            return start_response(status, headers, exc_info)
+
+        result = self.app(environ, capture)
+        return bool(statuses) and statuses[0].startswith("2"), result
+
+    def _control(self, service: str, operation: str, environ: dict[str, Any],
+                 start_response: Callable[..., Any]) -> Any:
+        body = self._body(environ)
+        ok, result = self._answer(environ, start_response)
+        if ok:
+            self.store.journal(operation, environ, body)
+            if service == "dynamodb" and operation == "DeleteTable":
+                self.store.drop_table(_region(environ), orjson.loads(body)["TableName"])
+        return result
+
+    def _item_write(self, operation: str, environ: dict[str, Any],
+                    start_response: Callable[..., Any]) -> Any:
+        body = self._body(environ)
+        ok, result = self._answer(environ, start_response)
+        if not ok:
+            return result
+        region = _region(environ)
+        backend = _dynamodb_backend(region)
+        from moto.dynamodb.models.dynamo_type import DynamoType
+
+        with self.store.lock:
+            rows = []
+            for table_name, attrs in touched_keys(operation, orjson.loads(body)):
+                table = backend.tables.get(table_name)
+                if table is None or table.hash_key_attr not in attrs:
+                    continue
+                hk = attrs[table.hash_key_attr]
+                rk = attrs.get(table.range_key_attr) if table.range_key_attr else None
+                item = table.get_item(DynamoType(hk), DynamoType(rk) if rk else None)
+                doc = (orjson.dumps({k: v.to_json() for k, v in item.attrs.items()})
+                       if item is not None else None)
+                rows.append((region, table_name, key_text(hk), key_text(rk), doc))
+            self.store.put_items(rows)
+        return result
+
+
+def _reader(store: StateStore, region: str, table: str) -> Callable[[str], list[bytes]]:
+    def read(hk: str) -> list[bytes]:
+        return store.partition(region, table, hk)
+    return read
+
+
+def restore(app: Callable[..., Any], store: StateStore) -> tuple[int, int]:
+    """Replays the journal through `app` (moto, before the server listens) and puts the
+    stored items behind each table's lazy map. Returns (calls replayed, tables restored)."""
+    replayed = 0
+    for kept, body in store.journaled():
+        environ: dict[str, Any] = {**kept, "wsgi.input": io.BytesIO(body),
+                                   "wsgi.errors": sys.stderr, "wsgi.version": (1, 0),
+                                   "wsgi.multithread": False, "wsgi.multiprocess": False,
+                                   "wsgi.run_once": False}
+        statuses: list[str] = []
+
+        def note(status: str, _headers: Any, _exc: Any = None, seen: list[str] = statuses
+                 ) -> None:
+            seen.append(status)
+
+        for _chunk in app(environ, note):
+            pass
+        if statuses and not statuses[0].startswith("2"):  # e.g. what a template re-creates
+            print(f"state: replaying {kept.get('HTTP_X_AMZ_TARGET') or kept.get('PATH_INFO')}"
+                  f" answered {statuses[0]}", flush=True)
+        replayed += 1
+    restored = 0
+    for region, table_name in store.tables():
+        table = _dynamodb_backend(region).tables.get(table_name)
+        if table is None:
+            continue
+        pending = store.hash_keys(region, table_name)
+        table.items = LazyPartitions(table, pending, _reader(store, region, table_name))
+        restored += 1
+    return replayed, restored

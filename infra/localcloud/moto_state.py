@@ -1,0 +1,276 @@
+"""The local AWS endpoint's state on disk, so that a restart (or a `kill -9`) loses nothing.
+
+moto keeps everything in memory. `Persistence` sits in front of its WSGI app and writes to
+one SQLite database (WAL) before a call is answered:
+- **control-plane calls** (tables, queues, topics, rules, secrets, parameters, identities,
+  bucket settings) are journaled as the requests they were and replayed in order at start:
+  few, and replaying them rebuilds moto's own objects exactly;
+- **DynamoDB item writes** (PutItem, UpdateItem, DeleteItem, BatchWriteItem,
+  TransactWriteItems) are kept as the items they leave behind (read back after the write,
+  under one lock, so the last row written for a key is never older than an acknowledged
+  write): a replay of 600,000 seeded puts would take a minute, a row per item loads lazily.
+
+At start the tables come back empty and `LazyPartitions` stands in for each table's item
+map: a partition (the items of one hash key) is read from the database the first time moto
+looks it up, so the endpoint answers at once however much it holds; a scan or an index
+query reads the rest.
+
+Durability: each call's rows are committed before its response is sent, so a killed process
+loses no acknowledged write; with `synchronous=NORMAL` an OS crash or power loss may lose
+the commits since the last WAL checkpoint's sync (SQLite's documented WAL behaviour).
+Not kept yet: S3 objects, SQS messages, SES's sent mail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+_REMOVING = ("Delete", "Unsubscribe", "RemovePermission", "DELETE")
+# Request fields that name what a control call acts on (its resource).
+_NAMING_FIELDS = ("QueueUrl", "QueueName", "Name", "TopicArn", "SubscriptionArn", "Endpoint",
+                  "Rule", "EventBusName", "SecretId", "TableName", "ResourceArn",
+                  "EmailAddress", "Domain", "TemplateName", "ConfigurationSetName")
+# Calls that set the same thing as another call on the same resource (one "group").
+_SAME_SETTING = {"EnableRule": "PutRule", "DisableRule": "PutRule",
+                 "RemoveTargets": "PutTargets", "UpdateSecret": "PutSecretValue",
+                 "UpdateSecretVersionStage": "PutSecretValue", "RotateSecret": "PutSecretValue"}
+# The parts of a request's environ a replay needs (the rest is the server's own).
+_REPLAYED_ENVIRON = ("REQUEST_METHOD", "PATH_INFO", "QUERY_STRING", "CONTENT_TYPE",
+                     "CONTENT_LENGTH", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME",
+                     "SERVER_PROTOCOL", "wsgi.url_scheme")
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS requests (seq INTEGER PRIMARY KEY, operation TEXT NOT NULL,
+                                     environ BLOB NOT NULL, body BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS items (region TEXT NOT NULL, tbl TEXT NOT NULL, hk TEXT NOT NULL,
+                                  rk TEXT NOT NULL, doc BLOB NOT NULL,
+                                  PRIMARY KEY (region, tbl, hk, rk)) WITHOUT ROWID;
+"""
+
+
+def key_text(value: dict[str, Any] | None) -> str:
+    """A key attribute's canonical text ('' for a table without a range key)."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode() if value else ""
+
+
+class StateStore:
+    """The SQLite file: the journal of control calls and the items of every table."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(_SCHEMA)
+        self.lock = threading.Lock()
+        self._last: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # setting -> its last call
+
+    def journal(self, operation: str, environ: dict[str, Any], body: bytes) -> None:
+        """Appends a control call, unless the last call journaled for the same setting of
+        the same resource was this very call, with nothing removed since: `edu up`
+        re-applies the template on every start, and replaying it twice changes nothing."""
+        kept = {k: environ[k] for k in _REPLAYED_ENVIRON if isinstance(environ.get(k), str)}
+        kept.update({k: v for k, v in environ.items()
+                     if k.startswith("HTTP_") and isinstance(v, str)})
+        with self.lock:
+            setting, identity = self._setting(operation, kept, body)
+            if self._last.get(setting) == identity:
+                return
+            self.db.execute("INSERT INTO requests (operation, environ, body) VALUES (?, ?, ?)",
+                            (operation, orjson.dumps(kept), body))
+            self._remember(operation, kept, body)
+
+    @staticmethod
+    def _setting(operation: str, kept: dict[str, Any], body: bytes
+                 ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        """(what the call sets: its group and resource, the call itself)."""
+        fields: dict[str, Any] = {}
+        if body[:1] == b"{":
+            with contextlib.suppress(ValueError):
+                fields = orjson.loads(body)
+        elif body:
+            from urllib.parse import parse_qs
+
+            fields = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        resource = tuple(str(fields.get(name)) for name in _NAMING_FIELDS if name in fields)
+        group = _SAME_SETTING.get(operation, operation)
+        path = kept.get("PATH_INFO"), kept.get("QUERY_STRING")
+        return (group, path, resource), (operation, path, body)
+
+    def _remember(self, operation: str, kept: dict[str, Any], body: bytes) -> None:
+        if operation.startswith(_REMOVING):
+            self._last.clear()
+        else:
+            setting, identity = self._setting(operation, kept, body)
+            self._last[setting] = identity
+
+    def journaled(self) -> list[tuple[dict[str, str], bytes]]:
+        """The journal in order (remembering each setting's last call, see `journal`)."""
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT operation, environ, body FROM requests ORDER BY seq").fetchall()
+            out = []
+            for operation, environ, body in rows:
+                kept = orjson.loads(environ)
+                self._remember(operation, kept, bytes(body))
+                out.append((kept, bytes(body)))
+        return out
+
+    def put_items(self, rows: Iterable[tuple[str, str, str, str, bytes | None]]) -> None:
+        """Rows of (region, table, hash key, range key, item JSON or None for deleted), in
+        one transaction. The caller holds `lock`."""
+        self.db.execute("BEGIN")
+        try:
+            for region, table, hk, rk, doc in rows:
+                if doc is None:
+                    self.db.execute("DELETE FROM items WHERE region=? AND tbl=? AND hk=? "
+                                    "AND rk=?", (region, table, hk, rk))
+                else:
+                    self.db.execute("INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?)",
+                                    (region, table, hk, rk, doc))
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def drop_table(self, region: str, table: str) -> None:
+        with self.lock:
+            self.db.execute("DELETE FROM items WHERE region=? AND tbl=?", (region, table))
+
+    def hash_keys(self, region: str, table: str) -> set[str]:
+        with self.lock:
+            rows = self.db.execute("SELECT DISTINCT hk FROM items WHERE region=? AND tbl=?",
+                                   (region, table)).fetchall()
+        return {hk for (hk,) in rows}
+
+    def partition(self, region: str, table: str, hk: str) -> list[bytes]:
+        with self.lock:
+            rows = self.db.execute("SELECT doc FROM items WHERE region=? AND tbl=? AND hk=?",
+                                   (region, table, hk)).fetchall()
+        return [bytes(doc) for (doc,) in rows]
+
+    def tables(self) -> list[tuple[str, str]]:
+        with self.lock:
+            return self.db.execute("SELECT DISTINCT region, tbl FROM items").fetchall()
+
+    def close(self) -> None:
+        with self.lock:
+            self.db.close()
+
+
+class LazyPartitions(defaultdict[Any, Any]):
+    """A moto table's item map whose stored partitions are read on first use.
+
+    Keys are moto's hash-key values; a partition is an `Item` (table without a range key)
+    or a dict of range key to `Item`. `pending` holds the stored hash keys (canonical text)
+    not read yet; anything that walks the whole map reads them all first."""
+
+    def __init__(self, table: Any, pending: set[str], read: Callable[[str], list[bytes]]
+                 ) -> None:
+        super().__init__(dict)
+        self.table = table
+        self.pending = pending
+        self.read = read
+        self.guard = threading.RLock()
+
+    def _load(self, key: Any) -> bool:
+        """Reads the key's stored partition if it has one not read yet."""
+        if not self.pending:
+            return False
+        text = key_text(key.to_json()) if hasattr(key, "to_json") else None
+        if text is None or text not in self.pending:
+            return False
+        from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+        with self.guard:
+            if text not in self.pending:
+                return dict.__contains__(self, key)
+            table = self.table
+            partition: dict[Any, Any] = {}
+            single = None
+            for doc in self.read(text):
+                attrs = orjson.loads(doc)
+                range_value = (DynamoType(attrs[table.range_key_attr])
+                               if table.range_key_attr else None)
+                item = Item(DynamoType(attrs[table.hash_key_attr]), range_value, attrs)
+                if range_value is None:
+                    single = item
+                else:
+                    partition[range_value] = item
+            if single is not None:
+                dict.__setitem__(self, key, single)
+            elif partition:
+                dict.__setitem__(self, key, partition)
+            self.pending.discard(text)
+        return True
+
+    def _load_all(self) -> None:
+        if not self.pending:
+            return
+        from moto.dynamodb.models.dynamo_type import DynamoType
+
+        with self.guard:
+            for text in list(self.pending):
+                self._load(DynamoType(orjson.loads(text)))
+
+    def __missing__(self, key: Any) -> Any:
+        if self._load(key) and dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        return super().__missing__(key)
+
+    def __contains__(self, key: object) -> bool:
+        self._load(key)
+        return dict.__contains__(self, key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self._load(key)
+        return dict.get(self, key, default)
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        self._load(key)
+        return dict.pop(self, key, *default)
+
+    def __delitem__(self, key: Any) -> None:
+        self._load(key)
+        dict.__delitem__(self, key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if self.pending and hasattr(key, "to_json"):  # a put replaces what was stored
+            self.pending.discard(key_text(key.to_json()))
+        dict.__setitem__(self, key, value)
+
+    def __iter__(self) -> Iterator[Any]:
+        self._load_all()
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        self._load_all()
+        return dict.__len__(self)
+
+    def keys(self) -> Any:
+        self._load_all()
+        return dict.keys(self)
+
+    def values(self) -> Any:
+        self._load_all()
+        return dict.values(self)
+
+    def items(self) -> Any:
+        self._load_all()
+        return dict.items(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:  # backups copy the plain map
+        import copy
+
+        self._load_all()
+        return copy.deepcopy(defaultdict(dict, dict.items(self)), memo)
