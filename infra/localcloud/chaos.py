@@ -1,10 +1,9 @@
 """`edu chaos`: the fault drill. On a stack of its own (free ports, a temp home) it runs a
 Locust student+teacher mix and a write probe, then in turn crashes PostgreSQL (SIGKILL,
-restart on the same data), crashes Redis (SIGKILL, restart empty), freezes the moto server
-(SIGSTOP/SIGCONT: moto keeps AWS state in memory, so killing it would lose every table,
-which no AWS outage does) and kills a function worker (SIGKILL). Afterwards it recounts
-every acknowledged write, waits for queued events to arrive, and reports requests, errors
-by kind, recovery time per fault and lost writes (must be 0).
+restart on the same data), crashes Redis (SIGKILL, restart empty), crashes the moto server
+(SIGKILL, restart on its state in `aws/`) and kills a function worker (SIGKILL). Afterwards
+it recounts every acknowledged write, waits for queued events to arrive, and reports
+requests, errors by kind, recovery time per fault and lost writes (must be 0).
 
 Bounded: about (faults x (outage + settle)) + warm-up seconds; everything it started is
 stopped at the end.
@@ -167,7 +166,7 @@ def _worker_pids(handler: str) -> list[int]:
 
 def inject(cloud: LocalCloud, fault: str, outage_s: float) -> tuple[float, float, str]:
     """Breaks one part for `outage_s` and brings it back; (down at, back at, how)."""
-    from localcloud.services import start_postgres, start_redis
+    from localcloud.services import start_moto, start_postgres, start_redis
 
     cfg, logs = cloud.config, cloud.config.home / "logs"
     down = time.monotonic()
@@ -176,7 +175,9 @@ def inject(cloud: LocalCloud, fault: str, outage_s: float) -> tuple[float, float
                                             logs / "postgres.log"),
                      "SIGKILL, restarted on the same data directory"),
         "redis": (lambda: start_redis(cfg.home / "redis", cfg.redis_port, logs / "redis.log"),
-                  "SIGKILL, restarted empty")}
+                  "SIGKILL, restarted empty"),
+        "aws": (lambda: start_moto(cfg.aws_port, logs / "moto.log", state=cfg.home / "aws"),
+                "SIGKILL, restarted on its state (.edu/aws)")}
     if fault in crashes:
         restart, how = crashes[fault]
         proc = cloud.services[fault].proc
@@ -185,13 +186,6 @@ def inject(cloud: LocalCloud, fault: str, outage_s: float) -> tuple[float, float
         proc.wait()
         time.sleep(outage_s)
         cloud.services[fault] = restart()
-    elif fault == "aws":
-        pid = cloud.services["aws"].pid
-        assert pid is not None
-        os.kill(pid, signal.SIGSTOP)
-        time.sleep(outage_s)
-        os.kill(pid, signal.SIGCONT)
-        how = "SIGSTOP for the outage, then SIGCONT"
     else:
         victims = _worker_pids("catalog.handler") + _worker_pids("get.handler")
         for pid in victims:

@@ -267,7 +267,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         from localcloud.domain import connect_stripe, ensure_jwt_keys
 
         for line in cloud.provision():
-            print(f"  created {line}")
+            print(f"  {line}")
         print(f"  {ensure_jwt_keys(cloud)}")
         print(f"  {connect_stripe(cloud)}")
         template = cloud.template()

@@ -11,10 +11,12 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import orjson
 
+from localcloud.moto_objects import ObjectKeeper
 from localcloud.moto_state import LazyPartitions, StateStore, key_text
 
 # Calls that change what a service holds, other than its data plane (journaled, replayed).
@@ -82,9 +84,11 @@ def touched_keys(operation: str, request: dict[str, Any]) -> list[tuple[str, dic
 class Persistence:
     """WSGI middleware: writes what a call changed to the store before answering it."""
 
-    def __init__(self, app: Callable[..., Any], store: StateStore) -> None:
+    def __init__(self, app: Callable[..., Any], store: StateStore,
+                 objects: ObjectKeeper) -> None:
         self.app = app
         self.store = store
+        self.objects = objects
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         from localcloud.moto_server import CallLedger
@@ -96,7 +100,9 @@ class Persistence:
         if operation in CONTROL_OPERATIONS.get(service, ()) or self._bucket_setting(
                 service, environ):
             return self._control(service, operation, environ, start_response)
-        return self.app(environ, start_response)
+        result = self.app(environ, start_response)
+        self.objects.flush()  # what an S3 call put, with the metadata set after the put
+        return result
 
     @staticmethod
     def _bucket_setting(service: str, environ: dict[str, Any]) -> bool:
@@ -165,9 +171,22 @@ def _reader(store: StateStore, region: str, table: str) -> Callable[[str], list[
     return read
 
 
-def restore(app: Callable[..., Any], store: StateStore) -> tuple[int, int]:
-    """Replays the journal through `app` (moto, before the server listens) and puts the
-    stored items behind each table's lazy map. Returns (calls replayed, tables restored)."""
+def persistent(app: Callable[..., Any], state: Path) -> tuple[Persistence, str]:
+    """`app` (moto, before the server listens) with what `state` keeps restored, wrapped so
+    that it keeps what changes from now on; and what was restored, for the log."""
+    store = StateStore(state / "aws.sqlite")
+    summary = restore(app, store)
+    objects = ObjectKeeper(store, state / "objects")
+    count = objects.restore()
+    objects.install()
+    objects.run()
+    return Persistence(app, store, objects), f"{summary}, {count} objects"
+
+
+def restore(app: Callable[..., Any], store: StateStore) -> str:
+    """Replays the journal through `app`, puts the stored items behind each table's lazy
+    map and the kept messages back in their queues, then keeps the messages added from now
+    on. Returns what it restored."""
     replayed = 0
     for kept, body in store.journaled():
         environ: dict[str, Any] = {**kept, "wsgi.input": io.BytesIO(body),
@@ -194,4 +213,10 @@ def restore(app: Callable[..., Any], store: StateStore) -> tuple[int, int]:
         pending = store.hash_keys(region, table_name)
         table.items = LazyPartitions(table, pending, _reader(store, region, table_name))
         restored += 1
-    return replayed, restored
+    from localcloud.moto_messages import MessageKeeper
+
+    keeper = MessageKeeper(store)
+    messages = keeper.restore()
+    keeper.install()
+    keeper.run()
+    return f"{replayed} calls replayed, restored: {restored} tables, {messages} messages"

@@ -947,15 +947,11 @@ def serve_pooled(host: str, port: int, threads: int = 32, state: Path | None = N
     if os.environ.get("EDU_MOTO_DIRECT_DISPATCH", "1") != "0":  # "0": compare in moto_bench
         app = DirectDispatch(app)
     if state is not None:
-        from localcloud.moto_persistence import Persistence, restore
-        from localcloud.moto_state import StateStore
+        from localcloud.moto_persistence import persistent
 
-        store = StateStore(state / "aws.sqlite")
         began = time.perf_counter()
-        replayed, tables = restore(app, store)
-        print(f"state: {state} ({replayed} calls replayed, {tables} tables restored in "
-              f"{time.perf_counter() - began:.2f} s)", flush=True)
-        app = Persistence(app, store)
+        app, restored = persistent(app, state)
+        print(f"state: {state} ({restored}; {time.perf_counter() - began:.2f} s)", flush=True)
     if os.environ.get("EDU_MOTO_LEDGER", "1") != "0":  # "0": compare in moto_bench.py
         app = CallLedger(app)
     if os.environ.get("EDU_MOTO_GC_FREEZE", "1") != "0":  # "0": CPython's default collection
@@ -1003,6 +999,9 @@ def install_dispatch_cache() -> None:
 
 
 def main() -> None:
+    from localcloud.memory import return_big_buffers
+
+    return_big_buffers()
     if os.environ.get("EDU_MOTO_DISPATCH_CACHE", "1") != "0":
         install_dispatch_cache()
     install_fast_query()

@@ -18,7 +18,8 @@ query reads the rest.
 Durability: each call's rows are committed before its response is sent, so a killed process
 loses no acknowledged write; with `synchronous=NORMAL` an OS crash or power loss may lose
 the commits since the last WAL checkpoint's sync (SQLite's documented WAL behaviour).
-Not kept yet: S3 objects, SQS messages, SES's sent mail.
+SQS messages are kept by `moto_messages`, S3 objects by `moto_objects`. Not kept: SES's sent
+mail.
 """
 
 from __future__ import annotations
@@ -54,6 +55,12 @@ CREATE TABLE IF NOT EXISTS requests (seq INTEGER PRIMARY KEY, operation TEXT NOT
 CREATE TABLE IF NOT EXISTS items (region TEXT NOT NULL, tbl TEXT NOT NULL, hk TEXT NOT NULL,
                                   rk TEXT NOT NULL, doc BLOB NOT NULL,
                                   PRIMARY KEY (region, tbl, hk, rk)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS messages (seq INTEGER PRIMARY KEY, region TEXT NOT NULL,
+                                     queue TEXT NOT NULL, id TEXT NOT NULL, doc BLOB NOT NULL,
+                                     UNIQUE (region, queue, id));
+CREATE TABLE IF NOT EXISTS objects (bucket TEXT NOT NULL, key TEXT NOT NULL,
+                                    file TEXT NOT NULL, meta BLOB NOT NULL,
+                                    PRIMARY KEY (bucket, key));
 """
 
 
@@ -63,7 +70,8 @@ def key_text(value: dict[str, Any] | None) -> str:
 
 
 class StateStore:
-    """The SQLite file: the journal of control calls and the items of every table."""
+    """The SQLite file: the journal of control calls, the items of every table, the messages
+    of every queue, the objects of every bucket (their bytes in files beside it)."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -162,6 +170,54 @@ class StateStore:
     def tables(self) -> list[tuple[str, str]]:
         with self.lock:
             return self.db.execute("SELECT DISTINCT region, tbl FROM items").fetchall()
+
+    def put_message(self, region: str, queue: str, message_id: str, doc: bytes) -> None:
+        with self.lock:
+            self.db.execute("INSERT OR REPLACE INTO messages (region, queue, id, doc) "
+                            "VALUES (?, ?, ?, ?)", (region, queue, message_id, doc))
+
+    def drop_messages(self, region: str, queue: str, ids: Iterable[str] | None) -> None:
+        """Forgets the queue's messages with these ids (all of them for None)."""
+        with self.lock:
+            if ids is None:
+                self.db.execute("DELETE FROM messages WHERE region=? AND queue=?",
+                                (region, queue))
+                return
+            self.db.execute("BEGIN")
+            self.db.executemany("DELETE FROM messages WHERE region=? AND queue=? AND id=?",
+                                [(region, queue, message_id) for message_id in ids])
+            self.db.execute("COMMIT")
+
+    def messages(self) -> list[tuple[str, str, str, bytes]]:
+        """(region, queue, id, doc) of every kept message, oldest first."""
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT region, queue, id, doc FROM messages ORDER BY seq").fetchall()
+        return [(region, queue, message_id, bytes(doc)) for region, queue, message_id, doc
+                in rows]
+
+    def put_object(self, bucket: str, key: str, file: str, meta: bytes) -> str | None:
+        """Keeps an object's file and metadata; returns the file it replaced, if any."""
+        with self.lock:
+            old = self.db.execute("SELECT file FROM objects WHERE bucket=? AND key=?",
+                                  (bucket, key)).fetchone()
+            self.db.execute("INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?)",
+                            (bucket, key, file, meta))
+        return str(old[0]) if old and old[0] != file else None
+
+    def drop_object(self, bucket: str, key: str) -> str | None:
+        """Forgets an object; returns its file."""
+        with self.lock:
+            old = self.db.execute("SELECT file FROM objects WHERE bucket=? AND key=?",
+                                  (bucket, key)).fetchone()
+            self.db.execute("DELETE FROM objects WHERE bucket=? AND key=?", (bucket, key))
+        return str(old[0]) if old else None
+
+    def objects(self) -> list[tuple[str, str, str, bytes]]:
+        """(bucket, key, file, metadata) of every kept object."""
+        with self.lock:
+            rows = self.db.execute("SELECT bucket, key, file, meta FROM objects").fetchall()
+        return [(bucket, key, file, bytes(meta)) for bucket, key, file, meta in rows]
 
     def close(self) -> None:
         with self.lock:

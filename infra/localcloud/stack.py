@@ -131,10 +131,17 @@ class LocalCloud:
         return overrides
 
     def provision(self) -> list[str]:
-        """Creates the template's AWS resources and applies SQL migrations."""
-        report = bootstrap(self.template(), self.aws_url)
+        """Creates the template's AWS resources (dropping those a durable stack's template no
+        longer declares) and applies SQL migrations; a line per change."""
+        from localcloud.provisioned import drop_removed
+
+        template = self.template()
+        dropped = (drop_removed(template, self.aws_url, self.state_dir / "provisioned.json")
+                   if self.durable else [])
+        report = bootstrap(template, self.aws_url)
         applied = migrate(self.database_url)
-        return report.created + [f"migration {name}" for name in applied]
+        return ([f"created {line}" for line in report.created] + dropped
+                + [f"applied migration {name}" for name in applied])
 
     def function_env(self) -> dict[str, str]:
         """What every local function sees besides its template variables."""

@@ -110,6 +110,7 @@ class Resource:
     type: str
     properties: dict[str, Any]
     physical_name: str
+    retain: bool = False  # DeletionPolicy: Retain (kept when the template drops it)
 
 
 @dataclass
@@ -402,7 +403,8 @@ def load_template(path: Path | str, *, endpoint: str = "http://127.0.0.1:4566",
                                        warnings)
             continue
         resolved = resolver.resolve(props)
-        resource = Resource(lid, rtype, resolved, resolver.names[lid])
+        resource = Resource(lid, rtype, resolved, resolver.names[lid],
+                            retain=res.get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate"))
         resources[lid] = resource
         if rtype in ("AWS::Serverless::HttpApi", "AWS::Serverless::Api"):
             apis[lid] = resource

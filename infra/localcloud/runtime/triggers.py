@@ -302,8 +302,36 @@ class DynamoStreamMapping(Trigger):
         return not self.patterns or any(p.matches_event(record) for p in self.patterns)
 
     async def fetch(self) -> None:
-        resp = await self.blocking(lambda: self.streams.get_records(
-            ShardIterator=self.iterator, Limit=1000))
+        try:
+            resp = await self.blocking(lambda: self.streams.get_records(
+                ShardIterator=self.iterator, Limit=1000))
+        except Exception:
+            if not await self.reattached():
+                raise
+            return
+        self.take(resp)
+
+    async def reattached(self) -> bool:
+        """After the local endpoint restarted on its state the table has a new stream (and
+        the old iterator is unknown): read the new one from its start, which holds every
+        change since the restart. False when the stream is the same one."""
+        table = self.stream_arn.split(":table/", 1)[-1].split("/", 1)[0]
+        ddb = self.owner.client("dynamodb")
+        described = (await self.blocking(lambda: ddb.describe_table(TableName=table)))["Table"]
+        latest = str(described.get("LatestStreamArn") or "")
+        if not latest or latest == self.stream_arn:
+            return False
+        shards = (await self.blocking(lambda: self.streams.describe_stream(
+            StreamArn=latest)))["StreamDescription"]["Shards"]
+        self.stream_arn, self.shard_id = latest, str(shards[0]["ShardId"])
+        self.iterator = (await self.blocking(lambda: self.streams.get_shard_iterator(
+            StreamArn=latest, ShardId=self.shard_id, ShardIteratorType="TRIM_HORIZON"))
+                         )["ShardIterator"]
+        self.owner.log(f"[{self.label}] the table's stream is new (the endpoint restarted): "
+                       "reading it from its start")
+        return True
+
+    def take(self, resp: dict[str, Any]) -> None:
         self.iterator = resp.get("NextShardIterator") or self.iterator
         records = [self.lambda_record(r) for r in resp.get("Records", [])]
         self.buffer += [r for r in records if self.wanted(r)]

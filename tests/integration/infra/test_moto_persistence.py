@@ -190,3 +190,101 @@ def test_the_same_creates_on_every_start_do_not_grow_the_journal(endpoint: Endpo
         provision()
     assert endpoint.journal_length() == length
     assert len(endpoint.client("sns").list_subscriptions()["Subscriptions"]) == 1
+
+
+def test_queued_messages_survive_and_are_delivered_once(endpoint: Endpoint) -> None:
+    sqs, sns = endpoint.client("sqs"), endpoint.client("sns")
+    url = sqs.create_queue(QueueName="jobs", Attributes={"VisibilityTimeout": "300"})[
+        "QueueUrl"]
+    topic = sns.create_topic(Name="uploads")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Attributes={"RawMessageDelivery": "true"},
+                  Endpoint=f"arn:aws:sqs:{REGION}:123456789012:jobs")
+    for n in range(3):
+        sqs.send_message(QueueUrl=url, MessageBody=f"job-{n}")
+    sns.publish(TopicArn=topic, Message="from-the-topic")
+    taken = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2)["Messages"]
+    done, in_flight = taken[0], taken[1]
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=done["ReceiptHandle"])
+    wait_until(lambda: endpoint_kept_messages(endpoint) == 3, timeout=10,
+               what="the deleted message to be swept")
+    endpoint.restart(signal.SIGKILL)
+
+    bodies = []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+        for message in batch:
+            bodies.append(message["Body"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    # the deleted one is gone, the one in flight is visible again, the rest wait as they were
+    assert sorted(bodies) == sorted({"job-0", "job-1", "job-2", "from-the-topic"}
+                                    - {done["Body"]})
+    assert in_flight["Body"] in bodies
+    wait_until(lambda: endpoint_kept_messages(endpoint) == 0, timeout=10,
+               what="the delivered messages to be swept")
+    endpoint.restart()
+    assert "Messages" not in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+
+
+def endpoint_kept_messages(endpoint: Endpoint) -> int:
+    with sqlite3.connect(endpoint.state / "aws.sqlite") as db:
+        return int(db.execute("SELECT count(*) FROM messages").fetchone()[0])
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_objects_survive_and_deleted_ones_stay_deleted(endpoint: Endpoint) -> None:
+    s3 = endpoint.client("s3")
+    s3.create_bucket(Bucket="media", CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_object(Bucket="media", Key="hls/master.m3u8", Body=b"#EXTM3U\n",
+                  ContentType="application/vnd.apple.mpegurl", Metadata={"lesson": "l-1"})
+    s3.put_object(Bucket="media", Key="hls/seg-0.ts", Body=b"\x47" * 188 * 1000)
+    s3.put_object(Bucket="media", Key="drafts/old.txt", Body=b"old")
+    s3.copy_object(Bucket="media", Key="hls/seg-copy.ts",
+                   CopySource={"Bucket": "media", "Key": "hls/seg-0.ts"})
+    s3.put_object(Bucket="media", Key="hls/master.m3u8", Body=b"#EXTM3U\n#v2\n",
+                  ContentType="application/vnd.apple.mpegurl", Metadata={"lesson": "l-1"})
+    s3.delete_object(Bucket="media", Key="drafts/old.txt")
+    wait_until(lambda: kept_objects(endpoint) == 3, timeout=10, what="the sweep")
+    endpoint.restart(signal.SIGKILL)
+
+    master = s3.get_object(Bucket="media", Key="hls/master.m3u8")
+    assert master["Body"].read() == b"#EXTM3U\n#v2\n"
+    assert master["ContentType"] == "application/vnd.apple.mpegurl"
+    assert master["Metadata"] == {"lesson": "l-1"}
+    assert s3.get_object(Bucket="media", Key="hls/seg-copy.ts")["Body"].read() == (
+        b"\x47" * 188 * 1000)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="media")["Contents"]]
+    assert keys == ["hls/master.m3u8", "hls/seg-0.ts", "hls/seg-copy.ts"]
+    assert len(list((endpoint.state / "objects").iterdir())) == 3  # replaced files removed
+
+
+def kept_objects(endpoint: Endpoint) -> int:
+    with sqlite3.connect(endpoint.state / "aws.sqlite") as db:
+        return int(db.execute("SELECT count(*) FROM objects").fetchone()[0])
+
+
+def test_a_200_mb_upload_is_kept_on_disk_not_in_memory(endpoint: Endpoint,
+                                                       tmp_path: Path) -> None:
+    s3 = endpoint.client("s3")
+    s3.create_bucket(Bucket="uploads", CreateBucketConfiguration={"LocationConstraint": REGION})
+    video = tmp_path / "lecture.mp4"
+    with video.open("wb") as out:
+        for _ in range(200):
+            out.write(b"\0" * (1 << 20))
+    assert endpoint.proc is not None
+    before = rss_mib(endpoint.proc.pid)
+    s3.upload_file(str(video), "uploads", "raw/lecture.mp4")  # multipart, as browsers' SDKs do
+    after_upload = rss_mib(endpoint.proc.pid)
+    endpoint.restart(signal.SIGKILL)
+    assert endpoint.proc is not None
+    after_restart = rss_mib(endpoint.proc.pid)
+    head = s3.head_object(Bucket="uploads", Key="raw/lecture.mp4")
+    assert head["ContentLength"] == 200 << 20
+    # the issue's bound: not 200 MB more (glibc's adaptive mmap threshold kept ~395 MB more;
+    # localcloud/memory.py); restoring it reads the file into a spooled temp file, not RAM
+    assert after_upload - before < 200, (before, after_upload)
+    assert after_restart - before < 100, (before, after_restart)
