@@ -34,15 +34,21 @@ def start_up(env: dict[str, str], log: Path, home: Path, api_port: int
     return up
 
 
-def test_up_status_down(tmp_path: Path) -> None:
+def fresh_shell(home: Path) -> tuple[dict[str, str], dict[str, int]]:
+    """The environment of a new shell for `edu` (nothing from other tests' stacks: domain
+    helpers export function env) on free ports, and those ports."""
     ports = {name: free_port() for name in
              ("EDU_AWS_PORT", "EDU_PG_PORT", "EDU_REDIS_PORT", "EDU_API_PORT", "EDU_LAMBDA_PORT",
               "EDU_STRIPE_PORT")}
-    # A fresh shell: nothing from other tests' stacks (domain helpers export function env).
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "REDIS_URL") and not k.startswith(("EDU_", "AWS_"))}
     env.update({k: str(v) for k, v in ports.items()})
-    env["EDU_HOME"] = str(tmp_path / "home")
+    env["EDU_HOME"] = str(home)
+    return env, ports
+
+
+def test_up_status_down(tmp_path: Path) -> None:
+    env, ports = fresh_shell(tmp_path / "home")
     log = tmp_path / "up.log"
     up = start_up(env, log, tmp_path / "home", ports["EDU_API_PORT"])
     api = f"http://127.0.0.1:{ports['EDU_API_PORT']}"
@@ -135,11 +141,38 @@ def test_up_status_down(tmp_path: Path) -> None:
         mine = httpx.get(f"{api}/me/enrollments", headers={
             "Authorization": f"Bearer {student.json()['access_token']}"}).json()["items"]
         assert len(mine) == 2
+        replayed = httpx.get(video_url).json()  # the transcoded video's files were kept
+        assert replayed["status"] == "ready", replayed
+        assert httpx.get(replayed["playback"]["master_url"]).status_code == 200
         assert edu("down", env=env).returncode == 0
         up.wait(timeout=30)
         wiped = edu("reset", "--yes", env=env)
         assert wiped.returncode == 0 and "aws" in wiped.stdout, wiped.stdout + wiped.stderr
         assert not (tmp_path / "home/aws").exists() and not (tmp_path / "home/pg").exists()
+    finally:
+        if up.poll() is None:
+            up.send_signal(signal.SIGTERM)
+            up.wait(timeout=30)
+
+
+def test_a_user_registered_before_a_kill_9_signs_in_after(tmp_path: Path) -> None:
+    env, ports = fresh_shell(tmp_path / "home")
+    api = f"http://127.0.0.1:{ports['EDU_API_PORT']}"
+    up = start_up(env, tmp_path / "up.log", tmp_path / "home", ports["EDU_API_PORT"])
+    try:
+        account = {"email": "crash@example.com", "password": "a long enough passphrase"}
+        made = httpx.post(f"{api}/auth/register", json={**account, "full_name": "Crash Test",
+                                                        "role": "student"})
+        assert made.status_code == 201, made.text
+        up.send_signal(signal.SIGKILL)  # no cleanup at all: its children go with it
+        up.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while any(port_open(port) for port in ports.values()):
+            assert time.monotonic() < deadline, "a part of the killed stack kept its port"
+            time.sleep(0.2)
+        up = start_up(env, tmp_path / "up-again.log", tmp_path / "home", ports["EDU_API_PORT"])
+        signed_in = httpx.post(f"{api}/auth/login", json=account)
+        assert signed_in.status_code == 200, signed_in.text
     finally:
         if up.poll() is None:
             up.send_signal(signal.SIGTERM)
