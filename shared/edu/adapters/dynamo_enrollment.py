@@ -21,7 +21,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from edu.adapters.dynamo_base import condition_failed, connection, failed_conditions, keyed_base
@@ -159,6 +159,17 @@ class DynamoEnrollmentStore:
                              updated_at=p.updated_at))
             tx.save(self.ref(f"PI#{p.provider_ref}", "PI", user_id=p.user_id,
                              payment_id=p.id))
+
+    def cancel_payment(self, p: Payment) -> bool:
+        try:
+            self._pay_key(p).update(actions=[self.pay.status.set("canceled"),
+                                             self.pay.updated_at.set(datetime.now(UTC))],
+                                    condition=self.pay.status == "pending")
+        except UpdateError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
 
     def list_payments(self, user_id: str) -> list[Payment]:
         return [_payment(i) for i in self.pay.query(

@@ -36,6 +36,13 @@ class StripeGateway:
             options={"idempotency_key": idempotency_key})
         return str(intent.id), str(intent.client_secret)
 
+    def cancel_intent(self, provider_ref: str) -> bool:
+        try:
+            self.client.v1.payment_intents.cancel(provider_ref)
+        except self._stripe.InvalidRequestError:  # succeeded or processing: not cancelable
+            return False
+        return True
+
     def parse_webhook(self, payload: bytes, signature: str) -> dict[str, Any]:
         import json
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from edu.courses.models import Money
 
 EnrollmentStatus = Literal["active", "revoked"]
-PaymentStatus = Literal["pending", "succeeded", "failed", "refunded"]
+PaymentStatus = Literal["pending", "succeeded", "failed", "refunded", "canceled"]
 
 
 class EnrollmentOut(BaseModel):

@@ -51,6 +51,10 @@ class PaymentGateway(Protocol):
     def parse_webhook(self, payload: bytes, signature: str) -> dict[str, Any]:
         """The verified event; InvalidSignature when the signature does not match."""
 
+    def cancel_intent(self, provider_ref: str) -> bool:
+        """Cancels an unpaid intent so that it can no longer be paid; False when the provider
+        refuses because it is paid or being paid."""
+
 
 class EnrollmentStore(Protocol):
     def get_enrollment(self, user_id: str, course_id: str) -> EnrollmentOut | None: ...
@@ -66,6 +70,9 @@ class EnrollmentStore(Protocol):
     def pending_payment(self, user_id: str, course_id: str) -> Payment | None: ...
 
     def save_payment(self, payment: Payment) -> None: ...
+
+    def cancel_payment(self, payment: Payment) -> bool:
+        """Marks a pending payment canceled; False if it is no longer pending."""
 
     def payment_by_ref(self, provider_ref: str) -> Payment | None: ...
 

@@ -81,9 +81,14 @@ class EnrollmentService:
         if existing is not None and existing.status == "active":
             raise self._already(existing)
         pending = self.store.pending_payment(who.user_id, course_id)
-        if pending is not None:  # asking again returns the same payment, not a second one
-            return PaymentStarted(payment_id=pending.id, client_secret=pending.client_secret,
-                                  price=Money(amount=pending.amount, currency=pending.currency))
+        if pending is not None:
+            if (pending.amount, pending.currency) == (course.price.amount,
+                                                      course.price.currency):
+                # asking again returns the same payment, not a second one
+                return PaymentStarted(payment_id=pending.id, client_secret=pending.client_secret,
+                                      price=Money(amount=pending.amount,
+                                                  currency=pending.currency))
+            self._cancel_stale(pending)
         payment_id = uuid7()
         ref, secret = self.gateway.create_intent(
             course.price.amount, course.price.currency,
@@ -96,6 +101,16 @@ class EnrollmentService:
             currency=course.price.currency, status="pending", provider_ref=ref,
             client_secret=secret, created_at=now, updated_at=now))
         return PaymentStarted(payment_id=payment_id, client_secret=secret, price=course.price)
+
+    def _cancel_stale(self, pending: Payment) -> None:
+        """A pending payment made at another price: cancelled at the provider first, so that
+        its client secret can no longer pay the old price, then here; a new one follows."""
+        if not self.gateway.cancel_intent(pending.provider_ref):
+            raise Conflict("Your earlier payment for this course is being processed; try "
+                           "again in a minute.")
+        self.store.cancel_payment(pending)
+        self.log("stale pending payment canceled", {"payment_id": pending.id,
+                                                    "amount": pending.amount})
 
     def _already(self, existing: EnrollmentOut) -> Conflict:
         return Conflict("You are already enrolled in this course.",
@@ -144,6 +159,9 @@ class EnrollmentService:
         if payment is None:
             self.log("payment intent unknown to us", {"intent": intent.get("id")})
             return "ignored: unknown payment"
+        if payment.status == "canceled":  # canceled at the provider: it cannot be paid
+            self.log("success for a canceled payment", {"payment_id": payment.id})
+            return "ignored: canceled payment"
         if int(intent.get("amount", -1)) != payment.amount or \
                 str(intent.get("currency", "")).lower() != payment.currency:
             self.log("payment amount mismatch", {"payment_id": payment.id})

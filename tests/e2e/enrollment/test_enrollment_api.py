@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import pytest
 
 from localcloud.domain import sign_stripe_event, stripe_pay, stripe_refund, webhook_secret
 from localcloud.stack import LocalCloud
@@ -98,6 +99,40 @@ def test_paid_enrollment_through_stripe(platform: RunningPlatform, teacher: dict
     assert [(p["status"], p["price"]["amount"]) for p in receipts["items"]] == [
         ("succeeded", 1999)]
     assert "card" not in str(receipts).lower()  # no card data is ours to keep
+
+
+def test_a_pending_payment_follows_the_course_price(platform: RunningPlatform,
+                                                   teacher: dict[str, Any],
+                                                   cloud: LocalCloud) -> None:
+    api, token = platform.api, teacher["access_token"]
+    course = published_course(api, token, price={"amount": 50, "currency": "usd"})
+    s = student(api)
+    url = f"{api}/courses/{course['id']}/enroll"
+    cheap = httpx.post(url, headers=bearer(s["access_token"])).json()
+    assert cheap["price"] == {"amount": 50, "currency": "usd"}
+    current = httpx.get(f"{api}/courses/{course['id']}", headers=bearer(token))
+    raised = httpx.patch(f"{api}/courses/{course['id']}",
+                         json={"price": {"amount": 500000, "currency": "usd"}},
+                         headers={**bearer(token), "If-Match": current.headers["etag"]})
+    assert raised.status_code == 200, raised.text
+
+    again = httpx.post(url, headers=bearer(s["access_token"]))
+    assert again.status_code == 202, again.text
+    assert again.json()["payment_id"] != cheap["payment_id"]
+    assert again.json()["price"] == {"amount": 500000, "currency": "usd"}
+    import stripe
+
+    with pytest.raises(stripe.InvalidRequestError):  # the old intent is canceled
+        stripe_pay(cloud, cheap["payment_id"])
+    receipts = httpx.get(f"{api}/me/payments", headers=bearer(s["access_token"])).json()
+    assert sorted((p["price"]["amount"], p["status"]) for p in receipts["items"]) == [
+        (50, "canceled"), (500000, "pending")]
+    # Even a provider-signed success for the old intent does not enroll at the old price.
+    intent_id = cheap["client_secret"].split("_secret_")[0]
+    meta = {"user_id": s["id"], "course_id": course["id"], "payment_id": cheap["payment_id"]}
+    outcome = deliver(api, cloud, succeeded_event(intent_id, 50, meta))
+    assert outcome.json()["outcome"] == "ignored: canceled payment"
+    assert enrollments(api, s["access_token"]) == []
 
 
 def test_replayed_and_racing_webhooks_enroll_once(platform: RunningPlatform,
