@@ -26,7 +26,36 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+def _pinned_opener(address: str) -> urllib.request.OpenerDirector:
+    """An opener whose connections go to `address` whatever the URL's host resolves to
+    now; TLS still verifies the certificate for the URL's host (SNI and Host stay)."""
+    import http.client
+    import ssl
+
+    def pinned(base: type[http.client.HTTPConnection]) -> Any:
+        class Pinned(base):  # type: ignore[valid-type,misc]
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                create = self._create_connection  # type: ignore[has-type]
+
+                def to_address(where: tuple[str, int], *rest: Any, **kw: Any) -> Any:
+                    return create((address, where[1]), *rest, **kw)
+
+                self._create_connection = to_address
+        return Pinned
+
+    https_connection = pinned(http.client.HTTPSConnection)
+    http_connection = pinned(http.client.HTTPConnection)
+
+    class Https(urllib.request.HTTPSHandler):
+        def https_open(self, req: Any) -> Any:
+            return self.do_open(https_connection, req, context=ssl.create_default_context())
+
+    class Http(urllib.request.HTTPHandler):
+        def http_open(self, req: Any) -> Any:
+            return self.do_open(http_connection, req)
+
+    return urllib.request.build_opener(_NoRedirects, Https, Http)
 
 
 def resolve(host: str, port: int) -> list[str]:
@@ -46,25 +75,26 @@ def resolve_offline(host: str, port: int) -> list[str]:
 
 
 class UrllibWebhookSender:
-    def post(self, url: str, body: bytes, headers: dict[str, str], timeout_s: float
-             ) -> Attempt:
-        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    def post(self, url: str, body: bytes, headers: dict[str, str], timeout_s: float,
+             address: str) -> Attempt:
         started = time.monotonic()
 
         def took() -> int:
             return int((time.monotonic() - started) * 1000)
 
         try:
-            with _opener.open(request, timeout=timeout_s) as response:
+            request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+            with _pinned_opener(address).open(request, timeout=timeout_s) as response:
                 response.read(4096)
                 return Attempt(status_code=response.status, error=None, duration_ms=took())
         except urllib.error.HTTPError as exc:  # 3xx (not followed), 4xx, 5xx
             reason = f"redirect to {exc.headers.get('location', '?')} not followed" \
                 if 300 <= exc.code < 400 else None
             return Attempt(status_code=exc.code, error=reason, duration_ms=took())
-        except (urllib.error.URLError, OSError, ValueError) as exc:
+        except Exception as exc:  # any error is a failed attempt, recorded as one
             cause = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-            return Attempt(status_code=None, error=str(cause)[:MAX_ERROR_CHARS],
+            error = str(cause) or type(cause).__name__
+            return Attempt(status_code=None, error=error[:MAX_ERROR_CHARS],
                            duration_ms=took())
 
 

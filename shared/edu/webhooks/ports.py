@@ -48,9 +48,11 @@ class WebhookStore(Protocol):
 
 
 class WebhookSender(Protocol):
-    def post(self, url: str, body: bytes, headers: dict[str, str], timeout_s: float
-             ) -> Attempt:
-        """Never follows redirects (a redirect is a failed attempt)."""
+    def post(self, url: str, body: bytes, headers: dict[str, str], timeout_s: float,
+             address: str) -> Attempt:
+        """Connects to `address` (the one the URL check approved; the URL's host still names
+        the TLS server and the Host header). Never follows redirects (a redirect is a failed
+        attempt); any error is a failed attempt, never an exception."""
 
 
 class DeliveryQueue(Protocol):

@@ -160,7 +160,8 @@ class WebhookService:
             return self._finish(delivery, hook, attempt_no, Attempt(
                 status_code=None, error="the webhook is disabled", duration_ms=0), final=True)
         try:
-            check_target(hook.url, self.resolve, allow_loopback=self.policy.allow_loopback)
+            addresses = check_target(hook.url, self.resolve,
+                                     allow_loopback=self.policy.allow_loopback)
         except UnsafeTarget as exc:  # e.g. DNS now points into a private network
             return self._finish(delivery, hook, attempt_no, Attempt(
                 status_code=None, error=f"refused target: {exc}", duration_ms=0), final=True)
@@ -170,7 +171,8 @@ class WebhookService:
                    "Edu-Delivery": delivery.id, "Edu-Event": delivery.event_type,
                    HEADER: signature_header(hook.signing_secret,
                                             int(self.clock().timestamp()), body)}
-        attempt = self.sender.post(hook.url, body, headers, self.policy.timeout_s)
+        attempt = self.sender.post(hook.url, body, headers, self.policy.timeout_s,
+                                   str(addresses[0]))
         return self._finish(delivery, hook, attempt_no, attempt,
                             final=attempt_no >= self.policy.max_attempts)
 

@@ -44,6 +44,17 @@ def resolver(*addresses: str) -> Callable[[str, int], Iterable[str]]:
     ("http://127.0.0.1:8080/hook", ["127.0.0.1"]),  # loopback, not allowed here
     ("ftp://public.example/", ["93.184.216.34"]),
     ("https://user:pw@public.example/", ["93.184.216.34"]),
+    # IPv6 forms that carry a private IPv4 address: NAT64, local NAT64, 6to4, IPv4-compatible,
+    # Teredo (its client address is stored inverted: 0x5601 ^ 0xffff = 0xa9fe, 169.254)
+    ("https://[64:ff9b::a9fe:a9fe]/", ["64:ff9b::a9fe:a9fe"]),
+    ("https://[64:ff9b::a00:1]/", ["64:ff9b::a00:1"]),
+    ("https://[64:ff9b:1::5db8:d822]/", ["64:ff9b:1::5db8:d822"]),
+    ("https://[2002:a9fe:a9fe::]/", ["2002:a9fe:a9fe::"]),
+    ("https://[::a9fe:a9fe]/", ["::a9fe:a9fe"]),
+    ("https://teredo.example/", ["2001:0:4136:e378:8000:63bf:5601:5601"]),
+    # control characters and spaces (urllib would strip CR/LF, http.client refuses them)
+    ("https://hooks.example.com/a\r\nX-Injected: 1", ["93.184.216.34"]),
+    ("https://hooks.example.com/a b", ["93.184.216.34"]),
 ])
 def test_unsafe_targets_are_refused(url: str, addresses: list[str]) -> None:
     with pytest.raises(UnsafeTarget):
@@ -53,6 +64,10 @@ def test_unsafe_targets_are_refused(url: str, addresses: list[str]) -> None:
 def test_public_https_and_local_loopback_are_allowed() -> None:
     check_target("https://hooks.example.com/edu", resolver("93.184.216.34"),
                  allow_loopback=False)
+    # NAT64 and 6to4 forms of a public IPv4 address are public too
+    assert [str(a) for a in check_target(
+        "https://v6only.example/", resolver("64:ff9b::5db8:d822", "2002:5db8:d822::1"),
+        allow_loopback=False)] == ["64:ff9b::5db8:d822", "2002:5db8:d822::1"]
     check_target("http://127.0.0.1:9000/hook", resolver("127.0.0.1"), allow_loopback=True)
     check_target("http://localhost:9000/hook", resolver("127.0.0.1", "::1"),
                  allow_loopback=True)
