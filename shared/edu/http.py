@@ -129,6 +129,7 @@ class Request:
         if not isinstance(data, dict):
             raise ValidationFailed("The body must be a JSON object.",
                                    [FieldError("body", "expected a JSON object")])
+        _refuse_nul(data, "The body has invalid fields.")
         try:
             return model.model_validate(data)
         except ValidationError as exc:
@@ -140,11 +141,36 @@ class Request:
 
     def query_model(self, model: type[M], params: dict[str, str]) -> M:
         """Query parameters (as given, or adjusted by the handler) validated into model."""
+        _refuse_nul(params, "The query string has invalid parameters.")
         try:
             return model.model_validate(params)
         except ValidationError as exc:
             raise ValidationFailed("The query string has invalid parameters.",
                                    validation_errors(exc)) from exc
+
+
+def _nul_fields(value: Any, path: str = "") -> list[str]:
+    """Paths of the strings (keys included) that hold a NUL character."""
+    if isinstance(value, str):
+        return [path or "body"] if "\x00" in value else []
+    if isinstance(value, dict):
+        found = []
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            found += [where] if "\x00" in str(key) else _nul_fields(item, where)
+        return found
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in _nul_fields(item, f"{path}.{i}")]
+    return []
+
+
+def _refuse_nul(data: Any, title: str) -> None:
+    """Text with a NUL character is refused for every field: no store keeps it (PostgreSQL's
+    text cannot), and no user means it."""
+    fields = _nul_fields(data)
+    if fields:
+        raise ValidationFailed(title, [FieldError(f, "must not contain the NUL character")
+                                       for f in fields])
 
 
 Handler = Callable[[Request], LambdaResponse]

@@ -52,7 +52,10 @@ class CursorCodec:
                              separators=(",", ":"), default=str).encode()
         return f"{_b64(payload)}.{self._sign(payload)}"
 
-    def decode(self, cursor: str, query: str) -> list[Any]:
+    def decode(self, cursor: str, query: str,
+               kinds: tuple[type | tuple[type, ...], ...] | None = None) -> list[Any]:
+        """The position a cursor carries; with `kinds`, one value of each kind in order (a
+        signed cursor of another layout, e.g. from an older release, is a 400, not a 500)."""
         try:
             body, signature = cursor.split(".", 1)
             payload = _unb64(body)
@@ -61,10 +64,15 @@ class CursorCodec:
         if not hmac.compare_digest(signature, self._sign(payload)):
             raise BadRequest("The cursor is not valid.")
         data = json.loads(payload)
+        if not isinstance(data, dict):
+            raise BadRequest("The cursor is not valid.")
         if data.get("q") != _fingerprint(query):
             raise BadRequest("The cursor belongs to another query (filters or sort changed).")
         position = data.get("p")
-        if not isinstance(position, list):
+        if not isinstance(position, list) or (kinds is not None and (
+                len(position) != len(kinds)
+                or not all(isinstance(v, k) and not isinstance(v, bool)
+                           for v, k in zip(position, kinds, strict=True)))):
             raise BadRequest("The cursor is not valid.")
         return position
 

@@ -39,11 +39,18 @@ class DashboardOut(BaseModel):
     top_courses: list[TopCourse] = Field(description="most enrolled courses, at most 5")
 
 
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2199, 12, 31)
+
+
 class AnalyticsQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    from_: date | None = Field(None, alias="from", description="first day (UTC), inclusive")
-    to: date | None = Field(None, description="last day (UTC), inclusive; default today")
+    # Days far outside any data are refused: the range arithmetic (a default range of 30
+    # days, an exclusive end) must stay within the calendar's years 1-9999.
+    from_: date | None = Field(None, alias="from", ge=FIRST_DAY, le=LAST_DAY,
+                               description="first day (UTC), inclusive")
+    to: date | None = Field(None, ge=FIRST_DAY, le=LAST_DAY,
+                            description="last day (UTC), inclusive; default today")
     granularity: Literal["day", "week"] = "day"
 
     @model_validator(mode="after")

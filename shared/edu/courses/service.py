@@ -229,7 +229,8 @@ class CourseService:
         handler sends it on without parsing and re-encoding it)."""
         own = who is not None and query.teacher_id == who.user_id
         fingerprint = query.fingerprint() + f"|own={own}"
-        after = self.cursors.decode(query.cursor, fingerprint) if query.cursor else None
+        after = (self.cursors.decode(query.cursor, fingerprint, ((str, int), str))
+                 if query.cursor else None)
         if own:  # a teacher's own listing (drafts included) is not shared: no cache
             return self._catalog_page(query, after, fingerprint, own).model_dump_json()
         # Every public page, later ones too: visitors browse the same categories' pages.

@@ -130,8 +130,13 @@ class EnrollmentService:
             event = self.gateway.parse_webhook(payload, signature)
         except InvalidSignature:
             raise BadRequest("The Stripe-Signature header does not verify.") from None
+        except ValueError:  # signed, but not JSON
+            raise BadRequest("The event is not valid JSON.") from None
+        data = event.get("data") if isinstance(event, dict) else None
+        obj = data.get("object") if isinstance(data, dict) else None
+        if not isinstance(obj, dict):
+            raise BadRequest("The event is not a Stripe event (no data.object).")
         kind = str(event.get("type", ""))
-        obj = ((event.get("data") or {}).get("object")) or {}
         event_id = str(event.get("id", ""))
         if kind == "payment_intent.succeeded":
             return self._succeeded(event_id, obj)
@@ -162,7 +167,10 @@ class EnrollmentService:
         if payment.status == "canceled":  # canceled at the provider: it cannot be paid
             self.log("success for a canceled payment", {"payment_id": payment.id})
             return "ignored: canceled payment"
-        if int(intent.get("amount", -1)) != payment.amount or \
+        amount = intent.get("amount")
+        if not isinstance(amount, int) or isinstance(amount, bool):
+            raise BadRequest("The payment intent's amount is not an integer.")
+        if amount != payment.amount or \
                 str(intent.get("currency", "")).lower() != payment.currency:
             self.log("payment amount mismatch", {"payment_id": payment.id})
             return "ignored: amount mismatch"
@@ -193,7 +201,7 @@ class EnrollmentService:
     def my_enrollments(self, who: Caller, limit: int, cursor: str | None
                        ) -> Page[EnrollmentOut]:
         query = f"enrollments:{who.user_id}"
-        after = self.cursors.decode(cursor, query)[0] if cursor else None
+        after = self.cursors.decode(cursor, query, (str,))[0] if cursor else None
         rows = self.store.list_enrollments(who.user_id, after, limit + 1)
         items, more = rows[:limit], len(rows) > limit
         for item in items:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from edu.auth.claims import Caller, require_verified_teacher
-from edu.errors import Conflict, FieldError, NotFound, ValidationFailed
+from edu.errors import BadRequest, Conflict, FieldError, NotFound, ValidationFailed
 from edu.events import WebhookDisabled, make_event
 from edu.ids import is_uuid, uuid7
 from edu.pagination import CursorCodec, Page, PageParams
@@ -106,8 +106,11 @@ class WebhookService:
         scope = f"deliveries:{hook.id}"
         after = None
         if query.cursor:
-            at, delivery_id = self.cursors.decode(query.cursor, scope)
-            after = (datetime.fromisoformat(str(at)), str(delivery_id))
+            at, delivery_id = self.cursors.decode(query.cursor, scope, (str, str))
+            try:
+                after = (datetime.fromisoformat(at), delivery_id)
+            except ValueError:
+                raise BadRequest("The cursor is not valid.") from None
         rows = self.store.deliveries(hook.id, after, query.limit + 1)
         items = rows[:query.limit]
         cursor = (self.cursors.encode([items[-1].created_at.isoformat(), items[-1].id], scope)

@@ -4,12 +4,17 @@ are refused with a problem document or stored as plain text."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import time
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support.courses import create_course
+from localcloud.stack import LocalCloud
+from tests.support.courses import create_course, published_course
 from tests.support.identity import bearer, login, register
 from tests.support.platform import RunningPlatform
 
@@ -79,11 +84,56 @@ def test_upload_filenames_cannot_steer_the_storage_key(platform: RunningPlatform
     lesson = httpx.post(f"{api}/courses/{course['id']}/sections/{section['id']}/lessons",
                         json={"title": "V", "kind": "video"}, headers=bearer(token),
                         timeout=30).json()
-    ticket = httpx.post(f"{api}/courses/{course['id']}/lessons/{lesson['id']}/video",
-                        json={"filename": "../../../etc/passwd\u0000.mp4",
-                              "content_type": "video/mp4", "size_bytes": 10},
+    url = f"{api}/courses/{course['id']}/lessons/{lesson['id']}/video"
+    nul = httpx.post(url, json={"filename": "../../../etc/passwd\u0000.mp4",
+                                "content_type": "video/mp4", "size_bytes": 10},
+                     headers=bearer(token), timeout=30)
+    assert nul.status_code == 422 and nul.json()["errors"][0]["field"] == "filename"
+    ticket = httpx.post(url, json={"filename": "../../../etc/passwd.mp4",
+                                   "content_type": "video/mp4", "size_bytes": 10},
                         headers=bearer(token), timeout=30)
     assert ticket.status_code == 201, ticket.text
     key = ticket.json()["fields"]["key"]
     assert key.startswith(f"uploads/{course['id']}/{lesson['id']}/") and ".." not in key
     assert key.endswith("/source.mp4")
+
+
+def test_what_the_adversarial_probe_found_gets_4xx(platform: RunningPlatform,
+                                                   teacher: dict[str, Any],
+                                                   cloud: LocalCloud) -> None:
+    """NUL bytes in titles and the search query, far-off analytics dates, signed Stripe
+    bodies that are not events: each a problem document, never a 500."""
+    from localcloud.domain import webhook_secret
+    from tests.support.courses import course_body
+
+    api, token = platform.api, teacher["access_token"]
+    course = create_course(api, token)
+    answers = {
+        "course title": send(api, "POST", "/courses", token, json.dumps(
+            course_body(title="Intro\u0000duction")).encode()),
+        "section title": send(api, "POST", f"/courses/{course['id']}/sections", token,
+                              b'{"title": "Part\\u0000one"}'),
+        "search query": httpx.get(f"{api}/search", params={"q": "py\x00thon"}, timeout=30),
+        "analytics from": httpx.get(f"{api}/teacher/courses/{course['id']}/analytics",
+                                    params={"from": "9999-12-31"}, headers=bearer(token)),
+        "analytics to": httpx.get(f"{api}/teacher/courses/{course['id']}/analytics",
+                                  params={"to": "0001-01-01"}, headers=bearer(token)),
+    }
+    secret = webhook_secret(cloud)
+    paid = published_course(api, token)  # a real pending payment, so the event is read on
+    buyer = login(api, register(api)["email"])["access_token"]
+    intent = httpx.post(f"{api}/courses/{paid['id']}/enroll", headers=bearer(buyer)).json()[
+        "client_secret"].split("_secret_")[0]
+    for name, payload in (("stripe array", b"[1, 2]"), ("stripe not json", b"not json"),
+                          ("stripe amount", json.dumps({
+                              "id": "evt_probe", "type": "payment_intent.succeeded",
+                              "data": {"object": {"id": intent, "amount": "abc",
+                                                  "currency": "usd"}}}).encode())):
+        ts = int(time.time())
+        digest = hmac.new(secret.encode(), f"{ts}.".encode() + payload, hashlib.sha256)
+        answers[name] = httpx.post(f"{api}/payments/stripe/webhook", content=payload,
+                                   headers={"Content-Type": "application/json",
+                                            "Stripe-Signature": f"t={ts},v1={digest.hexdigest()}"})
+    for name, resp in answers.items():
+        assert 400 <= resp.status_code < 500, (name, resp.status_code, resp.text[:300])
+        assert resp.headers["content-type"].startswith(PROBLEM), (name, resp.text[:300])
