@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from edu.currencies import price_problem
 from edu.pagination import MAX_LIMIT
 
 Level = Literal["beginner", "intermediate", "advanced"]
@@ -25,8 +26,22 @@ Slug = Annotated[str, Field(min_length=2, max_length=40, pattern=r"^[a-z0-9][a-z
 class Money(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount: int = Field(ge=0, le=10_000_000, description="minor units; 0 = free")
-    currency: str = Field(pattern=r"^[a-z]{3}$", description="ISO 4217, lowercase")
+    amount: int = Field(ge=0, le=10_000_000, description="minor units; 0 = free, else at "
+                        "least the currency's minimum charge")
+    currency: str = Field(pattern=r"^[a-z]{3}$",
+                          description="ISO 4217, lowercase; one payments are taken in")
+
+
+class PriceIn(Money):
+    """A price a teacher sets: in a currency the payment provider charges in, 0 or at
+    least its minimum charge (edu/currencies.py)."""
+
+    @model_validator(mode="after")
+    def _chargeable(self) -> PriceIn:
+        problem = price_problem(self.amount, self.currency)
+        if problem:
+            raise ValueError(problem)
+        return self
 
 
 class _Input(BaseModel):
@@ -40,7 +55,7 @@ class CourseIn(_Input):
     category: Slug
     level: Level
     language: str = Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$", description="BCP 47, e.g. en")
-    price: Money
+    price: PriceIn
     tags: list[Annotated[str, Field(min_length=1, max_length=30)]] = Field(
         default_factory=list, max_length=10)
 
@@ -57,7 +72,7 @@ class CoursePatch(_Input):
     category: Slug | None = None
     level: Level | None = None
     language: str | None = Field(None, pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
-    price: Money | None = None
+    price: PriceIn | None = None
     tags: list[Annotated[str, Field(min_length=1, max_length=30)]] | None = Field(
         None, max_length=10)
 

@@ -62,6 +62,10 @@ def test_bad_course_input_is_422_with_fields(platform: RunningPlatform,
     assert {"level", "price.amount", "price.currency", "title"} <= fields
     problem(httpx.post(f"{api}/courses", json={**course_body(), "owner": "me"},
                        headers=bearer(token)), 422)
+    for price in ({"amount": 1999, "currency": "zzz"}, {"amount": 1, "currency": "usd"}):
+        refused = problem(httpx.post(f"{api}/courses", json=course_body(price=price),
+                                     headers=bearer(token)), 422)
+        assert [e["field"] for e in refused["errors"]] == ["price"], refused
 
 
 def test_patch_with_if_match_and_ownership(platform: RunningPlatform,
