@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from edu.apikeys.service import ApiKeyService
     from edu.auth.authorizer import RequestAuthorizer
     from edu.auth.tokens import JwtIssuer
+    from edu.config import Settings
     from edu.enrollment.service import EnrollmentService
     from edu.events import Envelope
     from edu.notifications.service import NotificationService
@@ -273,7 +274,24 @@ def build_course_service(adapters: Adapters) -> CourseService:
         RedisCache(adapters.redis(), ttl_s=s.cache_ttl_s, on_unavailable=_counted(
             "cache unavailable: serving from PostgreSQL", "cache_unavailable")),
         CursorCodec(adapters.signing_keys().cursor_secret),
-        ranked_search=s.search_mode == "ranked", index=index, on_search_fallback=fallback)
+        ranked_search=s.search_mode == "ranked", index=index, on_search_fallback=fallback,
+        enrolled=_enrollment_check(s))
+
+
+def _enrollment_check(s: Settings) -> Callable[[str, str], bool]:
+    """Whether a student's enrollment is active; the DynamoDB adapter is imported on the
+    first call (only the syllabus asks, and only for signed-in callers)."""
+    store: list[Any] = []
+
+    def enrolled(user_id: str, course_id: str) -> bool:
+        if not store:
+            from edu.adapters.dynamo_enrollment import DynamoEnrollmentStore
+
+            store.append(DynamoEnrollmentStore(s.enrollments_table, s.aws_endpoint_url,
+                                               s.region, s.outbox_table))
+        found = store[0].get_enrollment(user_id, course_id)
+        return found is not None and found.status == "active"
+    return enrolled
 
 
 @cache

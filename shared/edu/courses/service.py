@@ -73,7 +73,10 @@ class CourseService:
     def __init__(self, repo: CourseRepository, cache: CourseCache, cursors: CursorCodec,
                  ranked_search: bool = True, index: SearchIndex | None = None,
                  breaker: CircuitBreaker | None = None,
-                 on_search_fallback: Callable[[str], None] | None = None) -> None:
+                 on_search_fallback: Callable[[str], None] | None = None,
+                 enrolled: Callable[[str, str], bool] | None = None) -> None:
+        """`enrolled(user_id, course_id)`: whether the student has an active enrollment (the
+        syllabus gives enrolled students the lessons' text)."""
         self.repo = repo
         self.cache = cache
         self.cursors = cursors
@@ -81,6 +84,7 @@ class CourseService:
         self.index = index
         self.breaker = breaker or CircuitBreaker()
         self.on_search_fallback = on_search_fallback or (lambda _why: None)
+        self.enrolled = enrolled or (lambda _user, _course: False)
 
     # --- authoring ----------------------------------------------------------------------
 
@@ -184,7 +188,7 @@ class CourseService:
             self.repo.reorder_sections(course_id, ids)
         except NotInCourse as exc:
             raise_field("ids", str(exc) or "list every section of the course exactly once")
-        self.cache.invalidate(_syllabus_key(course_id))
+        self.cache.invalidate(*_syllabus_keys(course_id))
         return self._full_syllabus(course_id)
 
     def reorder_lessons(self, who: Caller, course_id: str, section_id: str,
@@ -194,21 +198,26 @@ class CourseService:
             self.repo.reorder_lessons(course_id, section_id, ids)
         except NotInCourse as exc:
             raise_field("ids", str(exc) or "list every lesson of the section exactly once")
-        self.cache.invalidate(_syllabus_key(course_id))
+        self.cache.invalidate(*_syllabus_keys(course_id))
         return self._full_syllabus(course_id)
 
     def syllabus_json(self, course_id: str, who: Caller | None) -> str:
-        """The syllabus as JSON text. Its public view (what anyone but the owner sees) comes
-        from the cache, as stored; every change to the sections or lessons retires it."""
+        """The syllabus as JSON text: with every lesson's text body for the owner and the
+        students enrolled, with free previews' bodies only for anyone else. Both views come
+        from the cache, as stored; every change to the sections or lessons retires them."""
         course = self._public_or_own(course_id, who)
-        if who is not None and who.user_id == course.teacher_id:
-            return self._full_syllabus(course_id).model_dump_json()
+        if who is not None and (who.user_id == course.teacher_id
+                                or self.enrolled(who.user_id, course_id)):
+            full = self.cache.get_or_load(
+                _full_syllabus_key(course_id),
+                lambda: self._full_syllabus(course_id).model_dump_json())
+            return full if full is not None else self._full_syllabus(course_id).model_dump_json()
         cached = self.cache.get_or_load(_syllabus_key(course_id),
                                         lambda: self._public_syllabus(course_id))
         return cached if cached is not None else self._public_syllabus(course_id)
 
     def _full_syllabus(self, course_id: str) -> SyllabusOut:
-        """The owner's view: every lesson's text body."""
+        """The owner's and enrolled students' view: every lesson's text body."""
         return SyllabusOut(course_id=course_id, sections=self.repo.syllabus(course_id))
 
     def _public_syllabus(self, course_id: str) -> str:
@@ -389,13 +398,22 @@ class CourseService:
         return int(tag[1:])
 
     def _invalidate(self, course: CourseOut) -> None:
-        self.cache.invalidate(f"course:{course.id}", _syllabus_key(course.id))
+        self.cache.invalidate(f"course:{course.id}", *_syllabus_keys(course.id))
         self.cache.bump_catalog()
 
 
 def _syllabus_key(course_id: str) -> str:
     """The cache key of a course's public syllabus (read, and retired by every change)."""
     return f"syllabus:{course_id}"
+
+
+def _full_syllabus_key(course_id: str) -> str:
+    """The cache key of the syllabus with every text body (owner, enrolled students)."""
+    return f"syllabus-full:{course_id}"
+
+
+def _syllabus_keys(course_id: str) -> tuple[str, str]:
+    return _syllabus_key(course_id), _full_syllabus_key(course_id)
 
 
 def _page_key(cursor: str | None) -> str:

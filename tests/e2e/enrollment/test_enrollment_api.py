@@ -69,6 +69,29 @@ def test_free_enrollment_and_conflicts(platform: RunningPlatform,
                       headers=bearer(s["access_token"])).status_code == 404
 
 
+def test_enrolled_students_read_text_lessons_and_strangers_do_not(
+        platform: RunningPlatform, teacher: dict[str, Any]) -> None:
+    api = platform.api
+    course = published_course(api, teacher["access_token"], price={"amount": 0,
+                                                                   "currency": "usd"})
+    url = f"{api}/courses/{course['id']}/syllabus"
+
+    def bodies(token: str | None) -> list[str | None]:
+        resp = httpx.get(url, headers=bearer(token) if token else {})
+        assert resp.status_code == 200, resp.text
+        return [lesson["body"] for section in resp.json()["sections"]
+                for lesson in section["lessons"]]
+
+    s, stranger = student(api), student(api)
+    assert bodies(None) == [None] and bodies(stranger["access_token"]) == [None]
+    assert bodies(teacher["access_token"]) == ["Read me."]
+    enrolled = httpx.post(f"{api}/courses/{course['id']}/enroll",
+                          headers=bearer(s["access_token"]))
+    assert enrolled.status_code == 201, enrolled.text
+    assert bodies(s["access_token"]) == ["Read me."]
+    assert bodies(stranger["access_token"]) == [None] and bodies(None) == [None]
+
+
 def test_paid_enrollment_through_stripe(platform: RunningPlatform, teacher: dict[str, Any],
                                         cloud: LocalCloud) -> None:
     api = platform.api
