@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { accessibilityProblems, launch, login, newPage, register, screenshot, unique } from "./browser.mjs";
+import { PASSWORD, accessibilityProblems, launch, login, newPage, register, screenshot, unique } from "./browser.mjs";
 
 const TEACHER_EMAIL = process.env.EDU_WEB_TEACHER_EMAIL ?? "teacher@demo.eduplatform.dev";
 const TEACHER_PASSWORD = process.env.EDU_WEB_TEACHER_PASSWORD ?? "demo-password-2026";
@@ -262,6 +262,27 @@ async function searchFor(page, words, expectTitle) {
   }
   throw new Error(`search for ${words} never showed ${expectTitle}`);
 }
+
+test("signing in never sends the browser to another site", async () => {
+  const page = await newPage(browser);
+  const email = `${unique("rex")}@example.com`;
+  await register(page, { name: "Rex Redirect", email, role: "student" });
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByRole("link", { name: "Log in" }).waitFor();
+  const origin = new URL(page.url()).origin;
+  for (const next of ["/%5Cevil.example/pwn", "/%09/evil.example/pwn", "//evil.example/x",
+                      "https://evil.example/", "/\\evil.example/"]) {
+    await page.goto(`/login/?next=${next}`); // as a link in a phishing mail would carry it
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.waitForURL((url) => !url.pathname.startsWith("/login"));
+    assert.equal(new URL(page.url()).origin, origin, `next=${next} left the site`);
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.getByRole("link", { name: "Log in" }).waitFor();
+  }
+  await page.close();
+});
 
 test("a student registers, logs in, searches, enrolls for free and saves progress", async () => {
   const page = await newPage(browser);
