@@ -175,7 +175,12 @@ def _parser() -> argparse.ArgumentParser:
         api = local.add_parser(name, help=text + "; both APIs, triggers and /metrics run")
         api.add_argument("-p", "--port", type=int, default=None, help="HTTP API port")
         api.add_argument("--lambda-port", type=int, default=None, help="Lambda API port")
-        api.add_argument("--host", default="127.0.0.1")
+        api.add_argument("--host", default="127.0.0.1",
+                         help="address to listen on (default 127.0.0.1); another than "
+                         "loopback needs --expose")
+        api.add_argument("--expose", action="store_true",
+                         help="allow --host beyond this machine: the Lambda Invoke API, "
+                         "/metrics and /_edu/mail then answer anyone on the network")
         api.add_argument("--no-triggers", action="store_true",
                          help="do not poll queues or wire S3/SNS/EventBridge/schedules")
         api.add_argument("--no-watch", action="store_true", help="no hot reload")
@@ -302,6 +307,17 @@ Ctrl-C stops everything.
         cloud.clear_state()
         print("edu: stopped", flush=True)
     return 0
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _exit_cleanly(signum: int, frame: Any) -> None:
@@ -667,6 +683,11 @@ def cmd_start_api(args: argparse.Namespace) -> int:
     from localcloud.runtime.server import LocalRuntime, serve
     from localcloud.runtime.site import default_site_dir
 
+    if not _loopback(args.host) and not args.expose:
+        print(f"edu: --host {args.host} would let anyone who reaches it invoke any function "
+              "(Lambda Invoke API), read /metrics and the sent mail (/_edu/mail), with no "
+              "authentication; add --expose if that is what you want", file=sys.stderr)
+        return 2
     template, base_env = _load(args)
     cfg = CloudConfig.from_env()
     port = args.port or cfg.api_port

@@ -190,3 +190,11 @@ def test_up_refuses_a_busy_api_port_with_a_clear_message(tmp_path: Path) -> None
         result = edu("up", env=env)
     assert result.returncode == 2
     assert "EDU_API_PORT" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_local_endpoints_stay_on_this_machine_unless_exposed(tmp_path: Path) -> None:
+    env = dict(os.environ, EDU_HOME=str(tmp_path / "home"))
+    for host in ("0.0.0.0", "192.168.1.20", "::"):
+        refused = edu("local", "start-api", "--host", host, env=env)
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert "--expose" in refused.stderr and "Traceback" not in refused.stderr
