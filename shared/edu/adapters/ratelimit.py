@@ -42,3 +42,30 @@ class RedisRateLimiter:
                 self.on_unavailable(exc)
             return None  # limits protect us; they must not take sign-in down with Redis
         return max(1, wait) if wait >= 0 else None
+
+    def count(self, key: str, window_s: int) -> int:
+        from redis import RedisError
+
+        name = self.prefix + key
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.zremrangebyscore(name, "-inf", time.time() - window_s)
+            pipe.zcard(name)
+            return int(pipe.execute()[1])
+        except (RedisError, OSError) as exc:
+            if self.on_unavailable is not None:
+                self.on_unavailable(exc)
+            return 0
+
+    def record(self, key: str, window_s: int) -> None:
+        from redis import RedisError
+
+        name = self.prefix + key
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.zadd(name, {uuid.uuid4().hex: time.time()})
+            pipe.pexpire(name, window_s * 1000)
+            pipe.execute()
+        except (RedisError, OSError) as exc:
+            if self.on_unavailable is not None:
+                self.on_unavailable(exc)

@@ -43,6 +43,12 @@ class RateLimiter(Protocol):
     def hit(self, key: str, limit: int, window_s: int) -> int | None:
         """Counts one attempt; returns seconds to wait when over the limit, else None."""
 
+    def count(self, key: str, window_s: int) -> int:
+        """How many events `key` recorded within the window (0 when unknown)."""
+
+    def record(self, key: str, window_s: int) -> None:
+        """Records one event under `key` for the window."""
+
 
 class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...

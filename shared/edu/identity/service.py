@@ -69,6 +69,9 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+DISTRIBUTED_FACTOR = 10  # failures for one email, from all sources, per per-source limit
+
+
 @dataclass(frozen=True)
 class Limits:
     login_per_ip: int
@@ -113,14 +116,27 @@ class IdentityService:
         return UserOut.of(user)
 
     def login(self, data: LoginIn, source_ip: str) -> TokenPair:
+        """Signs in. Guessing is limited without letting anyone lock a victim out: every
+        attempt counts against its source; failures count against the (email, source)
+        pair, so a source that keeps failing for an email is refused while the owner signs
+        in from elsewhere; and when an email collects many failures from many sources (a
+        distributed guess), only sources with no failure for it may still try."""
         self._limit(f"login:ip:{source_ip}", self.limits.login_per_ip)
-        self._limit(f"login:email:{data.email}", self.limits.login_per_email)
+        window = self.limits.window_s
+        pair_key, email_key = f"login:fail:{data.email}:{source_ip}", f"login:fail:{data.email}"
+        pair_failures = self.limiter.count(pair_key, window)
+        if pair_failures >= self.limits.login_per_email or (
+                pair_failures and self.limiter.count(email_key, window)
+                >= self.limits.login_per_email * DISTRIBUTED_FACTOR):
+            raise RateLimited("Too many failed attempts; try again later.", retry_after=window)
         user = self.users.by_email(data.email)
         if user is None:
             # Same work as a real check, so timing does not tell which emails exist.
             self.hasher.verify(self._dummy(), data.password)
+            self._failed(pair_key, email_key)
             raise Unauthorized(BAD_CREDENTIALS)
         if not self.hasher.verify(user.password_hash, data.password):
+            self._failed(pair_key, email_key)
             raise Unauthorized(BAD_CREDENTIALS)
         if self.hasher.needs_rehash(user.password_hash):
             user = user.with_changes(password_hash=self.hasher.hash(data.password))
@@ -248,6 +264,10 @@ class IdentityService:
         return UserOut.of(user)
 
     # --- helpers ------------------------------------------------------------------------
+
+    def _failed(self, *keys: str) -> None:
+        for key in keys:
+            self.limiter.record(key, self.limits.window_s)
 
     def _limit(self, key: str, limit: int) -> None:
         retry_after = self.limiter.hit(key, limit, self.limits.window_s)

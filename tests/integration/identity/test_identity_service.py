@@ -124,8 +124,8 @@ def test_an_event_bus_outage_loses_no_event(cloud: LocalCloud, events_queue: str
     assert received(cloud, events_queue, 1, timeout=2) == []
 
 
-def test_login_is_rate_limited_per_email_and_ip(cloud: LocalCloud) -> None:
-    svc = service(cloud, limits=Limits(login_per_ip=100, login_per_email=3,
+def test_failed_logins_are_limited_without_locking_the_owner_out(cloud: LocalCloud) -> None:
+    svc = service(cloud, limits=Limits(login_per_ip=1000, login_per_email=3,
                                        register_per_ip=100, window_s=60, refresh_ttl_s=3600))
     email = f"rl-{uuid.uuid4().hex[:8]}@example.com"
     svc.register(RegisterIn(email=email, password=PASSWORD, full_name="R", role="student"),
@@ -133,9 +133,23 @@ def test_login_is_rate_limited_per_email_and_ip(cloud: LocalCloud) -> None:
     for _ in range(3):
         with pytest.raises(Unauthorized):
             svc.login(LoginIn(email=email, password="wrong password!"), "10.0.0.2")
-    with pytest.raises(RateLimited) as limited:
-        svc.login(LoginIn(email=email, password=PASSWORD), "10.0.0.3")  # another IP
+    with pytest.raises(RateLimited) as limited:  # the guessing source is stopped ...
+        svc.login(LoginIn(email=email, password=PASSWORD), "10.0.0.2")
     assert 1 <= int(limited.value.headers["Retry-After"]) <= 60
+    # ... and the owner, elsewhere, still signs in (the probe locked victims out with 10
+    # wrong passwords a minute from anywhere)
+    assert svc.login(LoginIn(email=email, password=PASSWORD), "10.0.0.3").access_token
+
+    # A distributed guess (many sources, each under its own limit) closes the email to every
+    # source that failed for it, never to one that did not.
+    sources = [f"10.9.{n}.1" for n in range(14)]
+    for source in sources:  # with the 3 above: 30 failures, 10x the per-source limit
+        for _ in range(2 if source != sources[-1] else 1):
+            with pytest.raises(Unauthorized):
+                svc.login(LoginIn(email=email, password="wrong password!"), source)
+    with pytest.raises(RateLimited):
+        svc.login(LoginIn(email=email, password=PASSWORD), sources[0])
+    assert svc.login(LoginIn(email=email, password=PASSWORD), "10.0.0.4").access_token
     per_ip = service(cloud, limits=Limits(2, 100, 100, 60, 3600))
     other = f"rl2-{uuid.uuid4().hex[:8]}@example.com"
     per_ip.register(RegisterIn(email=other, password=PASSWORD, full_name="R", role="student"),
