@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from edu.analytics.service import AnalyticsService
     from edu.apikeys.service import ApiKeyService
     from edu.auth.authorizer import RequestAuthorizer
+    from edu.auth.revocation import SessionRevocations
     from edu.auth.tokens import JwtIssuer
     from edu.config import Settings
     from edu.enrollment.service import EnrollmentService
@@ -229,13 +230,14 @@ def identity_service() -> IdentityService:
     from edu.adapters.dynamo_identity import DynamoIdentityStore
     from edu.adapters.passwords import Argon2Hasher
     from edu.adapters.ratelimit import RedisRateLimiter
+    from edu.auth.revocation import RevokingFamilies
 
     adapters = get_adapters()
     s = adapters.settings
     store = DynamoIdentityStore(s.users_table, s.aws_endpoint_url, s.region,
                                 s.outbox_table)
     return IdentityService(
-        users=store, families=store,
+        users=store, families=RevokingFamilies(store, session_revocations()),
         limiter=RedisRateLimiter(adapters.redis(), on_unavailable=_counted(
             "rate limiter unavailable: failing open", "ratelimit_unavailable")),
         hasher=Argon2Hasher(s.argon2_memory_kib, s.argon2_time_cost, s.argon2_parallelism),
@@ -244,6 +246,16 @@ def identity_service() -> IdentityService:
                       login_per_email=s.login_limit_per_email,
                       register_per_ip=s.register_limit_per_ip, window_s=s.rate_window_s,
                       refresh_ttl_s=s.refresh_token_ttl_s))
+
+
+@cache
+def session_revocations() -> SessionRevocations:
+    from edu.auth.revocation import SessionRevocations
+
+    adapters = get_adapters()
+    return SessionRevocations(adapters.redis(), adapters.settings.access_token_ttl_s,
+                              on_unavailable=_counted("session revocations unavailable: "
+                                                      "failing open", "revocation_unavailable"))
 
 
 @cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -137,9 +138,20 @@ def test_refresh_rotation_and_reuse_detection(platform: RunningPlatform) -> None
     reuse = httpx.post(f"{api}/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert problem(reuse, 401)
     assert reuse.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
-    # Theft detected: the whole family is revoked, the newest token too.
+    # Theft detected: the whole family is revoked, the newest token too ...
     after = httpx.post(f"{api}/auth/refresh", json={"refresh_token": pair["refresh_token"]})
     problem(after, 401)
+    # ... and its access tokens stop working within seconds, not at their expiry.
+    assert_ends_soon(api, pair["access_token"])
+
+
+def assert_ends_soon(api: str, access_token: str) -> None:
+    """The access token is refused within the revocation cache's few seconds."""
+    deadline = time.monotonic() + 15
+    while (me := httpx.get(f"{api}/me", headers=bearer(access_token))).status_code == 200:
+        assert time.monotonic() < deadline, "the ended session's access token still works"
+        time.sleep(0.5)
+    assert problem(me, 401)["detail"].startswith("This session has ended")
 
 
 def test_logout_ends_the_session(platform: RunningPlatform) -> None:
@@ -149,6 +161,7 @@ def test_logout_ends_the_session(platform: RunningPlatform) -> None:
     assert out.status_code == 204, out.text
     problem(httpx.post(f"{api}/auth/refresh",
                        json={"refresh_token": tokens["refresh_token"]}), 401)
+    assert_ends_soon(api, tokens["access_token"])
 
 
 def test_jwks_and_openid_configuration(platform: RunningPlatform) -> None:
