@@ -176,11 +176,39 @@ def _refuse_nul(data: Any, title: str) -> None:
 Handler = Callable[[Request], LambdaResponse]
 
 
+# Every API answer: JSON is never sniffed as HTML, never framed, sends no referrer, and
+# runs nothing if a browser opens it; HTTPS only (browsers ignore it over plain HTTP).
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff", "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+    "strict-transport-security": "max-age=31536000; includeSubDomains",
+}
+PRIVATE_PREFIXES = ("/me", "/auth/", "/teacher/", "/admin/")  # answers no cache may keep
+
+
+def secured(response: LambdaResponse, path: str) -> LambdaResponse:
+    """`response` with the security headers it does not set itself; `no-store` for a
+    caller's own data and tokens."""
+    headers = response.setdefault("headers", {})
+    present = {name.lower() for name in headers}
+    wanted = dict(SECURITY_HEADERS)
+    if path.startswith(PRIVATE_PREFIXES):
+        wanted["cache-control"] = "no-store"
+    headers.update({k: v for k, v in wanted.items() if k not in present})
+    return response
+
+
 def endpoint(fn: Handler) -> Callable[[Mapping[str, Any], Any], LambdaResponse]:
-    """Turns `fn(Request) -> response` into a Lambda handler with problem-JSON errors."""
+    """Turns `fn(Request) -> response` into a Lambda handler with problem-JSON errors and
+    the security headers on every answer."""
 
     @functools.wraps(fn)
     def handler(event: Mapping[str, Any], context: Any) -> LambdaResponse:
+        path = str(event.get("rawPath") or event.get("path") or "")
+        return secured(answer(event, context), path)
+
+    def answer(event: Mapping[str, Any], context: Any) -> LambdaResponse:
         request_id = getattr(context, "aws_request_id", "") or ""
         try:
             request = Request.from_event(event)

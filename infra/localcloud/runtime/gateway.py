@@ -342,6 +342,8 @@ class Gateway:
         if "*" not in allowed and origin not in allowed:
             return []
         out = [(b"access-control-allow-origin", ("*" if "*" in allowed else origin).encode())]
+        if "*" not in allowed:  # the answer depends on Origin: caches must keep one per origin
+            out.append((b"vary", b"Origin"))
         if self.cors.get("AllowCredentials"):
             out.append((b"access-control-allow-credentials", b"true"))
         if self.cors.get("ExposeHeaders") and not preflight:
