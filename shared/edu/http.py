@@ -89,6 +89,7 @@ class Request:
     request_id: str
     claims: dict[str, Any] = field(default_factory=dict)
     source_ip: str = ""
+    cookies: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> Request:
@@ -109,6 +110,7 @@ class Request:
             claims=dict(claims),
             source_ip=str(http.get("sourceIp") or (ctx.get("identity") or {}).get("sourceIp")
                           or ""),
+            cookies=dict(c.split("=", 1) for c in event.get("cookies") or [] if "=" in c),
         )
 
     def json_body(self, model: type[M]) -> M:

@@ -248,6 +248,11 @@ def identity_service() -> IdentityService:
                       refresh_ttl_s=s.refresh_token_ttl_s))
 
 
+def refresh_ttl_s() -> int:
+    """How long a refresh token (and its session cookie) lives."""
+    return get_adapters().settings.refresh_token_ttl_s
+
+
 @cache
 def session_revocations() -> SessionRevocations:
     from edu.auth.revocation import SessionRevocations

@@ -263,6 +263,24 @@ async function searchFor(page, words, expectTitle) {
   throw new Error(`search for ${words} never showed ${expectTitle}`);
 }
 
+test("the refresh token stays out of page scripts' reach and still renews the session", async () => {
+  const page = await newPage(browser);
+  await register(page, { name: "Cora Cookie", email: `${unique("cora")}@example.com`, role: "student" });
+  const stored = await page.evaluate(() => window.localStorage.getItem("edu.session"));
+  assert.ok(stored && !stored.includes("refresh"), `localStorage holds ${stored}`);
+  assert.ok(!(await page.evaluate(() => document.cookie)).includes("edu_refresh"));
+  // An access token about to expire is renewed through the HttpOnly cookie.
+  const before = JSON.parse(stored).access;
+  await page.evaluate(() => {
+    const session = JSON.parse(window.localStorage.getItem("edu.session"));
+    window.localStorage.setItem("edu.session", JSON.stringify({ ...session, expiresAt: 0 }));
+  });
+  await page.goto("/");
+  await page.getByRole("button", { name: "Log out" }).waitFor();
+  await page.waitForFunction((old) => JSON.parse(window.localStorage.getItem("edu.session") ?? "{}").access !== old, before);
+  await page.close();
+});
+
 test("signing in never sends the browser to another site", async () => {
   const page = await newPage(browser);
   const email = `${unique("rex")}@example.com`;

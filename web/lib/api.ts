@@ -33,12 +33,13 @@ export class ApiError extends Error {
   }
 }
 
-type Session = { access: string; refresh: string; expiresAt: number };
+type Session = { access: string; expiresAt: number };
 const SESSION_KEY = "edu.session";
 export const SESSION_EVENT = "edu-session";
 
-// Tokens live in localStorage: the API takes bearer tokens, and the static site has no
-// server of its own to hold an httpOnly cookie for it.
+// The short-lived access token lives in localStorage (the API takes bearer tokens); the
+// 30-day refresh token never reaches page scripts: the API keeps it in an HttpOnly,
+// SameSite=Strict cookie scoped to /auth/, which the browser sends to /auth/refresh.
 export function loadSession(): Session | null {
   if (typeof window === "undefined") return null;
   try {
@@ -54,7 +55,6 @@ export function saveSession(pair: TokenPair | null): void {
   else {
     const session: Session = {
       access: pair.access_token,
-      refresh: pair.refresh_token,
       expiresAt: Date.now() + pair.expires_in * 1000,
     };
     window.localStorage.setItem(SESSION_KEY, JSON.stringify(session));
@@ -74,7 +74,8 @@ function refreshSession(): Promise<Session | null> {
       const resp = await fetch("/auth/refresh", {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ refresh_token: current.refresh }),
+        credentials: "same-origin", // the session cookie carries the refresh token
+        body: "{}",
       }).catch(() => null);
       if (!resp) return current; // offline: keep the session, the call fails on its own
       if (!resp.ok) {

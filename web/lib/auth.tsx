@@ -55,8 +55,7 @@ export function AuthProvider({ children }: { children: React.ReactNode }) {
 
   const logout = useCallback(async () => {
     try {
-      const refresh = loadSession()?.refresh;
-      await api<void>("/auth/logout", { method: "POST", body: refresh ? { refresh_token: refresh } : {} });
+      await api<void>("/auth/logout", { method: "POST", body: {} }); // the cookie names the session
     } catch {
       // the session ends locally whatever the server says
     }

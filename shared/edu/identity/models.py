@@ -48,7 +48,8 @@ class LoginIn(_Input):
 
 
 class RefreshIn(_Input):
-    refresh_token: str = Field(min_length=10, max_length=512)
+    refresh_token: str | None = Field(None, min_length=10, max_length=512,
+                                      description="or none: the session cookie's")
 
 
 class LogoutIn(_Input):

@@ -154,6 +154,31 @@ def assert_ends_soon(api: str, access_token: str) -> None:
     assert problem(me, 401)["detail"].startswith("This session has ended")
 
 
+def test_browsers_keep_the_refresh_token_in_an_http_only_cookie(
+        platform: RunningPlatform) -> None:
+    api = platform.api
+    email = register(api)["email"]
+    with httpx.Client(base_url=api) as browser:
+        signed_in = browser.post("/auth/login", json={"email": email, "password": PASSWORD})
+        assert signed_in.status_code == 200, signed_in.text
+        cookie = signed_in.headers["set-cookie"]
+        assert cookie.startswith("edu_refresh=") and "HttpOnly" in cookie
+        assert "SameSite=Strict" in cookie and "Path=/auth/" in cookie and "Secure" in cookie
+        # httpx keeps Secure cookies only for https: send it as the browser would
+        token = cookie.split(";", 1)[0].split("=", 1)[1]
+        assert token == signed_in.json()["refresh_token"]
+        renewed = browser.post("/auth/refresh", json={}, headers={
+            "Cookie": f"edu_refresh={token}"})
+        assert renewed.status_code == 200, renewed.text
+        rotated = renewed.headers["set-cookie"].split(";", 1)[0].split("=", 1)[1]
+        assert rotated == renewed.json()["refresh_token"] != token
+        problem(browser.post("/auth/refresh", json={}), 401)  # neither body nor cookie
+        out = browser.post("/auth/logout", json={}, headers={
+            **bearer(renewed.json()["access_token"]), "Cookie": f"edu_refresh={rotated}"})
+        assert out.status_code == 204 and "Max-Age=0" in out.headers["set-cookie"]
+        problem(browser.post("/auth/refresh", json={"refresh_token": rotated}), 401)
+
+
 def test_logout_ends_the_session(platform: RunningPlatform) -> None:
     api = platform.api
     tokens = login(api, register(api)["email"])
