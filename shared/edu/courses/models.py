@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from edu.currencies import price_problem
 from edu.pagination import MAX_LIMIT
@@ -32,16 +32,13 @@ class Money(BaseModel):
                           description="ISO 4217, lowercase; one payments are taken in")
 
 
-class PriceIn(Money):
-    """A price a teacher sets: in a currency the payment provider charges in, 0 or at
-    least its minimum charge (edu/currencies.py)."""
-
-    @model_validator(mode="after")
-    def _chargeable(self) -> PriceIn:
-        problem = price_problem(self.amount, self.currency)
-        if problem:
-            raise ValueError(problem)
-        return self
+def _chargeable(price: Money | None) -> Money | None:
+    """A price a teacher sets: in a currency the payment provider charges in, 0 or at least
+    its minimum charge (edu/currencies.py)."""
+    problem = price_problem(price.amount, price.currency) if price is not None else None
+    if problem:
+        raise ValueError(problem)
+    return price
 
 
 class _Input(BaseModel):
@@ -55,7 +52,7 @@ class CourseIn(_Input):
     category: Slug
     level: Level
     language: str = Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$", description="BCP 47, e.g. en")
-    price: PriceIn
+    price: Annotated[Money, AfterValidator(_chargeable)]
     tags: list[Annotated[str, Field(min_length=1, max_length=30)]] = Field(
         default_factory=list, max_length=10)
 
@@ -72,7 +69,7 @@ class CoursePatch(_Input):
     category: Slug | None = None
     level: Level | None = None
     language: str | None = Field(None, pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
-    price: PriceIn | None = None
+    price: Annotated[Money | None, AfterValidator(_chargeable)] = None
     tags: list[Annotated[str, Field(min_length=1, max_length=30)]] | None = Field(
         None, max_length=10)
 
