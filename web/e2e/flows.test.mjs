@@ -281,6 +281,19 @@ test("the refresh token stays out of page scripts' reach and still renews the se
   await page.close();
 });
 
+test("pages run only their own scripts and cannot be framed", async () => {
+  const page = await newPage(browser);
+  const response = await page.goto("/");
+  const policy = response.headers()["content-security-policy"];
+  assert.match(policy, /script-src 'self' 'sha256-/);
+  assert.doesNotMatch(policy.split(";").find((d) => d.includes("script-src")), /unsafe-inline/);
+  assert.match(policy, /frame-ancestors 'none'/);
+  await page.getByRole("heading").first().waitFor(); // the page's own inline scripts ran
+  await assert.rejects(page.addScriptTag({ content: "window.injected = 1" }));
+  assert.equal(await page.evaluate(() => window.injected), undefined);
+  await page.close();
+});
+
 test("signing in never sends the browser to another site", async () => {
   const page = await newPage(browser);
   const email = `${unique("rex")}@example.com`;

@@ -287,7 +287,8 @@ class Gateway:
                 await self._respond(send, page.status, [
                     (b"content-type", page.content_type.encode()),
                     (b"cache-control", page.cache_control.encode()),
-                    (b"x-content-type-options", b"nosniff")],
+                    (b"x-content-type-options", b"nosniff"),
+                    *((k.encode(), v.encode()) for k, v in page.headers.items())],
                     b"" if method == "HEAD" else page.body)
                 return
         if found is None:

@@ -47,7 +47,7 @@ class LocalRuntime:
         self.log = log
         self.runtime = Runtime(template, base_env, log, snapstart=snapstart, budget=budget)
         self.gateway = Gateway(template, self.runtime, site=StaticSite(
-            site, site_config(template)) if site is not None else None)
+            site, site_config(template), [endpoint]) if site is not None else None)
         self.metrics = Metrics(self.runtime, queue_depth(template, endpoint))
         self.triggers = Triggers(template, self.runtime, endpoint, log) if triggers else None
         self.watch = watch
