@@ -86,3 +86,43 @@ def test_fuzzed_requests_get_documented_answers(platform: RunningPlatform, schem
                 problem_json_for_4xx])
 
     run()
+
+
+def with_hostile_text(case: Any) -> Any:
+    """The generated request with the shapes the adversarial probe found: a NUL byte in
+    every string of the body and the query, and far-off dates for date parameters."""
+    def poison(value: Any) -> Any:
+        if isinstance(value, str):
+            return value + "\x00"
+        if isinstance(value, dict):
+            return {k: poison(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [poison(v) for v in value]
+        return value
+
+    if isinstance(case.body, dict):
+        case.body = poison(case.body)
+    if case.query:
+        case.query = {k: ("9999-12-31" if k in ("from", "to") else poison(v))
+                      for k, v in case.query.items()}
+    return case
+
+
+@pytest.mark.parametrize("operation", [f"{op.method} {op.path}" for op in OPERATIONS
+                                       if (op.method, op.path) not in SKIPPED])
+def test_hostile_text_never_causes_a_server_error(platform: RunningPlatform, schema: Any,
+                                                  personas: dict[str, dict[str, str]],
+                                                  operation: str) -> None:
+    method, path = operation.split(" ", 1)
+    api_operation = schema[path][method.lower()]
+
+    @settings(max_examples=max(2, EXAMPLES // 4), deadline=None, database=None,
+              derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(case=api_operation.as_strategy().map(with_hostile_text))
+    def run(case: Any) -> None:
+        for headers in (personas["anonymous"], personas["teacher"]):
+            response = case.call(base_url=platform.api, headers=headers, timeout=30)
+            case.validate_response(response, checks=[not_a_server_error,
+                                                     problem_json_for_4xx])
+
+    run()
