@@ -263,12 +263,10 @@ class DynamoStreamMapping(Trigger):
         props = self.ev.properties
         for key in STREAM_UNSUPPORTED & set(props):
             self.owner.log(f"edu: {self.label}: {key} is not supported locally and is ignored")
-        table = str(props["Stream"]).split(":table/", 1)[-1].split("/", 1)[0]
-        ddb = self.owner.client("dynamodb")
-        described = (await self.blocking(lambda: ddb.describe_table(TableName=table)))["Table"]
-        if not described.get("LatestStreamArn"):
-            raise ValueError(f"table {table} has no stream: give it a StreamSpecification")
-        self.stream_arn = str(described["LatestStreamArn"])
+        self.table = str(props["Stream"]).split(":table/", 1)[-1].split("/", 1)[0]
+        stream_arn = await self.latest_stream()
+        if not stream_arn:
+            raise ValueError(f"table {self.table} has no stream: give it a StreamSpecification")
         self.streams = self.owner.client("dynamodbstreams")
         self.batch_size = int(props.get("BatchSize", 100))
         self.window_s = float(props.get("MaximumBatchingWindowInSeconds", 0))
@@ -282,14 +280,25 @@ class DynamoStreamMapping(Trigger):
             from moto.events.models import EventPattern  # AWS filters use EventBridge patterns
 
             self.patterns = [EventPattern.load(str(f["Pattern"])) for f in filters]
-        shards = (await self.blocking(lambda: self.streams.describe_stream(
-            StreamArn=self.stream_arn)))["StreamDescription"]["Shards"]
-        self.shard_id = str(shards[0]["ShardId"])  # moto keeps one shard per stream
-        position = str(props.get("StartingPosition", "LATEST"))
-        self.iterator = (await self.blocking(lambda: self.streams.get_shard_iterator(
-            StreamArn=self.stream_arn, ShardId=self.shard_id,
-            ShardIteratorType=position)))["ShardIterator"]
+        await self.open(stream_arn, str(props.get("StartingPosition", "LATEST")))
         self.buffer: list[dict[str, Any]] = []
+
+    async def latest_stream(self) -> str:
+        """The table's current stream ARN ('' when it has none)."""
+        ddb = self.owner.client("dynamodb")
+        described = (await self.blocking(lambda: ddb.describe_table(
+            TableName=self.table)))["Table"]
+        return str(described.get("LatestStreamArn") or "")
+
+    async def open(self, stream_arn: str, position: str) -> None:
+        """Reads `stream_arn` from `position` (LATEST or TRIM_HORIZON) on."""
+        shards = (await self.blocking(lambda: self.streams.describe_stream(
+            StreamArn=stream_arn)))["StreamDescription"]["Shards"]
+        self.stream_arn = stream_arn
+        self.shard_id = str(shards[0]["ShardId"])  # moto keeps one shard per stream
+        self.iterator = (await self.blocking(lambda: self.streams.get_shard_iterator(
+            StreamArn=stream_arn, ShardId=self.shard_id,
+            ShardIteratorType=position)))["ShardIterator"]
 
     def lambda_record(self, raw: dict[str, Any]) -> dict[str, Any]:
         return {"eventID": raw.get("eventID", ""), "eventName": raw.get("eventName", ""),
@@ -315,18 +324,10 @@ class DynamoStreamMapping(Trigger):
         """After the local endpoint restarted on its state the table has a new stream (and
         the old iterator is unknown): read the new one from its start, which holds every
         change since the restart. False when the stream is the same one."""
-        table = self.stream_arn.split(":table/", 1)[-1].split("/", 1)[0]
-        ddb = self.owner.client("dynamodb")
-        described = (await self.blocking(lambda: ddb.describe_table(TableName=table)))["Table"]
-        latest = str(described.get("LatestStreamArn") or "")
+        latest = await self.latest_stream()
         if not latest or latest == self.stream_arn:
             return False
-        shards = (await self.blocking(lambda: self.streams.describe_stream(
-            StreamArn=latest)))["StreamDescription"]["Shards"]
-        self.stream_arn, self.shard_id = latest, str(shards[0]["ShardId"])
-        self.iterator = (await self.blocking(lambda: self.streams.get_shard_iterator(
-            StreamArn=latest, ShardId=self.shard_id, ShardIteratorType="TRIM_HORIZON"))
-                         )["ShardIterator"]
+        await self.open(latest, "TRIM_HORIZON")
         self.owner.log(f"[{self.label}] the table's stream is new (the endpoint restarted): "
                        "reading it from its start")
         return True
