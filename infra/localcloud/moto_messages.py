@@ -17,8 +17,6 @@ from typing import Any
 
 from localcloud.moto_state import StateStore
 
-SWEEP_EVERY_S = 1.0
-
 
 class MessageKeeper:
     def __init__(self, store: StateStore) -> None:
@@ -85,11 +83,3 @@ class MessageKeeper:
             self.store.drop_messages(region, name, gone)
             with self.guard:
                 self.kept[(region, name)] -= gone
-
-    def run(self, every_s: float = SWEEP_EVERY_S) -> None:
-        def loop() -> None:
-            while True:
-                threading.Event().wait(every_s)
-                self.sweep()
-
-        threading.Thread(target=loop, name="sqs-sweep", daemon=True).start()

@@ -24,7 +24,6 @@ from typing import Any
 
 from localcloud.moto_state import StateStore
 
-SWEEP_EVERY_S = 1.0
 _UNPICKLED = ("_value_buffer", "lock")  # a spooled temp file and a lock: made anew
 _local = threading.local()
 
@@ -126,11 +125,3 @@ class ObjectKeeper:
                 del self.kept[(bucket_name, key_name)]
             if current is None:
                 self._forget(bucket_name, key_name)
-
-    def run(self, every_s: float = SWEEP_EVERY_S) -> None:
-        def loop() -> None:
-            while True:
-                threading.Event().wait(every_s)
-                self.sweep()
-
-        threading.Thread(target=loop, name="s3-sweep", daemon=True).start()

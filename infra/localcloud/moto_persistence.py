@@ -8,8 +8,11 @@ so the last row for a key is never older than an acknowledged write).
 
 from __future__ import annotations
 
+import functools
 import io
 import sys
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,8 @@ import orjson
 
 from localcloud.moto_objects import ObjectKeeper
 from localcloud.moto_state import LazyPartitions, StateStore, key_text
+
+SWEEP_EVERY_S = 1.0  # how often messages and objects that left are forgotten
 
 # Calls that change what a service holds, other than its data plane (journaled, replayed).
 CONTROL_OPERATIONS = {
@@ -165,28 +170,39 @@ class Persistence:
         return result
 
 
-def _reader(store: StateStore, region: str, table: str) -> Callable[[str], list[bytes]]:
-    def read(hk: str) -> list[bytes]:
-        return store.partition(region, table, hk)
-    return read
-
-
 def persistent(app: Callable[..., Any], state: Path) -> tuple[Persistence, str]:
     """`app` (moto, before the server listens) with what `state` keeps restored, wrapped so
     that it keeps what changes from now on; and what was restored, for the log."""
+    from localcloud.moto_messages import MessageKeeper
+
     store = StateStore(state / "aws.sqlite")
     summary = restore(app, store)
-    objects = ObjectKeeper(store, state / "objects")
-    count = objects.restore()
+    messages, objects = MessageKeeper(store), ObjectKeeper(store, state / "objects")
+    restored = f"{messages.restore()} messages, {objects.restore()} objects"
+    messages.install()
     objects.install()
-    objects.run()
-    return Persistence(app, store, objects), f"{summary}, {count} objects"
+    _sweep_every(SWEEP_EVERY_S, messages.sweep, objects.sweep)
+    return Persistence(app, store, objects), f"{summary}, {restored}"
+
+
+def _sweep_every(every_s: float, *sweeps: Callable[[], None]) -> None:
+    """Runs the keepers' sweeps in a thread of their own; a failed sweep is logged and the
+    next one tries again."""
+    def loop() -> None:
+        while True:
+            time.sleep(every_s)
+            for sweep in sweeps:
+                try:
+                    sweep()
+                except Exception as exc:  # the next sweep catches up
+                    print(f"state: sweep failed: {type(exc).__name__}: {exc}", flush=True)
+
+    threading.Thread(target=loop, name="state-sweep", daemon=True).start()
 
 
 def restore(app: Callable[..., Any], store: StateStore) -> str:
-    """Replays the journal through `app`, puts the stored items behind each table's lazy
-    map and the kept messages back in their queues, then keeps the messages added from now
-    on. Returns what it restored."""
+    """Replays the journal through `app` and puts the stored items behind each table's lazy
+    map. Returns what it restored."""
     replayed = 0
     for kept, body in store.journaled():
         environ: dict[str, Any] = {**kept, "wsgi.input": io.BytesIO(body),
@@ -211,12 +227,7 @@ def restore(app: Callable[..., Any], store: StateStore) -> str:
         if table is None:
             continue
         pending = store.hash_keys(region, table_name)
-        table.items = LazyPartitions(table, pending, _reader(store, region, table_name))
+        table.items = LazyPartitions(table, pending,
+                                     functools.partial(store.partition, region, table_name))
         restored += 1
-    from localcloud.moto_messages import MessageKeeper
-
-    keeper = MessageKeeper(store)
-    messages = keeper.restore()
-    keeper.install()
-    keeper.run()
-    return f"{replayed} calls replayed, restored: {restored} tables, {messages} messages"
+    return f"{replayed} calls replayed, restored: {restored} tables"

@@ -137,8 +137,7 @@ class StateStore:
     def put_items(self, rows: Iterable[tuple[str, str, str, str, bytes | None]]) -> None:
         """Rows of (region, table, hash key, range key, item JSON or None for deleted), in
         one transaction. The caller holds `lock`."""
-        self.db.execute("BEGIN")
-        try:
+        with self._transaction():
             for region, table, hk, rk, doc in rows:
                 if doc is None:
                     self.db.execute("DELETE FROM items WHERE region=? AND tbl=? AND hk=? "
@@ -146,6 +145,14 @@ class StateStore:
                 else:
                     self.db.execute("INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?)",
                                     (region, table, hk, rk, doc))
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One commit for several statements; nothing of them if one fails. The caller
+        holds `lock`."""
+        self.db.execute("BEGIN")
+        try:
+            yield
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
@@ -183,10 +190,9 @@ class StateStore:
                 self.db.execute("DELETE FROM messages WHERE region=? AND queue=?",
                                 (region, queue))
                 return
-            self.db.execute("BEGIN")
-            self.db.executemany("DELETE FROM messages WHERE region=? AND queue=? AND id=?",
-                                [(region, queue, message_id) for message_id in ids])
-            self.db.execute("COMMIT")
+            with self._transaction():
+                self.db.executemany("DELETE FROM messages WHERE region=? AND queue=? AND id=?",
+                                    [(region, queue, message_id) for message_id in ids])
 
     def messages(self) -> list[tuple[str, str, str, bytes]]:
         """(region, queue, id, doc) of every kept message, oldest first."""
