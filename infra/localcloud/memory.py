@@ -11,26 +11,14 @@ upload: +395 MB RSS with glibc's adaptive threshold, +107-130 MB with a fixed on
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
-import functools
-from typing import Any
 
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
-
-
-@functools.cache
-def _libc() -> Any:
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt  # noqa: B018 - glibc's, or not glibc
-        return libc
-    except (OSError, AttributeError):
-        return None
 
 
 def return_big_buffers() -> None:
     """Allocations of 1 MB and more get pages of their own, given back when freed (a fixed
     threshold turns glibc's adaptation off)."""
-    libc = _libc()
-    if libc is not None:
-        libc.mallopt(M_MMAP_THRESHOLD, 1 << 20)
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: its allocator decides
+        ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, 1 << 20)

@@ -298,15 +298,15 @@ def build_course_service(adapters: Adapters) -> CourseService:
 def _enrollment_check(s: Settings) -> Callable[[str, str], bool]:
     """Whether a student's enrollment is active; the DynamoDB adapter is imported on the
     first call (only the syllabus asks, and only for signed-in callers)."""
-    store: list[Any] = []
+    @cache
+    def store() -> Any:
+        from edu.adapters.dynamo_enrollment import DynamoEnrollmentStore
+
+        return DynamoEnrollmentStore(s.enrollments_table, s.aws_endpoint_url, s.region,
+                                     s.outbox_table)
 
     def enrolled(user_id: str, course_id: str) -> bool:
-        if not store:
-            from edu.adapters.dynamo_enrollment import DynamoEnrollmentStore
-
-            store.append(DynamoEnrollmentStore(s.enrollments_table, s.aws_endpoint_url,
-                                               s.region, s.outbox_table))
-        found = store[0].get_enrollment(user_id, course_id)
+        found = store().get_enrollment(user_id, course_id)
         return found is not None and found.status == "active"
     return enrolled
 

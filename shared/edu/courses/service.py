@@ -206,15 +206,16 @@ class CourseService:
         students enrolled, with free previews' bodies only for anyone else. Both views come
         from the cache, as stored; every change to the sections or lessons retires them."""
         course = self._public_or_own(course_id, who)
-        if who is not None and (who.user_id == course.teacher_id
-                                or self.enrolled(who.user_id, course_id)):
-            full = self.cache.get_or_load(
-                _full_syllabus_key(course_id),
-                lambda: self._full_syllabus(course_id).model_dump_json())
-            return full if full is not None else self._full_syllabus(course_id).model_dump_json()
-        cached = self.cache.get_or_load(_syllabus_key(course_id),
-                                        lambda: self._public_syllabus(course_id))
-        return cached if cached is not None else self._public_syllabus(course_id)
+        full = who is not None and (who.user_id == course.teacher_id
+                                    or self.enrolled(who.user_id, course_id))
+
+        def load() -> str:
+            return (self._full_syllabus(course_id).model_dump_json() if full
+                    else self._public_syllabus(course_id))
+
+        key = _full_syllabus_key(course_id) if full else _syllabus_key(course_id)
+        cached = self.cache.get_or_load(key, load)
+        return cached if cached is not None else load()
 
     def _full_syllabus(self, course_id: str) -> SyllabusOut:
         """The owner's and enrolled students' view: every lesson's text body."""
