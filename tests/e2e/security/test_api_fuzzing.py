@@ -67,25 +67,35 @@ def test_the_document_lists_every_operation(schema: Any) -> None:
 SKIPPED = {("POST", "/auth/logout")}
 
 
-@pytest.mark.parametrize("operation", [f"{op.method} {op.path}" for op in OPERATIONS
-                                       if (op.method, op.path) not in SKIPPED])
+FUZZED = [f"{op.method} {op.path}" for op in OPERATIONS if (op.method, op.path) not in SKIPPED]
+
+
+def send_generated(platform: RunningPlatform, strategy: Any, examples: int,
+                   callers: list[dict[str, str]], checks: list[Any]) -> None:
+    """`examples` generated requests, each sent as every caller, each answer checked."""
+    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(case=strategy)
+    def run(case: Any) -> None:
+        for headers in callers:
+            response = case.call(base_url=platform.api, headers=headers, timeout=30)
+            case.validate_response(response, checks=checks)
+
+    run()
+
+
+def generated(schema: Any, operation: str) -> Any:
+    method, path = operation.split(" ", 1)
+    return schema[path][method.lower()].as_strategy()
+
+
+@pytest.mark.parametrize("operation", FUZZED)
 def test_fuzzed_requests_get_documented_answers(platform: RunningPlatform, schema: Any,
                                                 personas: dict[str, dict[str, str]],
                                                 operation: str) -> None:
-    method, path = operation.split(" ", 1)
-    api_operation = schema[path][method.lower()]
-
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
-    @given(case=api_operation.as_strategy())
-    def run(case: Any) -> None:
-        for headers in personas.values():
-            response = case.call(base_url=platform.api, headers=headers, timeout=30)
-            case.validate_response(response, checks=[
-                not_a_server_error, response_schema_conformance, content_type_conformance,
-                problem_json_for_4xx])
-
-    run()
+    send_generated(platform, generated(schema, operation), EXAMPLES, list(personas.values()),
+                   [not_a_server_error, response_schema_conformance, content_type_conformance,
+                    problem_json_for_4xx])
 
 
 def with_hostile_text(case: Any) -> Any:
@@ -108,21 +118,10 @@ def with_hostile_text(case: Any) -> Any:
     return case
 
 
-@pytest.mark.parametrize("operation", [f"{op.method} {op.path}" for op in OPERATIONS
-                                       if (op.method, op.path) not in SKIPPED])
+@pytest.mark.parametrize("operation", FUZZED)
 def test_hostile_text_never_causes_a_server_error(platform: RunningPlatform, schema: Any,
                                                   personas: dict[str, dict[str, str]],
                                                   operation: str) -> None:
-    method, path = operation.split(" ", 1)
-    api_operation = schema[path][method.lower()]
-
-    @settings(max_examples=max(2, EXAMPLES // 4), deadline=None, database=None,
-              derandomize=True, suppress_health_check=list(HealthCheck))
-    @given(case=api_operation.as_strategy().map(with_hostile_text))
-    def run(case: Any) -> None:
-        for headers in (personas["anonymous"], personas["teacher"]):
-            response = case.call(base_url=platform.api, headers=headers, timeout=30)
-            case.validate_response(response, checks=[not_a_server_error,
-                                                     problem_json_for_4xx])
-
-    run()
+    send_generated(platform, generated(schema, operation).map(with_hostile_text),
+                   max(2, EXAMPLES // 4), [personas["anonymous"], personas["teacher"]],
+                   [not_a_server_error, problem_json_for_4xx])
