@@ -270,6 +270,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     cloud.start()
     try:
         from localcloud.domain import connect_stripe, ensure_jwt_keys
+        from localcloud.statedir import STREAM_POSITIONS
 
         for line in cloud.provision():
             print(f"  {line}")
@@ -284,7 +285,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         app = LocalRuntime(template, cloud.function_env(), api_port=cfg.api_port,
                            lambda_port=cfg.lambda_port, endpoint=cloud.aws_url,
                            snapstart=True if args.snapstart else None, site=site,
-                           budget=_budget(args))
+                           budget=_budget(args),
+                           stream_positions=cloud.state_dir / STREAM_POSITIONS)
         api_url = f"http://127.0.0.1:{cfg.api_port}"
         lambda_url = f"http://127.0.0.1:{cfg.lambda_port}"
         cloud.write_state({"api": api_url, "lambda": lambda_url})

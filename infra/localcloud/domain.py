@@ -38,9 +38,16 @@ def ensure_jwt_keys(cloud: LocalCloud) -> str:
 
 def put_keyset(endpoint: str | None, region: str, secret_id: str,
                keyset: dict[str, Any]) -> None:
+    """Puts the keyset in the secret unless it holds it already (a kept local endpoint does
+    after a restart, and each put would be one more version to keep)."""
     sm = local_client("secretsmanager", endpoint, region) if endpoint else _aws("secretsmanager",
                                                                                  region)
-    sm.put_secret_value(SecretId=secret_id, SecretString=json.dumps(keyset))
+    try:
+        current = json.loads(sm.get_secret_value(SecretId=secret_id).get("SecretString") or "{}")
+    except (sm.exceptions.ResourceNotFoundException, ValueError):
+        current = None
+    if current != keyset:
+        sm.put_secret_value(SecretId=secret_id, SecretString=json.dumps(keyset))
 
 
 def rotate_keys(endpoint: str | None, region: str, secret_id: str,

@@ -3,7 +3,8 @@ come back at start (`restore`); the store and its lazy item maps are in `moto_st
 
 What is kept how: control-plane calls as the requests they were (replayed in order), DynamoDB
 item writes as the items they leave behind (read back after the write under the store's lock,
-so the last row for a key is never older than an acknowledged write).
+so the last row for a key is never older than an acknowledged write) with the stream records
+they made.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from typing import Any
 
 import orjson
 
+from localcloud.moto_items import LazyPartitions, dynamodb_backend
 from localcloud.moto_objects import ObjectKeeper
-from localcloud.moto_state import LazyPartitions, StateStore, key_text
+from localcloud.moto_state import StateStore, key_text
+from localcloud.moto_streams import StreamKeeper
 
 SWEEP_EVERY_S = 1.0  # how often messages and objects that left are forgotten
 
@@ -49,13 +52,6 @@ CONTROL_OPERATIONS = {
             "CreateReceiptRuleSet", "CreateReceiptRule", "SetActiveReceiptRuleSet"},
 }
 ITEM_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
-
-
-def _dynamodb_backend(region: str) -> Any:
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.dynamodb.models import dynamodb_backends
-
-    return dynamodb_backends[DEFAULT_ACCOUNT_ID][region]
 
 
 def _region(environ: dict[str, Any]) -> str:
@@ -89,11 +85,12 @@ def touched_keys(operation: str, request: dict[str, Any]) -> list[tuple[str, dic
 class Persistence:
     """WSGI middleware: writes what a call changed to the store before answering it."""
 
-    def __init__(self, app: Callable[..., Any], store: StateStore,
-                 objects: ObjectKeeper) -> None:
+    def __init__(self, app: Callable[..., Any], store: StateStore, objects: ObjectKeeper,
+                 streams: StreamKeeper) -> None:
         self.app = app
         self.store = store
         self.objects = objects
+        self.streams = streams
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         from localcloud.moto_server import CallLedger
@@ -142,16 +139,19 @@ class Persistence:
             self.store.journal(operation, environ, body)
             if service == "dynamodb" and operation == "DeleteTable":
                 self.store.drop_table(_region(environ), orjson.loads(body)["TableName"])
+            elif service == "dynamodb" and operation in ("CreateTable", "UpdateTable"):
+                self.streams.note_stream(_region(environ), orjson.loads(body)["TableName"])
         return result
 
     def _item_write(self, operation: str, environ: dict[str, Any],
                     start_response: Callable[..., Any]) -> Any:
         body = self._body(environ)
         ok, result = self._answer(environ, start_response)
+        records = self.streams.take()  # a failed write's records were taken back by moto
         if not ok:
             return result
         region = _region(environ)
-        backend = _dynamodb_backend(region)
+        backend = dynamodb_backend(region)
         from moto.dynamodb.models.dynamo_type import DynamoType
 
         with self.store.lock:
@@ -166,23 +166,28 @@ class Persistence:
                 doc = (orjson.dumps({k: v.to_json() for k, v in item.attrs.items()})
                        if item is not None else None)
                 rows.append((region, table_name, key_text(hk), key_text(rk), doc))
-            self.store.put_items(rows)
+            self.store.put_items(rows, records)
         return result
 
 
 def persistent(app: Callable[..., Any], state: Path) -> tuple[Persistence, str]:
     """`app` (moto, before the server listens) with what `state` keeps restored, wrapped so
     that it keeps what changes from now on; and what was restored, for the log."""
+    from localcloud.moto_mail import MailKeeper
     from localcloud.moto_messages import MessageKeeper
 
     store = StateStore(state / "aws.sqlite")
+    mail, streams = MailKeeper(store), StreamKeeper(store)
+    mail.install()  # before the replay creates SES's backend
     summary = restore(app, store)
     messages, objects = MessageKeeper(store), ObjectKeeper(store, state / "objects")
-    restored = f"{messages.restore()} messages, {objects.restore()} objects"
+    restored = (f"{streams.restore()} stream records, {messages.restore()} messages, "
+                f"{objects.restore()} objects, {mail.restore()} sent mails")
+    streams.install()
     messages.install()
     objects.install()
     _sweep_every(SWEEP_EVERY_S, messages.sweep, objects.sweep)
-    return Persistence(app, store, objects), f"{summary}, {restored}"
+    return Persistence(app, store, objects, streams), f"{summary}, {restored}"
 
 
 def _sweep_every(every_s: float, *sweeps: Callable[[], None]) -> None:
@@ -223,7 +228,7 @@ def restore(app: Callable[..., Any], store: StateStore) -> str:
         replayed += 1
     restored = 0
     for region, table_name in store.tables():
-        table = _dynamodb_backend(region).tables.get(table_name)
+        table = dynamodb_backend(region).tables.get(table_name)
         if table is None:
             continue
         pending = store.hash_keys(region, table_name)

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import gc
 import json
 import os
@@ -420,6 +421,10 @@ def install_expression_cache() -> None:
     UpdateExpressionParser.make = update
 
 
+def stream_sequence(record: Any) -> int:
+    return int(record.record["dynamodb"]["SequenceNumber"])
+
+
 def install_bounded_streams() -> None:
     """moto keeps every record of a DynamoDB stream and registers a new shard iterator
     (~1 KB) on every GetRecords, so a table's stream, read four times a second by its
@@ -432,7 +437,7 @@ def install_bounded_streams() -> None:
 
     from localcloud.bounded import NewestKept
 
-    add, get, init = StreamShard.add, StreamShard.get, DynamoDBStreamsBackend.__init__
+    add, init = StreamShard.add, DynamoDBStreamsBackend.__init__
 
     def add_bounded(self: Any, old: Any, new: Any) -> None:
         add(self, old, new)
@@ -442,7 +447,10 @@ def install_bounded_streams() -> None:
             self.starting_sequence_number += excess
 
     def get_kept(self: Any, start: int, quantity: int) -> list[dict[str, Any]]:
-        return get(self, max(start, self.starting_sequence_number), quantity)
+        # By sequence number, not position: a stream restored after a hard kill may lack
+        # the records of writes that were never acknowledged.
+        first = bisect.bisect_left(self.items, start, key=stream_sequence)
+        return [record.to_json() for record in self.items[first:first + quantity]]
 
     def init_bounded(self: Any, region_name: str, account_id: str) -> None:
         init(self, region_name, account_id)

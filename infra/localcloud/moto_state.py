@@ -10,16 +10,19 @@ one SQLite database (WAL) before a call is answered:
   under one lock, so the last row written for a key is never older than an acknowledged
   write): a replay of 600,000 seeded puts would take a minute, a row per item loads lazily.
 
-At start the tables come back empty and `LazyPartitions` stands in for each table's item
-map: a partition (the items of one hash key) is read from the database the first time moto
-looks it up, so the endpoint answers at once however much it holds; a scan or an index
-query reads the rest.
+At start the tables come back empty and `LazyPartitions` (`moto_items`) stands in for each
+table's item map: a partition (the items of one hash key) is read from the database the first
+time moto looks it up, so the endpoint answers at once however much it holds; a scan or an
+index query reads the rest.
 
 Durability: each call's rows are committed before its response is sent, so a killed process
 loses no acknowledged write; with `synchronous=NORMAL` an OS crash or power loss may lose
 the commits since the last WAL checkpoint's sync (SQLite's documented WAL behaviour).
-SQS messages are kept by `moto_messages`, S3 objects by `moto_objects`. Not kept: SES's sent
-mail.
+- **DynamoDB stream records** are committed with the items of the write that made them, and
+  each table's stream keeps its label (so its ARN) across restarts (`moto_streams`).
+
+SQS messages are kept by `moto_messages`, S3 objects by `moto_objects`, SES's sent mail by
+`moto_mail`.
 """
 
 from __future__ import annotations
@@ -27,8 +30,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +63,25 @@ CREATE TABLE IF NOT EXISTS messages (seq INTEGER PRIMARY KEY, region TEXT NOT NU
 CREATE TABLE IF NOT EXISTS objects (bucket TEXT NOT NULL, key TEXT NOT NULL,
                                     file TEXT NOT NULL, meta BLOB NOT NULL,
                                     PRIMARY KEY (bucket, key));
+CREATE TABLE IF NOT EXISTS streams (region TEXT NOT NULL, tbl TEXT NOT NULL,
+                                    label TEXT NOT NULL, PRIMARY KEY (region, tbl))
+                                    WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS stream_records (region TEXT NOT NULL, tbl TEXT NOT NULL,
+                                           label TEXT NOT NULL, seq TEXT NOT NULL,
+                                           doc BLOB NOT NULL,
+                                           PRIMARY KEY (region, tbl, label, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS mail (seq INTEGER PRIMARY KEY, region TEXT NOT NULL,
+                                 doc BLOB NOT NULL);
 """
+
+
+# (region, table, stream label, sequence number, record JSON)
+StreamRow = tuple[str, str, str, int, bytes]
+
+
+def seq_text(seq: int) -> str:
+    """A stream sequence number as text that sorts in order (they pass SQLite's integers)."""
+    return f"{seq:040d}"
 
 
 def key_text(value: dict[str, Any] | None) -> str:
@@ -134,9 +154,10 @@ class StateStore:
                 out.append((kept, bytes(body)))
         return out
 
-    def put_items(self, rows: Iterable[tuple[str, str, str, str, bytes | None]]) -> None:
-        """Rows of (region, table, hash key, range key, item JSON or None for deleted), in
-        one transaction. The caller holds `lock`."""
+    def put_items(self, rows: Iterable[tuple[str, str, str, str, bytes | None]],
+                  records: Iterable[StreamRow] = ()) -> None:
+        """Rows of (region, table, hash key, range key, item JSON or None for deleted) and the
+        stream records the writes made, in one transaction. The caller holds `lock`."""
         with self._transaction():
             for region, table, hk, rk, doc in rows:
                 if doc is None:
@@ -145,6 +166,44 @@ class StateStore:
                 else:
                     self.db.execute("INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?)",
                                     (region, table, hk, rk, doc))
+            for region, table, label, seq, doc in records:
+                self.db.execute("INSERT OR REPLACE INTO stream_records VALUES (?, ?, ?, ?, ?)",
+                                (region, table, label, seq_text(seq), doc))
+
+    def put_stream(self, region: str, table: str, label: str) -> None:
+        """The table's current stream (its label makes the stream's ARN)."""
+        with self.lock:
+            self.db.execute("INSERT OR REPLACE INTO streams VALUES (?, ?, ?)",
+                            (region, table, label))
+
+    def trim_stream(self, region: str, table: str, label: str, first_kept: int) -> None:
+        """Forgets the stream's records before `first_kept` (and those of older streams)."""
+        with self.lock:
+            self.db.execute("DELETE FROM stream_records WHERE region=? AND tbl=? AND "
+                            "(label<>? OR seq<?)", (region, table, label, seq_text(first_kept)))
+
+    def streams(self) -> list[tuple[str, str, str]]:
+        """(region, table, label) of every table's current stream."""
+        with self.lock:
+            return self.db.execute("SELECT region, tbl, label FROM streams").fetchall()
+
+    def stream_records(self, region: str, table: str, label: str) -> list[tuple[int, bytes]]:
+        """(sequence number, record JSON) of a stream's kept records, in order."""
+        with self.lock:
+            rows = self.db.execute("SELECT seq, doc FROM stream_records WHERE region=? AND "
+                                   "tbl=? AND label=? ORDER BY seq",
+                                   (region, table, label)).fetchall()
+        return [(int(seq), bytes(doc)) for seq, doc in rows]
+
+    def put_mail(self, region: str, doc: bytes) -> None:
+        with self.lock:
+            self.db.execute("INSERT INTO mail (region, doc) VALUES (?, ?)", (region, doc))
+
+    def mail(self) -> list[tuple[str, bytes]]:
+        """(region, message) of all mail sent, oldest first."""
+        with self.lock:
+            rows = self.db.execute("SELECT region, doc FROM mail ORDER BY seq").fetchall()
+        return [(region, bytes(doc)) for region, doc in rows]
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -159,8 +218,10 @@ class StateStore:
         self.db.execute("COMMIT")
 
     def drop_table(self, region: str, table: str) -> None:
-        with self.lock:
-            self.db.execute("DELETE FROM items WHERE region=? AND tbl=?", (region, table))
+        with self.lock, self._transaction():
+            for kept in ("items", "streams", "stream_records"):
+                self.db.execute(f"DELETE FROM {kept} WHERE region=? AND tbl=?",
+                                (region, table))
 
     def hash_keys(self, region: str, table: str) -> set[str]:
         with self.lock:
@@ -228,111 +289,3 @@ class StateStore:
     def close(self) -> None:
         with self.lock:
             self.db.close()
-
-
-class LazyPartitions(defaultdict[Any, Any]):
-    """A moto table's item map whose stored partitions are read on first use.
-
-    Keys are moto's hash-key values; a partition is an `Item` (table without a range key)
-    or a dict of range key to `Item`. `pending` holds the stored hash keys (canonical text)
-    not read yet; anything that walks the whole map reads them all first."""
-
-    def __init__(self, table: Any, pending: set[str], read: Callable[[str], list[bytes]]
-                 ) -> None:
-        super().__init__(dict)
-        self.table = table
-        self.pending = pending
-        self.read = read
-        self.guard = threading.RLock()
-
-    def _load(self, key: Any) -> bool:
-        """Reads the key's stored partition if it has one not read yet."""
-        if not self.pending:
-            return False
-        text = key_text(key.to_json()) if hasattr(key, "to_json") else None
-        if text is None or text not in self.pending:
-            return False
-        from moto.dynamodb.models.dynamo_type import DynamoType, Item
-
-        with self.guard:
-            if text not in self.pending:
-                return dict.__contains__(self, key)
-            table = self.table
-            partition: dict[Any, Any] = {}
-            single = None
-            for doc in self.read(text):
-                attrs = orjson.loads(doc)
-                range_value = (DynamoType(attrs[table.range_key_attr])
-                               if table.range_key_attr else None)
-                item = Item(DynamoType(attrs[table.hash_key_attr]), range_value, attrs)
-                if range_value is None:
-                    single = item
-                else:
-                    partition[range_value] = item
-            if single is not None:
-                dict.__setitem__(self, key, single)
-            elif partition:
-                dict.__setitem__(self, key, partition)
-            self.pending.discard(text)
-        return True
-
-    def _load_all(self) -> None:
-        if not self.pending:
-            return
-        from moto.dynamodb.models.dynamo_type import DynamoType
-
-        with self.guard:
-            for text in list(self.pending):
-                self._load(DynamoType(orjson.loads(text)))
-
-    def __missing__(self, key: Any) -> Any:
-        if self._load(key) and dict.__contains__(self, key):
-            return dict.__getitem__(self, key)
-        return super().__missing__(key)
-
-    def __contains__(self, key: object) -> bool:
-        self._load(key)
-        return dict.__contains__(self, key)
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        self._load(key)
-        return dict.get(self, key, default)
-
-    def pop(self, key: Any, *default: Any) -> Any:
-        self._load(key)
-        return dict.pop(self, key, *default)
-
-    def __delitem__(self, key: Any) -> None:
-        self._load(key)
-        dict.__delitem__(self, key)
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        if self.pending and hasattr(key, "to_json"):  # a put replaces what was stored
-            self.pending.discard(key_text(key.to_json()))
-        dict.__setitem__(self, key, value)
-
-    def __iter__(self) -> Iterator[Any]:
-        self._load_all()
-        return dict.__iter__(self)
-
-    def __len__(self) -> int:
-        self._load_all()
-        return dict.__len__(self)
-
-    def keys(self) -> Any:
-        self._load_all()
-        return dict.keys(self)
-
-    def values(self) -> Any:
-        self._load_all()
-        return dict.values(self)
-
-    def items(self) -> Any:
-        self._load_all()
-        return dict.items(self)
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Any:  # backups copy the plain map
-        import copy
-
-        self._load_all()
-        return copy.deepcopy(defaultdict(dict, dict.items(self)), memo)

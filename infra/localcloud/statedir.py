@@ -8,11 +8,16 @@ from pathlib import Path
 
 # name -> what it holds; paths relative to the stack's home (LocalCloud.state_dir)
 STATE_PARTS = {
-    "aws": "the AWS endpoint: control-plane journal and DynamoDB items (aws.sqlite)",
+    "aws": "the AWS endpoint: control-plane journal, DynamoDB items and stream records, SQS "
+           "messages, SES mail (aws.sqlite), S3 objects (objects/)",
+    "runtime": "the local runtime: where each DynamoDB stream mapping has read up to",
     "pg": "PostgreSQL's cluster",
     "redis": "Redis's snapshot",
     "stripe.pickle": "the local Stripe server's objects",
 }
+
+
+STREAM_POSITIONS = Path("runtime/stream-positions.json")  # under the stack's state directory
 
 
 def size_of(path: Path) -> int:

@@ -42,14 +42,16 @@ class LocalRuntime:
     def __init__(self, template: Template, base_env: dict[str, str], *, api_port: int,
                  lambda_port: int, endpoint: str, triggers: bool = True, watch: bool = True,
                  snapstart: bool | None = None, log: LogSink = _print_sink,
-                 site: Path | None = None, budget: Budget | None = None) -> None:
+                 site: Path | None = None, budget: Budget | None = None,
+                 stream_positions: Path | None = None) -> None:
         self.template = template
         self.log = log
         self.runtime = Runtime(template, base_env, log, snapstart=snapstart, budget=budget)
         self.gateway = Gateway(template, self.runtime, site=StaticSite(
             site, site_config(template), [endpoint]) if site is not None else None)
         self.metrics = Metrics(self.runtime, queue_depth(template, endpoint))
-        self.triggers = Triggers(template, self.runtime, endpoint, log) if triggers else None
+        self.triggers = (Triggers(template, self.runtime, endpoint, log, stream_positions)
+                         if triggers else None)
         self.watch = watch
         self.api_port = api_port
         self.lambda_port = lambda_port

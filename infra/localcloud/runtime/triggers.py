@@ -1,5 +1,6 @@
-"""Event sources for local functions: SQS mappings, DynamoDB streams, S3, SNS, EventBridge
-rules, schedules.
+"""The event sources of a template's functions (`Triggers`), and those that read queues:
+SQS mappings, and S3, SNS and EventBridge deliveries. DynamoDB stream mappings are in
+`stream_mapping`, schedules in `schedules`.
 
 SQS event source mappings poll the template's queue and invoke synchronously in batches
 (BatchSize, MaximumBatchingWindowInSeconds, ReportBatchItemFailures), several batches at
@@ -14,25 +15,27 @@ the message moves to the internal queue's DLQ (`...-dlq`) where `edu` can show i
 from __future__ import annotations
 
 import asyncio
-import base64
 import functools
-import hashlib
 import json
 import os
-import re
 import time
-import uuid
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from localcloud.aws import local_client
 from localcloud.runtime.background import Background
-from localcloud.runtime.pool import InvokeResult, Runtime
-from localcloud.template import ACCOUNT_ID, EventSource, Function, Template
+from localcloud.runtime.pool import Runtime
+from localcloud.runtime.schedules import ScheduleTrigger
+from localcloud.runtime.stream_mapping import DynamoStreamMapping, StreamPositions
+from localcloud.runtime.trigger import (
+    LogSink,
+    Trigger,
+    batch_failures,
+    internal_queue_name,
+)
+from localcloud.template import ACCOUNT_ID, EventSource, Template
 
-LogSink = Callable[[str], None]
 ASYNC_RETRY_DELAYS_S = (1, 2)  # AWS: ~1 min then ~2 min; shortened for a laptop
 POLL_WAIT_S = 1  # long-poll seconds: bounds how long a stop waits for a poller thread
 # Concurrent batches per SQS mapping on a backlog, unless ScalingConfig.MaximumConcurrency
@@ -41,20 +44,6 @@ POLL_WAIT_S = 1  # long-poll seconds: bounds how long a stop waits for a poller 
 SQS_POLLERS = int(os.environ.get("EDU_SQS_POLLERS", "5"))
 BATCH_SWEEP_S = 0.25  # how often a batching window looks for more messages (each look is a
 # ReceiveMessage: at 0.1 s a gate run made 3.6 per delivered batch, docs/benchmarks.md)
-INTERNAL_PREFIX = "edu-local-"
-STREAM_POLL_S = 0.25  # Lambda reads each stream shard about four times a second
-STREAM_RETRY_DELAYS_S = (0.5, 1, 2, 4)  # between retries of a failed stream batch (capped)
-STREAM_UNSUPPORTED = {"ParallelizationFactor", "BisectBatchOnFunctionError",
-                      "TumblingWindowInSeconds", "MaximumRecordAgeInSeconds",
-                      "StartingPositionTimestamp"}
-
-
-def internal_queue_name(fn: Function, ev: EventSource, suffix: str = "") -> str:
-    base = re.sub(r"[^A-Za-z0-9_-]", "-", f"{INTERNAL_PREFIX}{fn.name}-{ev.name}")
-    if len(base) + len(suffix) > 80:  # SQS's limit: keep it unique with a short hash
-        digest = hashlib.sha1(base.encode()).hexdigest()[:8]
-        base = base[: 80 - len(suffix) - 9] + "-" + digest
-    return base + suffix
 
 
 def sqs_record(msg: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
@@ -77,52 +66,6 @@ def sqs_record(msg: dict[str, Any], queue_arn: str, region: str) -> dict[str, An
         "awsRegion": region,
     }
 
-
-def batch_failures(payload: Any, message_ids: set[str]) -> set[str] | None:
-    """Failed message ids of a partial batch response; None when the response is invalid
-    (then, as on AWS, the whole batch counts as failed)."""
-    if payload is None or payload == {}:
-        return set()
-    if not isinstance(payload, dict) or "batchItemFailures" not in payload:
-        return set()
-    items = payload.get("batchItemFailures")
-    if items is None:
-        return set()
-    if not isinstance(items, list):
-        return None
-    failed = set()
-    for item in items:
-        ident = item.get("itemIdentifier") if isinstance(item, dict) else None
-        if not ident or ident not in message_ids:
-            return None
-        failed.add(str(ident))
-    return failed
-
-
-class Trigger:
-    """One event source of one function."""
-
-    def __init__(self, owner: Triggers, fn: Function, ev: EventSource) -> None:
-        self.owner = owner
-        self.fn = fn
-        self.ev = ev
-        self.sqs = owner.client("sqs")
-
-    @property
-    def label(self) -> str:
-        return f"{self.fn.name}/{self.ev.name} ({self.ev.type})"
-
-    async def setup(self) -> None:
-        pass
-
-    async def run(self) -> None:
-        raise NotImplementedError
-
-    async def blocking(self, call: Callable[[], Any]) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self.owner.executor, call)
-
-    async def invoke(self, event: Any) -> InvokeResult:
-        return await self.owner.runtime.invoke(self.fn.name, event)
 
 
 def _poller_limit(ev: EventSource) -> int:
@@ -235,193 +178,6 @@ class SqsMapping(Trigger):
                 self.sqs.change_message_visibility, QueueUrl=self.url,
                 ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=1))
 
-
-def _jsonable(value: Any) -> Any:
-    """A stream record as Lambda passes it: binary attribute values base64, times epoch."""
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, bytes | bytearray):
-        return base64.b64encode(value).decode()
-    if isinstance(value, datetime):
-        return value.timestamp()
-    return value
-
-
-class DynamoStreamMapping(Trigger):
-    """A DynamoDB stream event source mapping: reads the table's stream in order, keeps the
-    records FilterCriteria matches, invokes synchronously in batches (BatchSize,
-    MaximumBatchingWindowInSeconds). A failed batch is retried, from its first failed record
-    when the function reports one (ReportBatchItemFailures), else whole, up to
-    MaximumRetryAttempts (-1: until it succeeds, which holds the stream back, as on AWS);
-    then a description of the records goes to DestinationConfig.OnFailure (an SQS queue)
-    and the mapping moves past them. Positions are kept in the runtime's memory: a restarted
-    runtime starts again at StartingPosition (consumers must be idempotent anyway)."""
-
-    async def setup(self) -> None:
-        props = self.ev.properties
-        for key in STREAM_UNSUPPORTED & set(props):
-            self.owner.log(f"edu: {self.label}: {key} is not supported locally and is ignored")
-        self.table = str(props["Stream"]).split(":table/", 1)[-1].split("/", 1)[0]
-        stream_arn = await self.latest_stream()
-        if not stream_arn:
-            raise ValueError(f"table {self.table} has no stream: give it a StreamSpecification")
-        self.streams = self.owner.client("dynamodbstreams")
-        self.batch_size = int(props.get("BatchSize", 100))
-        self.window_s = float(props.get("MaximumBatchingWindowInSeconds", 0))
-        self.partial = "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or [])
-        self.max_retries = int(props.get("MaximumRetryAttempts", -1))
-        self.on_failure = str((((props.get("DestinationConfig") or {}).get("OnFailure") or {})
-                               .get("Destination")) or "")
-        filters = (props.get("FilterCriteria") or {}).get("Filters") or []
-        self.patterns: list[Any] = []
-        if filters:
-            from moto.events.models import EventPattern  # AWS filters use EventBridge patterns
-
-            self.patterns = [EventPattern.load(str(f["Pattern"])) for f in filters]
-        await self.open(stream_arn, str(props.get("StartingPosition", "LATEST")))
-        self.buffer: list[dict[str, Any]] = []
-
-    async def latest_stream(self) -> str:
-        """The table's current stream ARN ('' when it has none)."""
-        ddb = self.owner.client("dynamodb")
-        described = (await self.blocking(lambda: ddb.describe_table(
-            TableName=self.table)))["Table"]
-        return str(described.get("LatestStreamArn") or "")
-
-    async def open(self, stream_arn: str, position: str) -> None:
-        """Reads `stream_arn` from `position` (LATEST or TRIM_HORIZON) on."""
-        shards = (await self.blocking(lambda: self.streams.describe_stream(
-            StreamArn=stream_arn)))["StreamDescription"]["Shards"]
-        self.stream_arn = stream_arn
-        self.shard_id = str(shards[0]["ShardId"])  # moto keeps one shard per stream
-        self.iterator = (await self.blocking(lambda: self.streams.get_shard_iterator(
-            StreamArn=stream_arn, ShardId=self.shard_id,
-            ShardIteratorType=position)))["ShardIterator"]
-
-    def lambda_record(self, raw: dict[str, Any]) -> dict[str, Any]:
-        return {"eventID": raw.get("eventID", ""), "eventName": raw.get("eventName", ""),
-                "eventVersion": raw.get("eventVersion", "1.1"), "eventSource": "aws:dynamodb",
-                "awsRegion": self.owner.template.region,
-                "dynamodb": _jsonable(raw.get("dynamodb") or {}),
-                "eventSourceARN": self.stream_arn}
-
-    def wanted(self, record: dict[str, Any]) -> bool:
-        return not self.patterns or any(p.matches_event(record) for p in self.patterns)
-
-    async def fetch(self) -> None:
-        try:
-            resp = await self.blocking(lambda: self.streams.get_records(
-                ShardIterator=self.iterator, Limit=1000))
-        except Exception:
-            if not await self.reattached():
-                raise
-            return
-        self.take(resp)
-
-    async def reattached(self) -> bool:
-        """After the local endpoint restarted on its state the table has a new stream (and
-        the old iterator is unknown): read the new one from its start, which holds every
-        change since the restart. False when the stream is the same one."""
-        latest = await self.latest_stream()
-        if not latest or latest == self.stream_arn:
-            return False
-        await self.open(latest, "TRIM_HORIZON")
-        self.owner.log(f"[{self.label}] the table's stream is new (the endpoint restarted): "
-                       "reading it from its start")
-        return True
-
-    def take(self, resp: dict[str, Any]) -> None:
-        self.iterator = resp.get("NextShardIterator") or self.iterator
-        records = [self.lambda_record(r) for r in resp.get("Records", [])]
-        self.buffer += [r for r in records if self.wanted(r)]
-
-    async def next_batch(self) -> list[dict[str, Any]]:
-        """Records for one invocation: as soon as BatchSize are waiting, else what came
-        within MaximumBatchingWindowInSeconds of the first; empty after an idle poll."""
-        if not self.buffer:
-            await self.fetch()
-            if not self.buffer:
-                await asyncio.sleep(STREAM_POLL_S)
-                return []
-        deadline = time.monotonic() + self.window_s
-        while len(self.buffer) < self.batch_size:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            await asyncio.sleep(min(STREAM_POLL_S, remaining))
-            await self.fetch()
-        batch, self.buffer = self.buffer[:self.batch_size], self.buffer[self.batch_size:]
-        return batch
-
-    async def run(self) -> None:
-        while True:
-            batch = await self.next_batch()
-            if batch:
-                await self.deliver(batch)
-
-    async def deliver(self, batch: list[dict[str, Any]]) -> None:
-        retries = 0
-        while True:
-            result = await self.invoke({"Records": batch})
-            if result.status == "throttled":
-                await asyncio.sleep(STREAM_POLL_S)
-                continue
-            first_failed = self.first_failed(result, batch)
-            self.owner.delivered(self, first_failed if first_failed is not None
-                                 else len(batch), 0)
-            if first_failed is None:
-                return
-            batch = batch[first_failed:]
-            retries += 1
-            if 0 <= self.max_retries < retries:
-                await self.give_up(batch, retries, result)
-                return
-            delay = STREAM_RETRY_DELAYS_S[min(retries, len(STREAM_RETRY_DELAYS_S)) - 1]
-            self.owner.log(f"[{self.label}] {len(batch)} records failed ({result.status}); "
-                           f"retry {retries} in {delay}s")
-            await asyncio.sleep(delay)
-
-    def first_failed(self, result: InvokeResult, batch: list[dict[str, Any]]) -> int | None:
-        """Where the batch must be retried from: None when it all succeeded."""
-        if not result.ok:
-            return 0
-        if not self.partial:
-            return None
-        sequences = [str(r["dynamodb"].get("SequenceNumber", "")) for r in batch]
-        failed = batch_failures(result.payload, set(sequences))
-        if failed is None:
-            self.owner.log(f"[{self.label}] invalid batchItemFailures: whole batch retried")
-            return 0
-        return min((i for i, seq in enumerate(sequences) if seq in failed), default=None)
-
-    async def give_up(self, batch: list[dict[str, Any]], retries: int,
-                      result: InvokeResult) -> None:
-        self.owner.delivered(self, 0, len(batch))
-        first, last = batch[0]["dynamodb"], batch[-1]["dynamodb"]
-        record = {
-            "requestContext": {"requestId": result.request_id, "functionArn": self.fn.arn,
-                               "condition": "RetryAttemptsExhausted",
-                               "approximateInvokeCount": retries},
-            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
-                                "functionError": "" if result.ok else "Unhandled"},
-            "version": "1.0", "timestamp": datetime.now(UTC).isoformat(),
-            "DDBStreamBatchInfo": {
-                "shardId": self.shard_id, "streamArn": self.stream_arn,
-                "startSequenceNumber": first.get("SequenceNumber"),
-                "endSequenceNumber": last.get("SequenceNumber"),
-                "approximateArrivalOfFirstRecord": first.get("ApproximateCreationDateTime"),
-                "approximateArrivalOfLastRecord": last.get("ApproximateCreationDateTime"),
-                "batchSize": len(batch)}}
-        self.owner.log(f"[{self.label}] gave up on {len(batch)} records after {retries} "
-                       f"retries{'; described in ' + self.on_failure if self.on_failure else ''}")
-        if self.on_failure:
-            name = self.on_failure.rsplit(":", 1)[-1]
-            url = (await self.blocking(lambda: self.sqs.get_queue_url(QueueName=name)))[
-                "QueueUrl"]
-            await self.blocking(lambda: self.sqs.send_message(QueueUrl=url,
-                                                              MessageBody=json.dumps(record)))
 
 
 class AsyncQueueTrigger(Trigger):
@@ -565,133 +321,6 @@ class SnsTrigger(AsyncQueueTrigger):
                              "EventSubscriptionArn": self.subscription_arn, "Sns": sns}]}
 
 
-class ScheduleTrigger(Trigger):
-    async def setup(self) -> None:
-        props = self.ev.properties
-        expr = str(props.get("Schedule") or props.get("ScheduleExpression") or "")
-        self.schedule = parse_schedule(expr)
-        enabled = props.get("Enabled", True)
-        self.enabled = enabled and props.get("State", "ENABLED") != "DISABLED"
-        self.input = props.get("Input")
-        self.rule_arn = (f"arn:aws:events:{self.owner.template.region}:{ACCOUNT_ID}:rule/"
-                         f"{internal_queue_name(self.fn, self.ev)}")
-
-    async def run(self) -> None:
-        if not self.enabled:
-            return
-        while True:
-            now = datetime.now(UTC)
-            due = self.schedule.next_after(now)
-            await asyncio.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()))
-            if self.input is not None:
-                event: Any = json.loads(self.input) if isinstance(self.input, str) else self.input
-            else:
-                event = {"version": "0", "id": str(uuid.uuid4()), "detail-type":
-                         "Scheduled Event", "source": "aws.events", "account": ACCOUNT_ID,
-                         "time": due.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                         "region": self.owner.template.region,
-                         "resources": [self.rule_arn], "detail": {}}
-            result = await self.invoke(event)
-            self.owner.delivered(self, int(result.ok), int(not result.ok))
-
-
-# --- schedules -------------------------------------------------------------------------
-
-
-class Schedule:
-    def next_after(self, now: datetime) -> datetime:
-        raise NotImplementedError
-
-
-class RateSchedule(Schedule):
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.start = datetime.now(UTC)
-
-    def next_after(self, now: datetime) -> datetime:
-        elapsed = (now - self.start).total_seconds()
-        periods = int(elapsed // self.seconds) + 1
-        return self.start + timedelta(seconds=periods * self.seconds)
-
-
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"])}
-_DAYS = {d: i + 1 for i, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"])}
-
-
-def _field(text: str, lo: int, hi: int, names: dict[str, int] | None = None) -> set[int] | None:
-    """Values a cron field allows; None for `?` / `*` (anything)."""
-    if text in ("*", "?"):
-        return None
-    out: set[int] = set()
-    for part in text.split(","):
-        step = 1
-        if "/" in part:
-            part, step_text = part.split("/", 1)
-            step = int(step_text)
-        if part in ("*", ""):
-            start, end = lo, hi
-        elif "-" in part:
-            a, b = part.split("-", 1)
-            start, end = _value(a, names), _value(b, names)
-        else:
-            start = _value(part, names)
-            end = hi if step > 1 else start
-        if not (lo <= start <= hi and lo <= end <= hi):
-            raise ValueError(f"cron field value out of range {lo}-{hi}: {text}")
-        out.update(range(start, end + 1, step))
-    return out
-
-
-def _value(text: str, names: dict[str, int] | None) -> int:
-    text = text.upper()
-    if names and text in names:
-        return names[text]
-    if not text.isdigit():
-        raise ValueError(f"unsupported cron token {text!r} (L, W and # are not supported)")
-    return int(text)
-
-
-class CronSchedule(Schedule):
-    """AWS cron: minutes hours day-of-month month day-of-week year (UTC)."""
-
-    def __init__(self, expr: str) -> None:
-        parts = expr.split()
-        if len(parts) != 6:
-            raise ValueError(f"cron({expr}) needs 6 fields")
-        self.minutes = _field(parts[0], 0, 59)
-        self.hours = _field(parts[1], 0, 23)
-        self.dom = _field(parts[2], 1, 31)
-        self.months = _field(parts[3], 1, 12, _MONTHS)
-        self.dow = _field(parts[4], 1, 7, _DAYS)
-        self.years = _field(parts[5], 1970, 2199)
-
-    def matches(self, t: datetime) -> bool:
-        aws_dow = (t.isoweekday() % 7) + 1  # AWS: 1 = Sunday
-        return all(allowed is None or value in allowed for allowed, value in (
-            (self.minutes, t.minute), (self.hours, t.hour), (self.dom, t.day),
-            (self.months, t.month), (self.dow, aws_dow), (self.years, t.year)))
-
-    def next_after(self, now: datetime) -> datetime:
-        t = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
-        for _ in range(366 * 24 * 60):  # a year of minutes at most
-            if self.matches(t):
-                return t
-            t += timedelta(minutes=1)
-        raise ValueError("cron expression never fires within a year")
-
-
-def parse_schedule(expr: str) -> Schedule:
-    m = re.fullmatch(r"rate\((\d+)\s+(minute|minutes|hour|hours|day|days|second|seconds)\)",
-                     expr.strip())
-    if m:
-        unit = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}[m.group(2).rstrip("s")]
-        return RateSchedule(int(m.group(1)) * unit)
-    m = re.fullmatch(r"cron\((.+)\)", expr.strip())
-    if m:
-        return CronSchedule(m.group(1))
-    raise ValueError(f"unsupported schedule expression {expr!r}")
-
 
 # --- the set of all triggers ---------------------------------------------------------------
 
@@ -704,11 +333,12 @@ _KINDS: dict[str, type[Trigger]] = {
 
 class Triggers:
     def __init__(self, template: Template, runtime: Runtime, endpoint: str,
-                 log: LogSink = print) -> None:
+                 log: LogSink = print, positions: Path | None = None) -> None:
         self.template = template
         self.runtime = runtime
         self.endpoint = endpoint
         self.log = log
+        self.positions = StreamPositions(positions)
         self.triggers: list[Trigger] = []
         self.background = Background()
         self.counts: dict[str, list[int]] = {}

@@ -24,6 +24,7 @@ from localcloud.aws import bootstrap
 from localcloud.procs import free_port, port_open
 from localcloud.stack import LocalCloud
 from localcloud.template import load_template
+from tests.support.kept_endpoint import Endpoint
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURE = ROOT / "tests/fixtures/runtime/template.yaml"
@@ -111,3 +112,13 @@ def runtime(issuer: Issuer, cloud: LocalCloud, tmp_path_factory: pytest.TempPath
 @pytest.fixture(scope="session")
 def api(runtime: RunningRuntime) -> str:
     return runtime.api
+
+
+@pytest.fixture
+def endpoint(tmp_path: Path) -> Iterator[Endpoint]:
+    """Our moto server keeping its state in a fresh directory."""
+    ep = Endpoint(tmp_path, free_port())
+    ep.start()
+    yield ep
+    if ep.proc is not None:
+        ep.stop(signal.SIGKILL)

@@ -2,13 +2,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from localcloud.runtime.triggers import (
-    CronSchedule,
-    RateSchedule,
-    batch_failures,
-    internal_queue_name,
-    parse_schedule,
-)
+from localcloud.runtime.schedules import CronSchedule, RateSchedule, parse_schedule
+from localcloud.runtime.trigger import batch_failures, internal_queue_name
 from localcloud.template import EventSource, Function
 
 
