@@ -32,8 +32,8 @@ Call ledger: `CallLedger` counts every AWS call by service and operation with th
 it took; `GET /_edu/calls` answers with the table (`edu local calls` prints it), so a load
 run shows which calls cost the local cloud most.
 
-DynamoDB Streams: see `install_bounded_streams`; moto kept every stream record and every
-shard iterator, so a polled stream grew without end.
+Memory: `moto_memory` bounds what moto kept for as long as it ran (every model instance it
+made, stream records and shard iterators, deleted messages' receipts).
 
 Garbage collection: see `GcFreezer`; a full collection over a seeded moto stopped the whole
 server for ~0.9 s.
@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import bisect
 import gc
 import json
 import os
@@ -59,9 +58,6 @@ from xml.sax.saxutils import escape
 
 _local = threading.local()
 GC_FREEZE_EVERY_S = 5.0
-# Per stream shard (DynamoDB keeps 24 hours of records); EDU_MOTO_STREAM_RECORDS for tests.
-STREAM_RECORDS_KEPT = int(os.environ.get("EDU_MOTO_STREAM_RECORDS", "20000"))
-SHARD_ITERATORS_KEPT = 1_000  # AWS's iterators expire after 15 minutes
 
 
 def install_fast_query() -> None:
@@ -419,46 +415,6 @@ def install_expression_cache() -> None:
 
     ConditionExpressionParser.parse = condition  # type: ignore[method-assign]
     UpdateExpressionParser.make = update
-
-
-def stream_sequence(record: Any) -> int:
-    return int(record.record["dynamodb"]["SequenceNumber"])
-
-
-def install_bounded_streams() -> None:
-    """moto keeps every record of a DynamoDB stream and registers a new shard iterator
-    (~1 KB) on every GetRecords, so a table's stream, read four times a second by its
-    mapping, grew for as long as the server ran. Keep the newest STREAM_RECORDS_KEPT records
-    of a shard (sequence numbers do not change: the shard's start moves up; an iterator
-    behind the start reads from the oldest record kept, where DynamoDB would say the data
-    was trimmed) and the newest SHARD_ITERATORS_KEPT iterators."""
-    from moto.dynamodb.models.table import StreamShard
-    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
-
-    from localcloud.bounded import NewestKept
-
-    add, init = StreamShard.add, DynamoDBStreamsBackend.__init__
-
-    def add_bounded(self: Any, old: Any, new: Any) -> None:
-        add(self, old, new)
-        excess = len(self.items) - STREAM_RECORDS_KEPT
-        if excess >= STREAM_RECORDS_KEPT // 10:  # trim in steps, not one record per write
-            del self.items[:excess]
-            self.starting_sequence_number += excess
-
-    def get_kept(self: Any, start: int, quantity: int) -> list[dict[str, Any]]:
-        # By sequence number, not position: a stream restored after a hard kill may lack
-        # the records of writes that were never acknowledged.
-        first = bisect.bisect_left(self.items, start, key=stream_sequence)
-        return [record.to_json() for record in self.items[first:first + quantity]]
-
-    def init_bounded(self: Any, region_name: str, account_id: str) -> None:
-        init(self, region_name, account_id)
-        self.shard_iterators = NewestKept[str, Any](SHARD_ITERATORS_KEPT)
-
-    StreamShard.add = add_bounded  # type: ignore[method-assign]
-    StreamShard.get = get_kept  # type: ignore[method-assign]
-    DynamoDBStreamsBackend.__init__ = init_bounded  # type: ignore[method-assign]
 
 
 def install_cached_jsonpath() -> None:
@@ -1008,10 +964,17 @@ def install_dispatch_cache() -> None:
 
 def main() -> None:
     from localcloud.memory import return_big_buffers
+    from localcloud.moto_memory import (
+        install_bounded_deleted_receipts,
+        install_bounded_streams,
+        install_untracked_models,
+    )
 
     return_big_buffers()
     if os.environ.get("EDU_MOTO_DISPATCH_CACHE", "1") != "0":
         install_dispatch_cache()
+    if os.environ.get("EDU_MOTO_TRACK_MODELS", "0") != "1":  # "1": moto's own (compare)
+        install_untracked_models()
     install_fast_query()
     install_light_transactions()
     install_atomic_writes()  # after: it wraps the lighter transaction too
@@ -1023,6 +986,7 @@ def main() -> None:
         install_light_event_delivery()
     install_post_policy()
     install_bounded_streams()
+    install_bounded_deleted_receipts()
     if os.environ.get("EDU_MOTO_EXPRESSION_CACHE", "1") != "0":  # "0": compare in moto_bench
         install_expression_cache()
     if os.environ.get("EDU_MOTO_CHEAP_IDS", "1") != "0":  # "0": compare in moto_bench.py

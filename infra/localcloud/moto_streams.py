@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from localcloud.moto_items import dynamodb_backend
-from localcloud.moto_server import stream_sequence
+from localcloud.moto_memory import stream_sequence
 from localcloud.moto_state import StateStore, StreamRow
 
 _ITERATOR_MARK = b"edu-seq:"

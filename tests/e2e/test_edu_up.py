@@ -155,7 +155,8 @@ def test_up_status_down(tmp_path: Path) -> None:
             up.wait(timeout=30)
 
 
-def test_a_user_registered_before_a_kill_9_signs_in_after(tmp_path: Path) -> None:
+def test_a_user_registered_before_a_kill_9_signs_in_after_with_their_mail(
+        tmp_path: Path) -> None:
     env, ports = fresh_shell(tmp_path / "home")
     api = f"http://127.0.0.1:{ports['EDU_API_PORT']}"
     up = start_up(env, tmp_path / "up.log", tmp_path / "home", ports["EDU_API_PORT"])
@@ -164,6 +165,11 @@ def test_a_user_registered_before_a_kill_9_signs_in_after(tmp_path: Path) -> Non
         made = httpx.post(f"{api}/auth/register", json={**account, "full_name": "Crash Test",
                                                         "role": "student"})
         assert made.status_code == 201, made.text
+        inbox = f"{api}/_edu/mail?to={account['email']}"
+        deadline = time.monotonic() + 30  # the welcome mail goes out through the event bus
+        while "Sent mail (1)" not in httpx.get(inbox).text:
+            assert time.monotonic() < deadline, httpx.get(inbox).text
+            time.sleep(0.2)
         up.send_signal(signal.SIGKILL)  # no cleanup at all: its children go with it
         up.wait(timeout=30)
         deadline = time.monotonic() + 30
@@ -173,6 +179,7 @@ def test_a_user_registered_before_a_kill_9_signs_in_after(tmp_path: Path) -> Non
         up = start_up(env, tmp_path / "up-again.log", tmp_path / "home", ports["EDU_API_PORT"])
         signed_in = httpx.post(f"{api}/auth/login", json=account)
         assert signed_in.status_code == 200, signed_in.text
+        assert "Sent mail (1)" in httpx.get(inbox).text  # kept, and not sent again
     finally:
         if up.poll() is None:
             up.send_signal(signal.SIGTERM)
