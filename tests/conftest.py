@@ -17,7 +17,6 @@ from urllib.parse import urlparse
 import pytest
 
 from localcloud.config import CloudConfig
-from localcloud.domain import connect_stripe, ensure_jwt_keys
 from localcloud.stack import LocalCloud
 from tests.support.databases import drop_database
 from tests.support.platform import RunningPlatform, start_platform, stop_platform
@@ -54,9 +53,7 @@ def cloud() -> Iterator[LocalCloud]:
         "ConsumerVisibilityTimeout": "2", "ConsumerRetryBase": str(TEST_RETRY_BASE_S)})
     stack.start()
     try:
-        stack.provision()
-        ensure_jwt_keys(stack)
-        connect_stripe(stack)
+        stack.provision()  # with the platform's setup: migrations, keys, Stripe
         yield stack
     finally:
         stack.stop()

@@ -295,11 +295,10 @@ class Artifacts:
 
     def interpreter(self, fn: Function) -> Interpreter:
         found = python_for(fn.runtime)
-        if not found.exact and fn.runtime not in self._warned:
-            self._warned.add(fn.runtime)
-            self.log(f"edu: warning: {fn.runtime} (the template's Runtime) is not on this "
-                     f"machine (PATH, pyenv, asdf, mise, uv); functions run on Python "
-                     f"{found.version} instead: install {fn.runtime} to run what deploys")
+        if not found.exact and fn.name not in self._warned:
+            self._warned.add(fn.name)
+            self.log(f"edu: warning: {fn.name}: {fn.runtime} is not on this machine (PATH, "
+                     f"pyenv, asdf, mise, uv); it runs on Python {found.version} instead")
         return found
 
     def _plans(self, fn: Function) -> list[LayerPlan]:

@@ -305,7 +305,7 @@ def drill_retry_base(outage_s: float) -> int:
 
 def run_drill(root: Path, outage_s: float = 10, settle_s: float = 25, users: int = 10,
               log: Callable[[str], None] = print) -> dict[str, Any]:
-    from localcloud.domain import connect_stripe, ensure_jwt_keys, seed
+    from localcloud.domain import seed
 
     home = Path(tempfile.mkdtemp(prefix="edu-chaos-"))
     cloud = LocalCloud(CloudConfig.ephemeral(root, home), durable=True)
@@ -315,8 +315,6 @@ def run_drill(root: Path, outage_s: float = 10, settle_s: float = 25, users: int
         log("starting a stack of its own ...")
         cloud.start(log=False)
         cloud.provision()
-        ensure_jwt_keys(cloud)
-        connect_stripe(cloud)
         seed(cloud, users=300, courses=500, teachers=20, progress=False)
         platform = start_platform(cloud, home / "runtime.log", LoginLimitPerIp="1000000",
                                   LoginLimitPerEmail="1000000", RegisterLimitPerIp="1000000",

@@ -16,7 +16,7 @@ from typing import Any
 from localcloud.artifacts import BuildError
 from localcloud.config import CloudConfig
 from localcloud.procs import PortInUse, pid_running, port_open
-from localcloud.template import TemplateError, load_template
+from localcloud.template import TemplateError, load_template, read_local_extras
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,13 +52,22 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                     help="template parameter override, e.g. LoginLimitPerIp=100000 for "
                     "load tests (repeatable)")
+    _template_args(up)
+    up.add_argument("--stack-name", default=None,
+                    help="names the resources (default: samconfig.toml's, else edu-platform)")
     up.set_defaults(run=cmd_up)
-    sub.add_parser("down", help="stop a running `edu up`").set_defaults(run=cmd_down)
-    sub.add_parser("status", help="what runs where, healthy or not, and where the state "
-                   "lives").set_defaults(run=cmd_status)
+    down = sub.add_parser("down", help="stop a running `edu up`")
+    down.set_defaults(run=cmd_down)
+    status = sub.add_parser("status", help="what runs where, healthy or not, and where the "
+                            "state lives")
+    status.set_defaults(run=cmd_status)
     reset = sub.add_parser("reset", help="wipe the local state (AWS endpoint, PostgreSQL, "
                            "Redis, Stripe) of a stopped stack")
     reset.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    for command in (down, status, reset):
+        command.add_argument("-t", "--template", default=None,
+                             help="the template `edu up -t` was given (default: "
+                                  "./template.yaml)")
     reset.set_defaults(run=cmd_reset)
 
     admin = sub.add_parser("admin", help="administrators").add_subparsers(metavar="TASK")
@@ -231,6 +240,12 @@ def _budget(args: argparse.Namespace) -> Any:
                               args.max_queue_wait)
 
 
+def _config(args: argparse.Namespace) -> CloudConfig:
+    """The stack of the template `-t` names, else of the template.yaml here or above."""
+    given = getattr(args, "template", None)
+    return CloudConfig.from_env(template=Path(given) if given else None)
+
+
 def _template_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("-t", "--template", default=None,
                    help="template file (default: ./template.yaml)")
@@ -256,52 +271,44 @@ def cmd_up(args: argparse.Namespace) -> int:
     from localcloud.runtime.site import default_site_dir
     from localcloud.stack import LocalCloud
 
-    cfg = CloudConfig.from_env()
+    cfg = _config(args)
     if port_open(cfg.api_port):
         raise PortInUse("HTTP API", cfg.api_port, "EDU_API_PORT")
     if port_open(cfg.lambda_port):
         raise PortInUse("Lambda Invoke API", cfg.lambda_port, "EDU_LAMBDA_PORT")
-    cloud = LocalCloud(cfg, durable=not args.ephemeral,
-                       overrides=_overrides(" ".join(args.param)))
+    cloud = LocalCloud(cfg, durable=not args.ephemeral, stack_name=args.stack_name,
+                       overrides=_overrides(" ".join([*args.param, args.parameter_overrides])))
     t0 = time.monotonic()
     # `edu down` sends SIGTERM: leave through the finally below, like Ctrl-C does.
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    print("edu: starting AWS (moto), PostgreSQL and Redis ...", flush=True)
+    started = ", ".join(["AWS (moto)", *(SERVICE_NAMES[s] for s in cloud.extras.services)])
+    print(f"edu: starting {started} ...", flush=True)
     cloud.start()
     try:
-        from localcloud.domain import connect_stripe, ensure_jwt_keys
         from localcloud.statedir import STREAM_POSITIONS
 
         for line in cloud.provision():
             print(f"  {line}")
-        print(f"  {ensure_jwt_keys(cloud)}")
-        print(f"  {connect_stripe(cloud)}")
         template = cloud.template()
         for warning in template.warnings:
             print(f"  warning: {warning}")
-        if not args.no_demo:
+        if not args.no_demo and cloud.extras.setup == "eduplatform":
             _load_demo(cloud)
         site = default_site_dir(template.path)
+        api_url = f"http://127.0.0.1:{cfg.api_port}"
+        lambda_url = f"http://127.0.0.1:{cfg.lambda_port}"
+
+        def announce() -> None:  # once the runtime has wired every trigger
+            cloud.write_state({"api": api_url, "lambda": lambda_url})
+            print(_banner(cloud, template, api_url, lambda_url, site, time.monotonic() - t0),
+                  flush=True)
+
         app = LocalRuntime(template, cloud.function_env(), api_port=cfg.api_port,
                            lambda_port=cfg.lambda_port, endpoint=cloud.aws_url,
                            snapstart=True if args.snapstart else None, site=site,
                            budget=_budget(args),
-                           stream_positions=cloud.state_dir / STREAM_POSITIONS)
-        api_url = f"http://127.0.0.1:{cfg.api_port}"
-        lambda_url = f"http://127.0.0.1:{cfg.lambda_port}"
-        cloud.write_state({"api": api_url, "lambda": lambda_url})
-        print(f"""
-EduPlatform is up in {time.monotonic() - t0:.1f}s
-  HTTP API        {api_url}        (try: curl {api_url}/health)
-  Web app         {api_url + "/" if site else "not built (cd web && npm ci && npm run build)"}
-  Lambda API      {lambda_url}        (boto3 lambda endpoint_url; metrics {lambda_url}/metrics)
-  AWS (moto)      {cloud.aws_url}   (AWS_ENDPOINT_URL; dashboard {cloud.aws_url}/moto-api/)
-  PostgreSQL      {cloud.database_url}
-  Redis           {cloud.redis_url}
-  Stripe (local)  {cloud.stripe_url}   (edu stripe pay PAYMENT_ID)
-  logs            {cfg.home / 'logs'}
-Ctrl-C stops everything.
-""", flush=True)
+                           stream_positions=cloud.state_dir / STREAM_POSITIONS,
+                           on_ready=announce)
         serve(app)
     finally:
         print("edu: stopping ...", flush=True)
@@ -309,6 +316,31 @@ Ctrl-C stops everything.
         cloud.clear_state()
         print("edu: stopped", flush=True)
     return 0
+
+
+SERVICE_NAMES = {"postgres": "PostgreSQL", "redis": "Redis", "stripe": "Stripe (local)"}
+
+
+def _banner(cloud: Any, template: Any, api_url: str, lambda_url: str, site: Path | None,
+            took_s: float) -> str:
+    """What `edu up` started and where, once it is up."""
+    platform = cloud.extras.setup == "eduplatform"
+    title = "EduPlatform" if platform else f"Stack {template.stack_name}"
+    lines = [f"\n{title} is up in {took_s:.1f}s",
+             f"  HTTP API        {api_url}" + (f"        (try: curl {api_url}/health)"
+                                                if platform else "")]
+    if site is not None or platform:
+        built = api_url + "/" if site else "not built (cd web && npm ci && npm run build)"
+        lines.append(f"  Web app         {built}")
+    lines += [f"  Lambda API      {lambda_url}        (boto3 lambda endpoint_url; metrics "
+              f"{lambda_url}/metrics)",
+              f"  AWS (moto)      {cloud.aws_url}   (AWS_ENDPOINT_URL; dashboard "
+              f"{cloud.aws_url}/moto-api/)"]
+    for name in cloud.extras.services:
+        hint = "   (edu stripe pay PAYMENT_ID)" if name == "stripe" else ""
+        lines.append(f"  {SERVICE_NAMES[name]:<15} {cloud.services[name].url}{hint}")
+    lines += [f"  logs            {cloud.config.home / 'logs'}", "Ctrl-C stops everything.\n"]
+    return "\n".join(lines)
 
 
 def _loopback(host: str) -> bool:
@@ -340,7 +372,7 @@ DOWN_WAIT_S = 60.0
 def cmd_down(args: argparse.Namespace) -> int:
     from localcloud.stack import read_state
 
-    cfg = CloudConfig.from_env()
+    cfg = _config(args)
     state = read_state(cfg)
     if not state:
         print("edu: nothing is running (no state file)")
@@ -373,9 +405,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     )
     from localcloud.stack import read_state
 
-    cfg = CloudConfig.from_env()
+    cfg = _config(args)
     state = read_state(cfg) or {}
     services: dict[str, Any] = dict(state.get("services") or {})  # type: ignore[call-overload]
+    running = ["aws", *(list(services) if state else read_local_extras(cfg.template_path)
+                        .services), "api"]
     urls = {
         "aws": (services.get("aws") or {}).get("url") or cfg.aws_endpoint_url
         or f"http://127.0.0.1:{cfg.aws_port}",
@@ -392,6 +426,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"edu up: {'running, pid ' + str(state['pid']) if state else 'not running'}")
     all_ok = True
     for name, url in urls.items():
+        if name not in running:
+            continue
         ok = checks[name](url)
         all_ok &= ok
         print(f"  {name:<9} {'healthy' if ok else 'DOWN':<8} {url}")
@@ -409,7 +445,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
     from localcloud.stack import read_state
     from localcloud.statedir import STATE_PARTS, human, state_sizes, wipe
 
-    cfg = CloudConfig.from_env()
+    cfg = _config(args)
     if read_state(cfg):
         print("edu: the stack is running; `edu down` first", file=sys.stderr)
         return 1
@@ -427,9 +463,14 @@ def cmd_reset(args: argparse.Namespace) -> int:
 
 
 def _api_healthy(url: str) -> bool:
+    """The local gateway answers (any HTTP answer: a template may have no /health route)."""
+    import urllib.error
+
     try:
         with urllib.request.urlopen(url + "/health", timeout=2) as resp:
             return bool(resp.status == 200)
+    except urllib.error.HTTPError:
+        return True
     except OSError:
         return False
 

@@ -34,10 +34,11 @@ class CloudConfig:
     redis_url: str | None
     stripe_port: int = 8420
     stripe_api_base: str | None = None  # a Stripe-compatible server you already run
+    template_file: Path | None = None  # `-t`; default: template.yaml in `root`
 
     @property
     def template_path(self) -> Path:
-        return self.root / "template.yaml"
+        return self.template_file or self.root / "template.yaml"
 
     @property
     def state_file(self) -> Path:
@@ -56,10 +57,15 @@ class CloudConfig:
                    redis_url=given.get("redis_url"), stripe_port=free_port())
 
     @classmethod
-    def from_env(cls, root: Path | None = None) -> CloudConfig:
+    def from_env(cls, root: Path | None = None, template: Path | None = None) -> CloudConfig:
+        """`template` (edu's `-t`) also sets the root: its folder, where `.edu` goes."""
+        if template is not None:
+            template = template.resolve()
+            root = template.parent
         root = root or find_template().parent
         home = Path(os.environ.get("EDU_HOME", root / ".edu")).resolve()
         return cls(
+            template_file=template,
             root=root,
             home=home,
             aws_port=_port("EDU_AWS_PORT", 4566),

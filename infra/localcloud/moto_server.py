@@ -497,6 +497,23 @@ def install_light_event_delivery() -> None:
     EventsBackend.put_events = light_put_events  # type: ignore[method-assign]
 
 
+def install_complete_queue_events() -> None:
+    """moto's EventBridge left `account` out of the events it puts on SQS queues (what the
+    local runtime hands to functions); AWS's events carry it, and Powertools' event model
+    requires it."""
+    from moto.events.models import Rule
+
+    send = Rule._send_to_sqs_queue
+
+    def send_complete(self: Any, resource_id: str, event: dict[str, Any],
+                      group_id: str | None = None) -> None:
+        if "detail-type" in event and "account" not in event:  # not a transformed input
+            event = {**event, "account": self.account_id}
+        send(self, resource_id, event, group_id)
+
+    Rule._send_to_sqs_queue = send_complete  # type: ignore[method-assign]
+
+
 def install_cached_method_names() -> None:
     """moto lists a response class's methods with `inspect.getmembers` on every request to
     check the action exists (5% of the server's CPU under load); a class's methods do not
@@ -985,6 +1002,7 @@ def main() -> None:
     if os.environ.get("EDU_MOTO_EVENT_DELIVERY", "1") != "0":  # "0": moto's own PutEvents
         install_light_event_delivery()
     install_post_policy()
+    install_complete_queue_events()
     install_bounded_streams()
     install_bounded_deleted_receipts()
     if os.environ.get("EDU_MOTO_EXPRESSION_CACHE", "1") != "0":  # "0": compare in moto_bench

@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edu.adapters.migrations import migrate
 from localcloud.aws import bootstrap
 from localcloud.config import CloudConfig
 from localcloud.services import (
@@ -27,7 +26,13 @@ from localcloud.services import (
     start_stripe,
     stripe_healthy,
 )
-from localcloud.template import Template, load_template
+from localcloud.template import (
+    LocalExtras,
+    Template,
+    TemplateError,
+    load_template,
+    read_local_extras,
+)
 
 LOCAL_AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
@@ -44,7 +49,16 @@ class LocalCloud:
     durable: bool = True
     services: dict[str, Service] = field(default_factory=dict)
     overrides: dict[str, str] = field(default_factory=dict)  # extra template parameters
+    stack_name: str | None = None  # default: samconfig.toml's, else edu-platform
     _scratch: Path | None = field(default=None, repr=False)
+    _extras: LocalExtras | None = field(default=None, repr=False)
+
+    @property
+    def extras(self) -> LocalExtras:
+        """What the template asks `edu up` to run besides the AWS endpoint."""
+        if self._extras is None:
+            self._extras = read_local_extras(self.config.template_path)
+        return self._extras
 
     @property
     def aws_url(self) -> str:
@@ -73,23 +87,24 @@ class LocalCloud:
                 self.services["aws"] = start_moto(
                     cfg.aws_port, logs / "moto.log",
                     state=self.state_dir / "aws" if self.durable else None)
-            if cfg.database_url:
+            wanted = self.extras.services
+            if "postgres" in wanted and cfg.database_url:
                 ensure_database(cfg.database_url)
                 self.services["postgres"] = _given("postgres", cfg.database_url, pg_ready,
                                                    "DATABASE_URL")
-            else:
+            elif "postgres" in wanted:
                 self.services["postgres"] = start_postgres(
                     self.state_dir / "pg", cfg.pg_port, logs / "postgres.log", durable=self.durable)
-            if cfg.redis_url:
+            if "redis" in wanted and cfg.redis_url:
                 self.services["redis"] = _given("redis", cfg.redis_url, redis_ready,
                                                 "REDIS_URL")
-            else:
+            elif "redis" in wanted:
                 self.services["redis"] = start_redis(self.state_dir / "redis", cfg.redis_port,
                                                      logs / "redis.log")
-            if cfg.stripe_api_base:
+            if "stripe" in wanted and cfg.stripe_api_base:
                 self.services["stripe"] = _given("stripe", cfg.stripe_api_base,
                                                  stripe_healthy, "EDU_STRIPE_API_BASE")
-            else:
+            elif "stripe" in wanted:
                 self.services["stripe"] = start_stripe(
                     cfg.stripe_port, logs / "stripe.log",
                     cfg.home / "stripe.pickle" if self.durable else None)
@@ -113,35 +128,41 @@ class LocalCloud:
 
     def template(self) -> Template:
         return load_template(self.config.template_path, endpoint=self.aws_url,
-                             parameter_overrides=self.parameter_overrides())
+                             parameter_overrides=self.parameter_overrides(),
+                             stack_name=self.stack_name)
 
     def parameter_overrides(self) -> dict[str, str]:
-        """Template parameters that point functions at this stack's services."""
-        overrides = {"DatabaseUrl": self.database_url, "RedisUrl": self.redis_url,
-                     "Stage": "local", "JwtIssuer": f"http://127.0.0.1:{self.config.api_port}",
-                     # local receivers (http://127.0.0.1) may get webhooks; never on AWS
-                     "WebhookAllowLoopback": "true",
-                     # the web app is served on the API's origin: the browser's direct
-                     # uploads and segment fetches come from there
-                     "AllowedOrigins": f"http://127.0.0.1:{self.config.api_port},"
-                                       f"http://localhost:{self.config.api_port}"}
-        if "stripe" in self.services:
-            overrides["StripeApiBase"] = self.stripe_url
+        """The template's local parameters (`Metadata.edu.parameters`, pointing functions at
+        this stack's services), then those given."""
+        api = f"http://127.0.0.1:{self.config.api_port}"
+        urls = {name: service.url for name, service in self.services.items()}
+        urls.update(api=api, api_port=str(self.config.api_port))
+        overrides = {}
+        for name, value in self.extras.parameters.items():
+            try:
+                overrides[name] = value.format(**urls)
+            except KeyError as missing:
+                raise TemplateError(
+                    f"{self.config.template_path}: Metadata.edu.parameters.{name} names "
+                    f"{missing}, which this stack does not run") from None
         overrides.update(self.overrides)
         return overrides
 
     def provision(self) -> list[str]:
         """Creates the template's AWS resources (dropping those a durable stack's template no
-        longer declares) and applies SQL migrations; a line per change."""
+        longer declares), then runs the template's declared setup; a line per change."""
         from localcloud.provisioned import drop_removed
 
         template = self.template()
         dropped = (drop_removed(template, self.aws_url, self.state_dir / "provisioned.json")
                    if self.durable else [])
         report = bootstrap(template, self.aws_url)
-        applied = migrate(self.database_url)
-        return ([f"created {line}" for line in report.created] + dropped
-                + [f"applied migration {name}" for name in applied])
+        lines = [f"created {line}" for line in report.created] + dropped
+        if self.extras.setup:
+            from localcloud.setups import run_setup
+
+            lines += run_setup(self.extras.setup, self)
+        return lines
 
     def function_env(self) -> dict[str, str]:
         """What every local function sees besides its template variables."""

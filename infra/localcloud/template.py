@@ -1,27 +1,28 @@
 """Reads a SAM template into a typed model: functions, APIs, and the local cloud resources.
 
 The local runtime is driven only by template.yaml; nothing here knows our product.
-Intrinsic functions (!Ref, !GetAtt, !Sub, !Join, !Select, !Split, !If with the template's
-Conditions) are resolved to *local* names and URLs; a resource whose Condition is false is
-left out, as CloudFormation leaves it out.
+Intrinsic functions are resolved to *local* names and URLs (`localcloud.intrinsics`); a
+resource whose Condition is false is left out, as CloudFormation leaves it out, and so is a
+resource of a type `edu` does not run (with a warning, once per type).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from localcloud.intrinsics import (
+    LOCAL_RESOURCE_TYPES,
+    NO_VALUE,
+    WITHOUT_LOCAL_EFFECT,
+    Resolver,
+    TemplateError,
+)
+
 REGION_DEFAULT = "us-east-1"
-ACCOUNT_ID = "123456789012"  # moto's default account
-LATEST_STREAM = "latest"  # stands for the stream label in a !GetAtt Table.StreamArn
-
-
-class TemplateError(Exception):
-    """A template that cannot be read; the message names the file and line."""
 
 
 # --- YAML with CloudFormation short-form tags ------------------------------------------
@@ -113,6 +114,40 @@ class Resource:
     retain: bool = False  # DeletionPolicy: Retain (kept when the template drops it)
 
 
+LOCAL_SERVICES = ("postgres", "redis", "stripe")  # what a template may ask `edu up` to run
+
+
+@dataclass(frozen=True)
+class LocalExtras:
+    """What `edu up` runs and sets up for a template beyond its AWS resources, declared in
+    the template's `Metadata: edu:` (`services` from LOCAL_SERVICES; `setup`, a named setup
+    run after the resources are created; `parameters`, template parameters set locally,
+    where `{postgres}`, `{redis}`, `{stripe}`, `{api}` and `{api_port}` stand for the local
+    services' URLs). A template that declares nothing gets the AWS endpoint alone."""
+
+    services: tuple[str, ...] = ()
+    setup: str | None = None
+    parameters: dict[str, str] = field(default_factory=dict)
+
+
+def local_extras(raw: dict[str, Any], path: Path) -> LocalExtras:
+    declared = (raw.get("Metadata") or {}).get("edu") or {}
+    if not isinstance(declared, dict):
+        raise TemplateError(f"{path}: Metadata.edu must be a mapping")
+    services = tuple(str(s) for s in declared.get("services") or ())
+    unknown = sorted(set(services) - set(LOCAL_SERVICES))
+    if unknown:
+        raise TemplateError(f"{path}: Metadata.edu.services: unknown {', '.join(unknown)} "
+                            f"(choose from {', '.join(LOCAL_SERVICES)})")
+    setup = declared.get("setup")
+    parameters = {str(k): str(v) for k, v in (declared.get("parameters") or {}).items()}
+    return LocalExtras(services, str(setup) if setup else None, parameters)
+
+
+def read_local_extras(path: Path) -> LocalExtras:
+    return local_extras(load_yaml(path), path)
+
+
 @dataclass
 class Template:
     path: Path
@@ -126,6 +161,7 @@ class Template:
     apis: dict[str, Resource]
     outputs: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
+    extras: LocalExtras = field(default_factory=LocalExtras)
 
     def function_layers(self, fn: Function) -> list[Layer]:
         """The function's layers in the order AWS extracts them into /opt."""
@@ -141,177 +177,13 @@ class Template:
 
 # Properties the local runtime understands; anything else is reported once, by name.
 SUPPORTED_FUNCTION_PROPS = {
-    "Handler", "CodeUri", "Runtime", "MemorySize", "Timeout", "Environment", "Layers",
+    "Handler", "CodeUri", "InlineCode", "Runtime", "MemorySize", "Timeout", "Environment", "Layers",
     "ReservedConcurrentExecutions", "SnapStart", "Events", "Architectures", "Description",
     "FunctionName", "Policies", "Role", "Tracing", "Tags", "LoggingConfig",
     "EphemeralStorage", "DeadLetterQueue", "AutoPublishAlias", "Metadata",
     "VpcConfig",  # locally every function is on the machine's network
     "ProvisionedConcurrencyConfig",
 }
-
-
-class _NoValue:
-    """AWS::NoValue: the property (or list item) it stands for is removed."""
-
-
-NO_VALUE = _NoValue()
-
-
-class _Resolver:
-    """Resolves intrinsic functions against local physical names."""
-
-    def __init__(self, tpl_resources: dict[str, Any], parameters: dict[str, str],
-                 stack_name: str, region: str, endpoint: str,
-                 conditions: dict[str, Any] | None = None) -> None:
-        self.raw = tpl_resources
-        self.parameters = parameters
-        self.stack_name = stack_name
-        self.region = region
-        self.endpoint = endpoint.rstrip("/")
-        self.names: dict[str, str] = {}
-        self.condition_specs = conditions or {}
-        self.conditions: dict[str, bool] = {}
-
-    def condition(self, name: str) -> bool:
-        if name not in self.conditions:
-            if name not in self.condition_specs:
-                raise TemplateError(f"unknown Condition {name!r}")
-            self.conditions[name] = False  # a condition that refers to itself is false
-            self.conditions[name] = self.truth(self.condition_specs[name])
-        return self.conditions[name]
-
-    def truth(self, spec: Any) -> bool:
-        """A condition's value: Fn::Equals/Not/And/Or and {"Condition": name}."""
-        if not isinstance(spec, dict) or len(spec) != 1:
-            raise TemplateError(f"cannot evaluate condition {spec!r}")
-        (key, arg), = spec.items()
-        if key == "Condition":
-            return self.condition(str(arg))
-        if key == "Fn::Equals":
-            left, right = (self.resolve(a) for a in arg)
-            return str(left) == str(right)
-        if key == "Fn::Not":
-            return not self.truth(arg[0])
-        if key == "Fn::And":
-            return all(self.truth(a) for a in arg)
-        if key == "Fn::Or":
-            return any(self.truth(a) for a in arg)
-        raise TemplateError(f"cannot evaluate condition function {key}")
-
-    def pseudo(self, name: str) -> str | None:
-        return {
-            "AWS::Region": self.region,
-            "AWS::StackName": self.stack_name,
-            "AWS::AccountId": ACCOUNT_ID,
-            "AWS::Partition": "aws",
-            "AWS::URLSuffix": "amazonaws.com",
-        }.get(name)
-
-    def ref(self, name: str) -> str:
-        pseudo = self.pseudo(name)
-        if pseudo is not None:
-            return pseudo
-        if name in self.parameters:
-            return self.parameters[name]
-        res = self.raw.get(name)
-        if res is None:
-            raise TemplateError(f"!Ref to unknown resource or parameter {name!r}")
-        physical = self.names.get(name, f"{self.stack_name}-{name}")
-        if res.get("Type") == "AWS::SQS::Queue":
-            return f"{self.endpoint}/{ACCOUNT_ID}/{physical}"
-        if res.get("Type") in ("AWS::SNS::Topic",):
-            return f"arn:aws:sns:{self.region}:{ACCOUNT_ID}:{physical}"
-        return physical
-
-    def get_att(self, name: str, attr: str) -> str:
-        res = self.raw.get(name)
-        if res is None:
-            raise TemplateError(f"!GetAtt to unknown resource {name!r}")
-        physical = self.names.get(name, f"{self.stack_name}-{name}")
-        rtype = res.get("Type", "")
-        service = {
-            "AWS::SQS::Queue": "sqs", "AWS::SNS::Topic": "sns", "AWS::S3::Bucket": "s3",
-            "AWS::DynamoDB::Table": "dynamodb", "AWS::Serverless::SimpleTable": "dynamodb",
-            "AWS::Events::EventBus": "events", "AWS::Events::Rule": "events",
-            "AWS::Serverless::Function": "lambda", "AWS::Logs::LogGroup": "logs",
-        }.get(rtype, "unknown")
-        if attr == "Arn":
-            if service == "s3":
-                return f"arn:aws:s3:::{physical}"
-            if service == "sqs" or service == "sns":
-                return f"arn:aws:{service}:{self.region}:{ACCOUNT_ID}:{physical}"
-            if service == "dynamodb":
-                return f"arn:aws:dynamodb:{self.region}:{ACCOUNT_ID}:table/{physical}"
-            if service == "events":
-                kind = "event-bus" if rtype == "AWS::Events::EventBus" else "rule"
-                return f"arn:aws:events:{self.region}:{ACCOUNT_ID}:{kind}/{physical}"
-            if service == "lambda":
-                return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{physical}"
-            if service == "logs":
-                return f"arn:aws:logs:{self.region}:{ACCOUNT_ID}:log-group:{physical}:*"
-        if attr == "StreamArn" and service == "dynamodb":
-            # The label is the stream's creation time, known once the table exists: the
-            # stream mapping asks DynamoDB for the table's latest stream.
-            return (f"arn:aws:dynamodb:{self.region}:{ACCOUNT_ID}:table/{physical}"
-                    f"/stream/{LATEST_STREAM}")
-        if attr in ("QueueName", "Name", "TopicName"):
-            return physical
-        if attr == "QueueUrl":
-            return f"{self.endpoint}/{ACCOUNT_ID}/{physical}"
-        if attr == "DomainName":
-            return f"{physical}.s3.amazonaws.com"
-        raise TemplateError(f"!GetAtt {name}.{attr} is not supported locally")
-
-    def resolve(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [r for r in (self.resolve(v) for v in value) if r is not NO_VALUE]
-        if not isinstance(value, dict):
-            return value
-        if len(value) == 1:
-            (key, arg), = value.items()
-            if key == "Ref" and arg == "AWS::NoValue":
-                return NO_VALUE
-            if key == "Ref":
-                return self.ref(str(arg))
-            if key == "Fn::GetAtt":
-                parts = arg if isinstance(arg, list) else str(arg).split(".", 1)
-                return self.get_att(str(parts[0]), str(parts[1]))
-            if key == "Fn::Sub":
-                return self.sub(arg)
-            if key == "Fn::Join":
-                sep, items = arg
-                return str(sep).join(str(self.resolve(i)) for i in self.resolve(items))
-            if key == "Fn::Split":
-                sep, text = arg
-                return str(self.resolve(text)).split(str(sep))
-            if key == "Fn::Select":
-                index, items = arg
-                return self.resolve(items)[int(self.resolve(index))]
-            if key == "Fn::If":
-                return self.resolve(arg[1] if self.condition(str(arg[0])) else arg[2])
-            if key == "Fn::GetAZs":
-                return [f"{self.region}a", f"{self.region}b"]
-        resolved = {k: self.resolve(v) for k, v in value.items()}
-        return {k: v for k, v in resolved.items() if v is not NO_VALUE}
-
-    def sub(self, arg: Any) -> str:
-        if isinstance(arg, list):
-            text, variables = arg[0], {k: self.resolve(v) for k, v in arg[1].items()}
-        else:
-            text, variables = arg, {}
-
-        def repl(match: re.Match[str]) -> str:
-            expr = match.group(1)
-            if expr.startswith("!"):
-                return "${" + expr[1:] + "}"
-            if expr in variables:
-                return str(variables[expr])
-            if "." in expr:
-                name, attr = expr.split(".", 1)
-                return self.get_att(name, attr)
-            return self.ref(expr)
-
-        return re.sub(r"\$\{([^}]+)\}", repl, str(text))
 
 
 _NAME_PROPERTY = {
@@ -329,7 +201,7 @@ _NAME_PROPERTY = {
 
 
 def _physical_name(stack: str, logical_id: str, rtype: str, props: dict[str, Any],
-                   resolver: _Resolver) -> str:
+                   resolver: Resolver) -> str:
     prop = _NAME_PROPERTY.get(rtype)
     if prop and prop in props:
         return str(resolver.resolve(props[prop]))
@@ -373,7 +245,7 @@ def load_template(path: Path | str, *, endpoint: str = "http://127.0.0.1:4566",
     params.update(sam_overrides)
     params.update(parameter_overrides or {})
     resources_raw: dict[str, Any] = raw["Resources"] or {}
-    resolver = _Resolver(resources_raw, params, stack, region, endpoint,
+    resolver = Resolver(resources_raw, params, stack, region, endpoint,
                          raw.get("Conditions") or {})
     # Names first (they may !Sub each other's refs only through parameters/pseudo params).
     for lid, res in resources_raw.items():
@@ -388,6 +260,7 @@ def load_template(path: Path | str, *, endpoint: str = "http://127.0.0.1:4566",
     resources: dict[str, Resource] = {}
     layers: dict[str, Layer] = {}
     apis: dict[str, Resource] = {}
+    ignored: dict[str, list[str]] = {}  # resource type -> logical ids
     for lid, res in resources_raw.items():
         if "Condition" in res and not resolver.condition(str(res["Condition"])):
             continue  # CloudFormation does not create it
@@ -402,18 +275,55 @@ def load_template(path: Path | str, *, endpoint: str = "http://127.0.0.1:4566",
             functions[lid] = _function(lid, props, globals_fn, resolver, root, resources_raw,
                                        warnings)
             continue
+        if rtype not in LOCAL_RESOURCE_TYPES:
+            ignored.setdefault(rtype, []).append(lid)
+            continue
         resolved = resolver.resolve(props)
         resource = Resource(lid, rtype, resolved, resolver.names[lid],
                             retain=res.get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate"))
         resources[lid] = resource
         if rtype in ("AWS::Serverless::HttpApi", "AWS::Serverless::Api"):
             apis[lid] = resource
-    outputs = resolver.resolve(raw.get("Outputs") or {})
+    for rtype, lids in ignored.items():
+        if not rtype.startswith(WITHOUT_LOCAL_EFFECT):
+            named = ", ".join(lids[:3]) + (f" and {len(lids) - 3} more" if len(lids) > 3 else "")
+            warnings.append(f"{rtype} is not run locally: {named} left out")
+    outputs = _outputs(raw.get("Outputs") or {}, resolver, warnings)
     return Template(path, root, stack, region, params, functions, resources, layers, apis,
-                    outputs, warnings)
+                    outputs, warnings, local_extras(raw, path))
 
 
-def _function(lid: str, props: dict[str, Any], globals_fn: dict[str, Any], resolver: _Resolver,
+def _outputs(raw: dict[str, Any], resolver: Resolver, warnings: list[str]) -> dict[str, Any]:
+    """Each output resolved on its own: one that names what has no local counterpart is left
+    as written, with a warning, and never stops the template from loading."""
+    outputs: dict[str, Any] = {}
+    for name, spec in raw.items():
+        if isinstance(spec, dict) and "Condition" in spec and not resolver.condition(
+                str(spec["Condition"])):
+            continue  # CloudFormation leaves it out
+        try:
+            outputs[name] = resolver.resolve(spec)
+        except (TemplateError, LookupError, TypeError, ValueError) as exc:
+            warnings.append(f"output {name} left unresolved: {exc}")
+            outputs[name] = spec
+    return outputs
+
+
+def _inline_code(lid: str, code: str) -> Path:
+    """A folder holding a function's InlineCode as `index.py` (SAM's module name for it),
+    named by the code's digest so an edit gets a new folder and workers reload."""
+    import hashlib
+    import tempfile
+
+    digest = hashlib.sha256(code.encode()).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / "edu-inline-code" / f"{lid}-{digest}"
+    if not (folder / "index.py").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "index.py").write_text(code)
+    return folder
+
+
+def _function(lid: str, props: dict[str, Any], globals_fn: dict[str, Any], resolver: Resolver,
               root: Path, raw: dict[str, Any],
               warnings: list[str]) -> Function:
     merged: dict[str, Any] = {k: v for k, v in globals_fn.items()}
@@ -452,7 +362,9 @@ def _function(lid: str, props: dict[str, Any], globals_fn: dict[str, Any], resol
     return Function(
         logical_id=lid,
         handler=str(merged["Handler"]),
-        code_uri=(root / str(merged.get("CodeUri", "."))).resolve(),
+        code_uri=(_inline_code(lid, str(merged["InlineCode"]))
+                  if "InlineCode" in merged and "CodeUri" not in merged
+                  else (root / str(merged.get("CodeUri", "."))).resolve()),
         runtime=str(merged.get("Runtime", "python3.12")),
         memory_mb=int(resolver.resolve(merged.get("MemorySize", 128))),
         timeout_s=int(resolver.resolve(merged.get("Timeout", 3))),

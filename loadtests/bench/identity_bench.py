@@ -21,7 +21,6 @@ for extra in ("infra", "shared", ""):
 
 import httpx  # noqa: E402
 
-from localcloud.domain import ensure_jwt_keys  # noqa: E402
 from localcloud.stack import throwaway_cloud  # noqa: E402
 from tests.support.platform import start_platform, stop_platform  # noqa: E402
 
@@ -68,7 +67,6 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     args = parser.parse_args()
     with throwaway_cloud(ROOT) as cloud:
-        ensure_jwt_keys(cloud)
         platform = start_platform(cloud, cloud.config.home / "runtime.log",
                                   LoginLimitPerIp="100000000", LoginLimitPerEmail="100000000",
                                   RegisterLimitPerIp="100000000")

@@ -3,48 +3,13 @@
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
-from localcloud.procs import free_port, pid_running, port_open
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def edu(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "localcloud.cli", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=60, check=False)
-
-
-def start_up(env: dict[str, str], log: Path, home: Path, api_port: int
-             ) -> subprocess.Popen[bytes]:
-    """`edu up`, returned once its API answers."""
-    with open(log, "wb") as out:
-        up = subprocess.Popen([sys.executable, "-m", "localcloud.cli", "up"], env=env, cwd=ROOT,
-                              stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 90
-    while not (home / "state.json").exists() or not port_open(api_port):
-        assert up.poll() is None, log.read_text()
-        assert time.monotonic() < deadline, log.read_text()
-        time.sleep(0.1)
-    return up
-
-
-def fresh_shell(home: Path) -> tuple[dict[str, str], dict[str, int]]:
-    """The environment of a new shell for `edu` (nothing from other tests' stacks: domain
-    helpers export function env) on free ports, and those ports."""
-    ports = {name: free_port() for name in
-             ("EDU_AWS_PORT", "EDU_PG_PORT", "EDU_REDIS_PORT", "EDU_API_PORT", "EDU_LAMBDA_PORT",
-              "EDU_STRIPE_PORT")}
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "REDIS_URL") and not k.startswith(("EDU_", "AWS_"))}
-    env.update({k: str(v) for k, v in ports.items()})
-    env["EDU_HOME"] = str(home)
-    return env, ports
+from localcloud.procs import pid_running, port_open
+from tests.support.edu_cli import edu, fresh_shell, start_up
 
 
 def test_up_status_down(tmp_path: Path) -> None:
@@ -163,7 +128,7 @@ def test_a_user_registered_before_a_kill_9_signs_in_after_with_their_mail(
     try:
         account = {"email": "crash@example.com", "password": "a long enough passphrase"}
         made = httpx.post(f"{api}/auth/register", json={**account, "full_name": "Crash Test",
-                                                        "role": "student"})
+                                                        "role": "student"}, timeout=30)
         assert made.status_code == 201, made.text
         inbox = f"{api}/_edu/mail?to={account['email']}"
         deadline = time.monotonic() + 30  # the welcome mail goes out through the event bus
@@ -177,7 +142,7 @@ def test_a_user_registered_before_a_kill_9_signs_in_after_with_their_mail(
             assert time.monotonic() < deadline, "a part of the killed stack kept its port"
             time.sleep(0.2)
         up = start_up(env, tmp_path / "up-again.log", tmp_path / "home", ports["EDU_API_PORT"])
-        signed_in = httpx.post(f"{api}/auth/login", json=account)
+        signed_in = httpx.post(f"{api}/auth/login", json=account, timeout=30)
         assert signed_in.status_code == 200, signed_in.text
         assert "Sent mail (1)" in httpx.get(inbox).text  # kept, and not sent again
     finally:

@@ -430,6 +430,7 @@ class FunctionPool:
             "PYTHONUNBUFFERED": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
             "TZ": ":UTC",
+            "AWS_SAM_LOCAL": "true",  # as `sam local` sets it: tools quiet what needs AWS
         })
         env.update(self.base_env)   # local AWS endpoint and credentials
         env.update(fn.environment)  # the template's variables win, as on AWS

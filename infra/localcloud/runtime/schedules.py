@@ -10,8 +10,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from localcloud.intrinsics import ACCOUNT_ID
 from localcloud.runtime.trigger import Trigger, internal_queue_name
-from localcloud.template import ACCOUNT_ID
 
 
 class ScheduleTrigger(Trigger):

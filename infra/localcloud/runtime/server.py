@@ -12,6 +12,7 @@ import contextlib
 import json
 import re
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,8 @@ class LocalRuntime:
                  lambda_port: int, endpoint: str, triggers: bool = True, watch: bool = True,
                  snapstart: bool | None = None, log: LogSink = _print_sink,
                  site: Path | None = None, budget: Budget | None = None,
-                 stream_positions: Path | None = None) -> None:
+                 stream_positions: Path | None = None,
+                 on_ready: Callable[[], None] | None = None) -> None:
         self.template = template
         self.log = log
         self.runtime = Runtime(template, base_env, log, snapstart=snapstart, budget=budget)
@@ -52,6 +54,7 @@ class LocalRuntime:
         self.metrics = Metrics(self.runtime, queue_depth(template, endpoint))
         self.triggers = (Triggers(template, self.runtime, endpoint, log, stream_positions)
                          if triggers else None)
+        self.on_ready = on_ready  # once every trigger is wired (events sent after it arrive)
         self.watch = watch
         self.api_port = api_port
         self.lambda_port = lambda_port
@@ -93,6 +96,8 @@ class LocalRuntime:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 await send({"type": "lifespan.startup.complete"})
+                if self.on_ready is not None:
+                    self.on_ready()
             elif message["type"] == "lifespan.shutdown":
                 await self.close()
                 await send({"type": "lifespan.shutdown.complete"})

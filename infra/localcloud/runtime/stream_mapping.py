@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from localcloud.runtime.pool import InvokeResult
-from localcloud.runtime.trigger import Trigger, batch_failures
+from localcloud.runtime.trigger import RecordFilter, Trigger, batch_failures
 
 STREAM_POLL_S = 0.25  # Lambda reads each stream shard about four times a second
 STREAM_RETRY_DELAYS_S = (0.5, 1, 2, 4)  # between retries of a failed stream batch (capped)
@@ -90,12 +90,7 @@ class DynamoStreamMapping(Trigger):
         self.max_retries = int(props.get("MaximumRetryAttempts", -1))
         self.on_failure = str((((props.get("DestinationConfig") or {}).get("OnFailure") or {})
                                .get("Destination")) or "")
-        filters = (props.get("FilterCriteria") or {}).get("Filters") or []
-        self.patterns: list[Any] = []
-        if filters:
-            from moto.events.models import EventPattern  # AWS filters use EventBridge patterns
-
-            self.patterns = [EventPattern.load(str(f["Pattern"])) for f in filters]
+        self.filter = RecordFilter(props)
         self.buffer: list[dict[str, Any]] = []
         self.read_up_to = ""  # sequence number of the last record read
         self.kept_after = ""  # ... and of the last one handled, as kept in the positions
@@ -140,9 +135,6 @@ class DynamoStreamMapping(Trigger):
                 "dynamodb": _jsonable(raw.get("dynamodb") or {}),
                 "eventSourceARN": self.stream_arn}
 
-    def wanted(self, record: dict[str, Any]) -> bool:
-        return not self.patterns or any(p.matches_event(record) for p in self.patterns)
-
     async def fetch(self) -> None:
         try:
             resp = await self.blocking(lambda: self.streams.get_records(
@@ -177,7 +169,7 @@ class DynamoStreamMapping(Trigger):
         records = [self.lambda_record(r) for r in resp.get("Records", [])]
         if records:
             self.read_up_to = str(records[-1]["dynamodb"].get("SequenceNumber", ""))
-        self.buffer += [r for r in records if self.wanted(r)]
+        self.buffer += [r for r in records if self.filter.wanted(r)]
 
     async def next_batch(self) -> list[dict[str, Any]]:
         """Records for one invocation: as soon as BatchSize are waiting, else what came

@@ -4,7 +4,9 @@ and what several kinds share: the internal queue names, partial batch responses.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import json
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -73,3 +75,35 @@ class Trigger:
 
     async def invoke(self, event: Any) -> InvokeResult:
         return await self.owner.runtime.invoke(self.fn.name, event)
+
+
+class RecordFilter:
+    """An event source mapping's FilterCriteria: a record passes when any of its patterns
+    (EventBridge's pattern syntax, moto's matcher) matches it, or when there are none. For
+    SQS the body is matched as JSON when it is a JSON object, else as plain text, as on
+    AWS."""
+
+    def __init__(self, properties: dict[str, Any]) -> None:
+        filters = (properties.get("FilterCriteria") or {}).get("Filters") or []
+        self.patterns: list[Any] = []
+        if filters:
+            from moto.events.models import EventPattern
+
+            self.patterns = [EventPattern.load(str(f["Pattern"])) for f in filters]
+
+    def __bool__(self) -> bool:
+        return bool(self.patterns)
+
+    def wanted(self, record: dict[str, Any]) -> bool:
+        return not self.patterns or any(p.matches_event(record) for p in self.patterns)
+
+    def wanted_message(self, record: dict[str, Any]) -> bool:
+        """For an SQS record (its body as sent)."""
+        if not self.patterns:
+            return True
+        body: Any = record.get("body", "")
+        with contextlib.suppress(ValueError):
+            parsed = json.loads(body)
+            if isinstance(parsed, dict):
+                body = parsed
+        return self.wanted({**record, "body": body})

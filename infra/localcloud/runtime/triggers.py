@@ -24,17 +24,19 @@ from pathlib import Path
 from typing import Any
 
 from localcloud.aws import local_client
+from localcloud.intrinsics import ACCOUNT_ID
 from localcloud.runtime.background import Background
 from localcloud.runtime.pool import Runtime
 from localcloud.runtime.schedules import ScheduleTrigger
 from localcloud.runtime.stream_mapping import DynamoStreamMapping, StreamPositions
 from localcloud.runtime.trigger import (
     LogSink,
+    RecordFilter,
     Trigger,
     batch_failures,
     internal_queue_name,
 )
-from localcloud.template import ACCOUNT_ID, EventSource, Template
+from localcloud.template import EventSource, Template
 
 ASYNC_RETRY_DELAYS_S = (1, 2)  # AWS: ~1 min then ~2 min; shortened for a laptop
 POLL_WAIT_S = 1  # long-poll seconds: bounds how long a stop waits for a poller thread
@@ -86,6 +88,7 @@ class SqsMapping(Trigger):
         self.partial = "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or [])
         self.max_pollers = _poller_limit(self.ev)
         self.pollers = 1
+        self.filter = RecordFilter(props)
 
     async def receive_batch(self) -> list[dict[str, Any]]:
         """One batch: long-polls for a first message, then gathers more until the batch is
@@ -146,7 +149,15 @@ class SqsMapping(Trigger):
 
     async def _deliver(self, batch: list[dict[str, Any]]) -> None:
         region = self.owner.template.region
-        event = {"Records": [sqs_record(m, self.queue_arn, region) for m in batch]}
+        records = [sqs_record(m, self.queue_arn, region) for m in batch]
+        if self.filter:  # as Lambda does, messages the filter drops are deleted
+            wanted = [self.filter.wanted_message(r) for r in records]
+            await self._delete([m for m, keep in zip(batch, wanted, strict=True) if not keep])
+            batch = [m for m, keep in zip(batch, wanted, strict=True) if keep]
+            records = [r for r, keep in zip(records, wanted, strict=True) if keep]
+            if not batch:
+                return
+        event = {"Records": records}
         result = await self.invoke(event)
         if result.status == "throttled":
             await self._retry_soon(batch)

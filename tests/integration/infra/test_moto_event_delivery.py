@@ -135,4 +135,8 @@ def test_every_queue_gets_the_same_bodies_in_the_same_order(
     first = json.loads(moto["plain"][0])
     assert first["detail"]["data"]["title"] == "Ünïcode — \"quoted\""
     assert first["time"] == "2026-12-04T12:30:05Z"
+    # every field of AWS's event shape (moto left `account` out; Powertools requires it)
+    assert set(first) == {"version", "id", "detail-type", "source", "account", "time",
+                          "region", "resources", "detail"}
+    assert first["account"] == "123456789012" and first["region"] == "us-east-1"
     assert json.loads(moto["shaped"][0]) == {"kind": "enrollment.created", "user": "u1"}
