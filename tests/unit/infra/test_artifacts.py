@@ -89,12 +89,16 @@ def test_later_layers_come_first_and_the_runtime_packages_last(
         "Both", "Alone"}
 
 
-def test_a_runtime_the_machine_lacks_falls_back_with_one_warning(tmp_path: Path) -> None:
+def test_a_runtime_the_machine_lacks_falls_back_with_a_warning_per_function(
+        tmp_path: Path) -> None:
     artifacts, warnings = project(tmp_path, runtime="python3.99")
     fns = list(artifacts.template.functions.values())
-    found = [artifacts.interpreter(fn) for fn in fns]
+    found = [artifacts.interpreter(fn) for fn in fns + fns]  # asked twice, warned once each
     assert all(not i.exact and i.wanted == "3.99" for i in found)
-    assert len(warnings) == 1 and "python3.99" in warnings[0] and "warning" in warnings[0]
+    assert len(warnings) == len(fns) == 2
+    for fn, warning in zip(fns, warnings, strict=True):
+        assert warning.startswith(f"edu: warning: {fn.name}: python3.99 ")
+        assert f"runs on Python {found[0].version}" in warning
     assert python_for("python3.99").executable == found[0].executable
 
 
