@@ -16,7 +16,12 @@ from typing import Any
 from localcloud.artifacts import BuildError
 from localcloud.config import CloudConfig
 from localcloud.procs import PortInUse, pid_running, port_open
-from localcloud.template import TemplateError, load_template, read_local_extras
+from localcloud.template import (
+    TemplateError,
+    apply_env_vars,
+    load_template,
+    read_local_extras,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="template parameter override, e.g. LoginLimitPerIp=100000 for "
                     "load tests (repeatable)")
     _template_args(up)
+    _env_vars_arg(up)
     up.add_argument("--stack-name", default=None,
                     help="names the resources (default: samconfig.toml's, else edu-platform)")
     up.set_defaults(run=cmd_up)
@@ -173,8 +179,7 @@ def _parser() -> argparse.ArgumentParser:
     inv = local.add_parser("invoke", help="invoke one function, like `sam local invoke`")
     inv.add_argument("function", help="logical id of the function in template.yaml")
     inv.add_argument("-e", "--event", help="event JSON file ('-' or omitted: stdin)")
-    inv.add_argument("-n", "--env-vars", help="JSON file of environment overrides "
-                     '({"FunctionId": {"VAR": "value"}} or {"Parameters": {...}})')
+    _env_vars_arg(inv)
     inv.add_argument("--no-event", action="store_true", help="invoke with an empty event {}")
     _template_args(inv)
     inv.set_defaults(run=cmd_invoke)
@@ -182,6 +187,7 @@ def _parser() -> argparse.ArgumentParser:
                        ("start-lambda", "serve the Lambda Invoke API, like `sam local "
                         "start-lambda`")):
         api = local.add_parser(name, help=text + "; both APIs, triggers and /metrics run")
+        _env_vars_arg(api)
         api.add_argument("-p", "--port", type=int, default=None, help="HTTP API port")
         api.add_argument("--lambda-port", type=int, default=None, help="Lambda API port")
         api.add_argument("--host", default="127.0.0.1",
@@ -201,6 +207,26 @@ def _parser() -> argparse.ArgumentParser:
                          "function (default: only functions with SnapStart in the template)")
         _template_args(api)
         api.set_defaults(run=cmd_start_api)
+    logs = sub.add_parser("logs", help="a function's log lines (all functions' without FN), "
+                          "like `sam logs`")
+    logs.add_argument("function", nargs="?", default=None, help="logical id of the function")
+    logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
+    logs.add_argument("-s", "--since", default=None, help="only lines this recent: 30s, 10m, "
+                      "2h, 1d")
+    logs.add_argument("--filter", default=None, help="only lines containing this text")
+    logs.add_argument("-t", "--template", default=None, help="the template `edu up -t` was "
+                      "given (default: ./template.yaml)")
+    logs.set_defaults(run=cmd_logs)
+    gen = local.add_parser("generate-event", help="print a sample event for `edu local "
+                           "invoke -e -`, like `sam local generate-event`")
+    gen.add_argument("service", help="apigateway, s3, sqs, sns, eventbridge or dynamodb")
+    gen.add_argument("event", help="e.g. http-api-proxy, aws-proxy, put, delete, "
+                     "receive-message, notification, scheduled-event, custom, update")
+    gen.add_argument("options", nargs=argparse.REMAINDER, metavar="--flag VALUE",
+                     help="the event's fields, e.g. --bucket RawVideoBucket --key a/b.mp4 "
+                     "(a logical id of the template stands for its resource)")
+    _template_args(gen)
+    gen.set_defaults(run=cmd_generate_event)
     build = sub.add_parser("build", help="build the template's layers for its Python, as "
                            "`sam build` does (cached; edu up and edu local build what they need)")
     _template_args(build)
@@ -244,6 +270,36 @@ def _config(args: argparse.Namespace) -> CloudConfig:
     """The stack of the template `-t` names, else of the template.yaml here or above."""
     given = getattr(args, "template", None)
     return CloudConfig.from_env(template=Path(given) if given else None)
+
+
+FUNCTION_LOGS = Path("logs/functions")  # under the stack's home: what `edu logs` reads
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    from localcloud.runtime.function_logs import follow, parse_since, read_lines
+
+    folder = _config(args).home / FUNCTION_LOGS
+    try:
+        since = parse_since(args.since) if args.since else None
+    except ValueError as exc:
+        print(f"edu: {exc}", file=sys.stderr)
+        return 2
+    name = (lambda line: "") if args.function else (lambda line: f"{line.function} ")
+    for line in read_lines(folder, args.function, since, args.filter):
+        print(f"{name(line)}{line.at} {line.text}")
+    if args.follow:
+        try:
+            for line in follow(folder, args.function, args.filter):
+                print(f"{name(line)}{line.at} {line.text}", flush=True)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def _env_vars_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-n", "--env-vars", default=None, metavar="FILE",
+                   help="JSON file of environment overrides in SAM's format: "
+                   '{"Parameters": {...} for every function, "FunctionId": {...} for one}')
 
 
 def _template_args(p: argparse.ArgumentParser) -> None:
@@ -292,6 +348,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         template = cloud.template()
         for warning in template.warnings:
             print(f"  warning: {warning}")
+        if args.env_vars:
+            apply_env_vars(template, Path(args.env_vars))
         if not args.no_demo and cloud.extras.setup == "eduplatform":
             _load_demo(cloud)
         site = default_site_dir(template.path)
@@ -308,7 +366,7 @@ def cmd_up(args: argparse.Namespace) -> int:
                            snapstart=True if args.snapstart else None, site=site,
                            budget=_budget(args),
                            stream_positions=cloud.state_dir / STREAM_POSITIONS,
-                           on_ready=announce)
+                           on_ready=announce, function_logs=cfg.home / FUNCTION_LOGS)
         serve(app)
     finally:
         print("edu: stopping ...", flush=True)
@@ -662,8 +720,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> Any:
-    cfg = CloudConfig.from_env()
-    path = Path(args.template) if args.template else cfg.template_path
+    cfg = _config(args)
+    path = cfg.template_path
     endpoint = cfg.aws_endpoint_url or f"http://127.0.0.1:{cfg.aws_port}"
     overrides = _overrides(args.parameter_overrides)
     if cfg.database_url:
@@ -673,6 +731,8 @@ def _load(args: argparse.Namespace) -> Any:
     template = load_template(path, endpoint=endpoint, parameter_overrides=overrides)
     for warning in template.warnings:
         print(f"edu: warning: {warning}", file=sys.stderr)
+    if getattr(args, "env_vars", None):
+        apply_env_vars(template, Path(args.env_vars))
     base_env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                 "AWS_ENDPOINT_URL": endpoint}
     if "EDU_AWS_PLACEHOLDER_SIGNATURE" in os.environ:  # "false": functions sign fully
@@ -699,11 +759,6 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"edu: the event is not valid JSON: {exc}", file=sys.stderr)
             return 2
-    if args.env_vars:
-        overrides = json.loads(Path(args.env_vars).read_text())
-        fn.environment.update({k: str(v) for k, v in (overrides.get("Parameters") or {}).items()})
-        fn.environment.update({k: str(v) for k, v in (overrides.get(fn.name) or {}).items()})
-
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
@@ -720,6 +775,26 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         return 0
     print(json.dumps(result.error))
     return 1
+
+
+def cmd_generate_event(args: argparse.Namespace) -> int:
+    from localcloud.sample_events import generate
+
+    options, rest = {}, list(args.options)
+    while rest:
+        flag = rest.pop(0)
+        if not flag.startswith("--") or not rest:
+            print(f"edu: expected --flag VALUE pairs, got {flag!r}", file=sys.stderr)
+            return 2
+        options[flag[2:]] = rest.pop(0)
+    template, _base_env = _load(args)
+    try:
+        event = generate(template, args.service, args.event, options)
+    except ValueError as exc:
+        print(f"edu: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(event, indent=2))
+    return 0
 
 
 def cmd_start_api(args: argparse.Namespace) -> int:
@@ -739,7 +814,8 @@ def cmd_start_api(args: argparse.Namespace) -> int:
     app = LocalRuntime(template, base_env, api_port=port, lambda_port=lambda_port,
                        endpoint=base_env["AWS_ENDPOINT_URL"], triggers=not args.no_triggers,
                        watch=not args.no_watch, snapstart=True if args.snapstart else None,
-                       site=site, budget=_budget(args))
+                       site=site, budget=_budget(args),
+                       function_logs=_config(args).home / FUNCTION_LOGS)
     routes = sorted({f"{e.properties.get('Method', 'ANY').upper():>6} "
                      f"{e.properties.get('Path', '$default')}  -> {fn.name}"
                      for fn in template.functions.values() for e in fn.events

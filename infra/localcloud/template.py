@@ -378,6 +378,26 @@ def _function(lid: str, props: dict[str, Any], globals_fn: dict[str, Any], resol
     )
 
 
+def apply_env_vars(template: Template, path: Path) -> None:
+    """SAM's `--env-vars` file: `{"Parameters": {VAR: value}}` for every function and
+    `{"LogicalId": {VAR: value}}` for one; its values win over the template's."""
+    import json
+
+    try:
+        given = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise TemplateError(f"{path}: cannot read environment overrides: {exc}") from None
+    if not isinstance(given, dict) or not all(isinstance(v, dict) for v in given.values()):
+        raise TemplateError(f'{path}: expected {{"Parameters": {{...}}, "FunctionId": '
+                            "{...}} of variable names to values")
+    unknown = sorted(set(given) - {"Parameters", *template.functions})
+    if unknown:
+        raise TemplateError(f"{path}: no function {', '.join(unknown)} in the template")
+    for fn in template.functions.values():
+        for scope in ("Parameters", fn.name):
+            fn.environment.update({k: str(v) for k, v in (given.get(scope) or {}).items()})
+
+
 def find_template(start: Path | None = None) -> Path:
     """The template.yaml of the project we are in (walks up from cwd)."""
     here = (start or Path.cwd()).resolve()

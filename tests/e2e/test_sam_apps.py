@@ -83,9 +83,17 @@ def test_rest_api_and_dynamodb_with_implicit_resources_and_inline_code(
     assert httpx.get(f"{app.api}/items/nope", timeout=30).status_code == 404
     table = app.client("dynamodb").describe_table(TableName=f"{STACK}-ItemsTable")["Table"]
     assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
-    status = edu("status", "-t", str(APPS / "rest_dynamodb/template.yaml"), env=app.env)
+    template = str(APPS / "rest_dynamodb/template.yaml")
+    status = edu("status", "-t", template, env=app.env)
     assert status.returncode == 0, status.stdout
     assert "postgres" not in status.stdout and status.stdout.count("healthy") == 2
+    # Each function's lines are kept for `edu logs` (flushed within a second).
+    logs = eventually(lambda: (got := edu("logs", "HelloFunction", "-t", template, "--since",
+                                          "5m", "--filter", "REPORT", env=app.env)).stdout
+                      and got, "no REPORT line in edu logs", app.log)
+    assert logs.returncode == 0 and "Init Duration" in logs.stdout
+    everything = edu("logs", "-t", template, env=app.env).stdout.splitlines()
+    assert {line.split()[0] for line in everything} == {"HelloFunction", "ItemsFunction"}
 
 
 def test_http_api_with_conditions(run_app: Callable[[str], App]) -> None:

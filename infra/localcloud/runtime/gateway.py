@@ -182,6 +182,8 @@ def build_event_v1(route: Route, scope: ASGIScope, headers: list[tuple[bytes, by
         "requestContext": {"accountId": "123456789012", "apiId": "local", "stage": "Prod",
                            "requestId": request_id, "httpMethod": scope["method"],
                            "path": scope["path"], "resourcePath": route.path,
+                           "protocol": f"HTTP/{scope.get('http_version', '1.1')}",
+                           "resourceId": "local", "domainName": "localhost",
                            "requestTime": time_str, "requestTimeEpoch": epoch,
                            "identity": {"sourceIp": (scope.get("client") or ["127.0.0.1"])[0]}},
         "body": (body.decode() if is_text else base64.b64encode(body).decode()) if body else None,

@@ -19,6 +19,7 @@ from typing import Any
 from localcloud.procs import PortInUse
 from localcloud.runtime.admission import Budget
 from localcloud.runtime.background import CLOSE_WAIT_S, Background, bounded
+from localcloud.runtime.function_logs import FLUSH_EVERY_S, FunctionLogs
 from localcloud.runtime.gateway import Gateway
 from localcloud.runtime.observe import Metrics, QueueDepth
 from localcloud.runtime.pool import LogSink, Runtime, _print_sink, new_request_id
@@ -45,7 +46,8 @@ class LocalRuntime:
                  snapstart: bool | None = None, log: LogSink = _print_sink,
                  site: Path | None = None, budget: Budget | None = None,
                  stream_positions: Path | None = None,
-                 on_ready: Callable[[], None] | None = None) -> None:
+                 on_ready: Callable[[], None] | None = None,
+                 function_logs: Path | None = None) -> None:
         self.template = template
         self.log = log
         self.runtime = Runtime(template, base_env, log, snapstart=snapstart, budget=budget)
@@ -55,6 +57,10 @@ class LocalRuntime:
         self.triggers = (Triggers(template, self.runtime, endpoint, log, stream_positions)
                          if triggers else None)
         self.on_ready = on_ready  # once every trigger is wired (events sent after it arrive)
+        self.function_logs = FunctionLogs(function_logs) if function_logs else None
+        if self.function_logs is not None:  # `edu logs` reads them
+            for pool in self.runtime.pools.values():
+                pool.log = self.function_logs.sink(pool.fn.name, pool.log)
         self.watch = watch
         self.api_port = api_port
         self.lambda_port = lambda_port
@@ -92,6 +98,8 @@ class LocalRuntime:
                     if self.watch:
                         self._watcher = asyncio.create_task(self._watch())
                     self._background.start(self.runtime.prepare())
+                    if self.function_logs is not None:
+                        self._background.start(self._flush_logs(self.function_logs))
                 except Exception as exc:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
@@ -102,6 +110,15 @@ class LocalRuntime:
                 await self.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    @staticmethod
+    async def _flush_logs(logs: FunctionLogs) -> None:
+        try:
+            while True:
+                await asyncio.sleep(FLUSH_EVERY_S)
+                logs.flush()
+        finally:
+            logs.close()
 
     async def close(self) -> None:
         """Stops hot reload, triggers, the runtime's own background work (async invokes,
