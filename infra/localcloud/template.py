@@ -8,7 +8,6 @@ resource of a type `edu` does not run (with a warning, once per type).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,20 @@ from localcloud.intrinsics import (
     Resolver,
     TemplateError,
 )
+from localcloud.template_model import (
+    LOCAL_SERVICES,
+    EventSource,
+    Function,
+    Layer,
+    LocalExtras,
+    Resource,
+    Template,
+)
 
+# The model is in template_model; importers take it from here with the loader.
+__all__ = ["EventSource", "Function", "Layer", "LocalExtras", "Resource", "Template",
+           "TemplateError", "apply_env_vars", "find_template", "load_template",
+           "read_local_extras"]
 REGION_DEFAULT = "us-east-1"
 
 
@@ -63,73 +75,6 @@ def load_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-# --- model ---------------------------------------------------------------------------
-
-
-@dataclass
-class EventSource:
-    name: str
-    type: str
-    properties: dict[str, Any]
-
-
-@dataclass
-class Function:
-    logical_id: str
-    handler: str
-    code_uri: Path
-    runtime: str
-    memory_mb: int
-    timeout_s: int
-    environment: dict[str, str]
-    layer_ids: list[str]
-    reserved_concurrency: int | None
-    snapstart: bool
-    events: list[EventSource]
-    arn: str = ""
-    provisioned_concurrency: int = 0  # ProvisionedConcurrencyConfig: workers kept started
-
-    @property
-    def name(self) -> str:
-        return self.logical_id
-
-
-@dataclass
-class Layer:
-    """A layer the template declares: where its content is and how `sam build` builds it
-    (Metadata.BuildMethod: "python3.12" installs its requirements.txt; "makefile" runs its
-    Makefile's build-<LogicalId> target; none ships the folder as it is)."""
-
-    logical_id: str
-    content_uri: Path
-    build_method: str | None = None
-
-
-@dataclass
-class Resource:
-    logical_id: str
-    type: str
-    properties: dict[str, Any]
-    physical_name: str
-    retain: bool = False  # DeletionPolicy: Retain (kept when the template drops it)
-
-
-LOCAL_SERVICES = ("postgres", "redis", "stripe")  # what a template may ask `edu up` to run
-
-
-@dataclass(frozen=True)
-class LocalExtras:
-    """What `edu up` runs and sets up for a template beyond its AWS resources, declared in
-    the template's `Metadata: edu:` (`services` from LOCAL_SERVICES; `setup`, a named setup
-    run after the resources are created; `parameters`, template parameters set locally,
-    where `{postgres}`, `{redis}`, `{stripe}`, `{api}` and `{api_port}` stand for the local
-    services' URLs). A template that declares nothing gets the AWS endpoint alone."""
-
-    services: tuple[str, ...] = ()
-    setup: str | None = None
-    parameters: dict[str, str] = field(default_factory=dict)
-
-
 def local_extras(raw: dict[str, Any], path: Path) -> LocalExtras:
     declared = (raw.get("Metadata") or {}).get("edu") or {}
     if not isinstance(declared, dict):
@@ -146,33 +91,6 @@ def local_extras(raw: dict[str, Any], path: Path) -> LocalExtras:
 
 def read_local_extras(path: Path) -> LocalExtras:
     return local_extras(load_yaml(path), path)
-
-
-@dataclass
-class Template:
-    path: Path
-    root: Path
-    stack_name: str
-    region: str
-    parameters: dict[str, str]
-    functions: dict[str, Function]
-    resources: dict[str, Resource]
-    layers: dict[str, Layer]
-    apis: dict[str, Resource]
-    outputs: dict[str, Any]
-    warnings: list[str] = field(default_factory=list)
-    extras: LocalExtras = field(default_factory=LocalExtras)
-
-    def function_layers(self, fn: Function) -> list[Layer]:
-        """The function's layers in the order AWS extracts them into /opt."""
-        return [self.layers[lid] for lid in fn.layer_ids if lid in self.layers]
-
-    def layer_paths(self, fn: Function) -> list[Path]:
-        """The source folders of the function's layers (what a code change touches)."""
-        return [layer.content_uri for layer in self.function_layers(fn)]
-
-    def of_type(self, *types: str) -> list[Resource]:
-        return [r for r in self.resources.values() if r.type in types]
 
 
 # Properties the local runtime understands; anything else is reported once, by name.
@@ -284,6 +202,8 @@ def load_template(path: Path | str, *, endpoint: str = "http://127.0.0.1:4566",
         resources[lid] = resource
         if rtype in ("AWS::Serverless::HttpApi", "AWS::Serverless::Api"):
             apis[lid] = resource
+    for api in apis.values():
+        _definition_routes(api, functions, warnings)
     for rtype, lids in ignored.items():
         if not rtype.startswith(WITHOUT_LOCAL_EFFECT):
             named = ", ".join(lids[:3]) + (f" and {len(lids) - 3} more" if len(lids) > 3 else "")
@@ -291,6 +211,41 @@ def load_template(path: Path | str, *, endpoint: str = "http://127.0.0.1:4566",
     outputs = _outputs(raw.get("Outputs") or {}, resolver, warnings)
     return Template(path, root, stack, region, params, functions, resources, layers, apis,
                     outputs, warnings, local_extras(raw, path))
+
+
+_OPENAPI_METHODS = {"get", "put", "post", "delete", "patch", "head", "options",
+                    "x-amazon-apigateway-any-method"}
+
+
+def _definition_routes(api: Resource, functions: dict[str, Function],
+                       warnings: list[str]) -> None:
+    """Routes an API declares only in its OpenAPI `DefinitionBody` become events of the
+    functions their Lambda proxy integrations name (as if declared on the function); other
+    integrations (HTTP, mock, AWS services) are named in a warning."""
+    body = api.properties.get("DefinitionBody")
+    if not isinstance(body, dict):
+        return
+    http = api.type == "AWS::Serverless::HttpApi"
+    for path, operations in (body.get("paths") or {}).items():
+        for method, operation in (operations or {}).items():
+            if method.lower() not in _OPENAPI_METHODS or not isinstance(operation, dict):
+                continue
+            route = f"{method.upper()} {path}"
+            integration = operation.get("x-amazon-apigateway-integration") or {}
+            kind = str(integration.get("type", "")).lower()
+            uri = str(integration.get("uri", ""))
+            target = next((fn for fn in functions.values() if kind == "aws_proxy" and (
+                f"{fn.arn}/invocations" in uri or f"{fn.arn}:" in uri)), None)
+            if target is None:
+                warnings.append(f"{api.logical_id}: {route} has a {kind or 'missing'} "
+                                "integration, not a Lambda proxy: it is not served locally")
+                continue
+            version = integration.get("payloadFormatVersion") or ("2.0" if http else "1.0")
+            target.events.append(EventSource(
+                f"{api.logical_id}{method.capitalize()}{len(target.events)}",
+                "HttpApi" if http else "Api",
+                {"Path": path, "Method": method, "ApiId": api.physical_name,
+                 "PayloadFormatVersion": str(version)}))
 
 
 def _outputs(raw: dict[str, Any], resolver: Resolver, warnings: list[str]) -> dict[str, Any]:
