@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
                     "load tests (repeatable)")
     _template_args(up)
     _env_vars_arg(up)
+    _debug_args(up)
     up.add_argument("--stack-name", default=None,
                     help="names the resources (default: samconfig.toml's, else edu-platform)")
     up.set_defaults(run=cmd_up)
@@ -180,6 +181,7 @@ def _parser() -> argparse.ArgumentParser:
     inv.add_argument("function", help="logical id of the function in template.yaml")
     inv.add_argument("-e", "--event", help="event JSON file ('-' or omitted: stdin)")
     _env_vars_arg(inv)
+    _debug_args(inv, one_function=True)
     inv.add_argument("--no-event", action="store_true", help="invoke with an empty event {}")
     _template_args(inv)
     inv.set_defaults(run=cmd_invoke)
@@ -188,6 +190,7 @@ def _parser() -> argparse.ArgumentParser:
                         "start-lambda`")):
         api = local.add_parser(name, help=text + "; both APIs, triggers and /metrics run")
         _env_vars_arg(api)
+        _debug_args(api)
         api.add_argument("-p", "--port", type=int, default=None, help="HTTP API port")
         api.add_argument("--lambda-port", type=int, default=None, help="Lambda API port")
         api.add_argument("--host", default="127.0.0.1",
@@ -296,6 +299,26 @@ def cmd_logs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _debug_args(p: argparse.ArgumentParser, one_function: bool = False) -> None:
+    if not one_function:
+        p.add_argument("--debug-function", default=None, metavar="FN",
+                       help="the function whose worker waits for a debugger (with "
+                       "--debug-port)")
+    p.add_argument("-d", "--debug-port", type=int, default=None, metavar="PORT",
+                   help="the function's worker listens here for a DAP debugger (debugpy) "
+                   "and waits for it; one worker, no timeout while it is debugged")
+
+
+def _debug(args: argparse.Namespace, template: Any, function: str | None) -> None:
+    from localcloud.runtime.debug import debug_function
+
+    if args.debug_port is None:
+        return
+    if not function:
+        raise TemplateError("--debug-port needs --debug-function FN")
+    debug_function(template, function, args.debug_port)
+
+
 def _env_vars_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("-n", "--env-vars", default=None, metavar="FILE",
                    help="JSON file of environment overrides in SAM's format: "
@@ -350,6 +373,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             print(f"  warning: {warning}")
         if args.env_vars:
             apply_env_vars(template, Path(args.env_vars))
+        _debug(args, template, args.debug_function)
         if not args.no_demo and cloud.extras.setup == "eduplatform":
             _load_demo(cloud)
         site = default_site_dir(template.path)
@@ -733,6 +757,9 @@ def _load(args: argparse.Namespace) -> Any:
         print(f"edu: warning: {warning}", file=sys.stderr)
     if getattr(args, "env_vars", None):
         apply_env_vars(template, Path(args.env_vars))
+    if getattr(args, "debug_port", None) is not None:
+        _debug(args, template, getattr(args, "debug_function", None)
+               or getattr(args, "function", None))
     base_env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                 "AWS_ENDPOINT_URL": endpoint}
     if "EDU_AWS_PLACEHOLDER_SIGNATURE" in os.environ:  # "false": functions sign fully

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ import boto3
 import httpx
 import pytest
 
+from localcloud.procs import free_port
+from tests.support.dap import DapClient
 from tests.support.edu_cli import ROOT, edu, fresh_shell, start_up
 
 APPS = ROOT / "tests/fixtures/sam_apps"
@@ -160,3 +163,38 @@ def test_an_eventbridge_rule_delivers_events_of_aws_shape(
     assert item["time"]["S"].endswith("Z")
     time.sleep(1)
     assert "Item" not in ddb.get_item(TableName=table, Key={"id": {"S": "o-10"}})
+
+
+def test_a_debugger_stops_a_request_served_by_edu_up(tmp_path: Path) -> None:
+    env, ports = fresh_shell(tmp_path / "home")
+    debug_port = free_port()
+    handler = APPS / "http_api/src/app.py"
+    line = next(n for n, text in enumerate(handler.read_text().splitlines(), 1)
+                if "name = " in text)
+    up = start_up(env, tmp_path / "up.log", tmp_path / "home", ports["EDU_API_PORT"], "-t",
+                  str(APPS / "http_api/template.yaml"), "--ephemeral", "--debug-function",
+                  "GreetingFunction", "--debug-port", str(debug_port))
+    api = f"http://127.0.0.1:{ports['EDU_API_PORT']}"
+    try:
+        dap = DapClient.initialized(debug_port)  # the worker waits for it from the start
+        dap.send("attach", justMyCode=False)
+        dap.wait_for("event", "initialized")
+        dap.send("setBreakpoints", source={"path": str(handler)}, breakpoints=[{"line": line}])
+        assert dap.wait_for("response", "setBreakpoints")["success"]
+        dap.send("configurationDone")
+        dap.wait_for("response", "attach")  # the debugger is ready: breakpoints are set
+        answers: list[httpx.Response] = []
+        request = threading.Thread(target=lambda: answers.append(
+            httpx.get(f"{api}/greet/ada", timeout=120)))
+        request.start()
+        stopped = dap.wait_for("event", "stopped")
+        assert stopped["body"]["reason"] == "breakpoint"
+        time.sleep(4)  # paused past the function's 3 s timeout: no timeout while debugged
+        assert not answers
+        dap.send("continue", threadId=stopped["body"]["threadId"])
+        request.join(timeout=60)
+        assert answers and answers[0].json()["greeting"] == "Hi, ada"
+        dap.close()
+    finally:
+        up.send_signal(signal.SIGTERM)
+        up.wait(timeout=30)

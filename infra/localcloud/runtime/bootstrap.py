@@ -287,6 +287,18 @@ def never_preempt_the_runtime() -> None:
         os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
 
 
+def wait_for_debugger(port: int, debugpy_path: str) -> None:
+    """`--debug-port`: listens for a DAP client and waits for it before the handler loads
+    (so breakpoints in module code are hit too)."""
+    sys.path.append(debugpy_path)
+    import debugpy
+
+    debugpy.listen(("127.0.0.1", port))
+    print(f"edu: waiting for a debugger on 127.0.0.1:{port} (attach, then the invocation "
+          "runs)", flush=True)
+    debugpy.wait_for_client()
+
+
 def main() -> None:
     # Its own process group (the runtime kills a worker with what it started), but the
     # runtime's session: where the kernel groups CPU time by session (autogroup scheduling,
@@ -299,6 +311,8 @@ def main() -> None:
     sock = socket.socket(fileno=fd)
     started = time.perf_counter()
     use_fast_decoder(json.loads(os.environ.pop("EDU_BOOTSTRAP_PATHS", "[]")))
+    if os.environ.get("EDU_DEBUG_PORT") and not as_zygote:
+        wait_for_debugger(int(os.environ["EDU_DEBUG_PORT"]), os.environ["EDU_DEBUG_PATH"])
     try:
         handler = load_handler(handler_spec, json.loads(paths_json))
         if as_zygote:  # priming belongs to the snapshot's Init, as on AWS

@@ -29,6 +29,7 @@ import orjson
 
 from localcloud.artifacts import Artifacts
 from localcloud.runtime.admission import Admission, AdmissionTimeout, Budget
+from localcloud.runtime.debug import PORT_VAR as DEBUG_PORT_VAR
 from localcloud.template import Function, Template
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
@@ -392,7 +393,9 @@ class FunctionPool:
             artifacts = Artifacts(template, log)
             artifacts.build([fn])
         self.artifacts = artifacts
-        self.snapstart = fn.snapstart if snapstart is None else snapstart
+        # a debugged function's worker waits for its debugger: never forked from a snapshot
+        self.snapstart = (fn.snapstart if snapstart is None else snapstart) and (
+            DEBUG_PORT_VAR not in fn.environment)
         self.zygote: Zygote | None = None
         self._zygote_lock = asyncio.Lock()
         self.template = template
