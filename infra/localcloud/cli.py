@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     _env_vars_arg(up)
     _debug_args(up)
     up.add_argument("--stack-name", default=None,
-                    help="names the resources (default: samconfig.toml's, else edu-platform)")
+                    help="names the resources (default: samconfig.toml's, else sam-app)")
     up.set_defaults(run=cmd_up)
     down = sub.add_parser("down", help="stop a running `edu up`")
     down.set_defaults(run=cmd_down)

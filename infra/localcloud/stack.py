@@ -49,7 +49,7 @@ class LocalCloud:
     durable: bool = True
     services: dict[str, Service] = field(default_factory=dict)
     overrides: dict[str, str] = field(default_factory=dict)  # extra template parameters
-    stack_name: str | None = None  # default: samconfig.toml's, else edu-platform
+    stack_name: str | None = None  # default: samconfig.toml's, else sam-app
     _scratch: Path | None = field(default=None, repr=False)
     _extras: LocalExtras | None = field(default=None, repr=False)
 

@@ -133,7 +133,7 @@ def _read_samconfig(root: Path) -> tuple[str, str, dict[str, str]]:
     import tomllib
 
     cfg_path = root / "samconfig.toml"
-    stack, region, overrides = "edu-platform", REGION_DEFAULT, {}
+    stack, region, overrides = "sam-app", REGION_DEFAULT, {}  # sam init's stack name
     if cfg_path.exists():
         cfg = tomllib.loads(cfg_path.read_text())
         # The `local` config environment describes the laptop stack; `default` is AWS.
@@ -293,7 +293,9 @@ def _function(lid: str, props: dict[str, Any], globals_fn: dict[str, Any], resol
             merged[key] = value
     for key in merged:
         if key not in SUPPORTED_FUNCTION_PROPS:
-            warnings.append(f"{lid}: property {key} is not supported locally and is ignored")
+            note = f"property {key} is not supported locally and is ignored"
+            if note not in warnings:  # once, not once per function (Globals give it to all)
+                warnings.append(note)
     if "Handler" not in merged:
         raise TemplateError(f"function {lid} has no Handler")
     variables = resolver.resolve((merged.get("Environment") or {}).get("Variables") or {})

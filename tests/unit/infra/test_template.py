@@ -59,7 +59,7 @@ def test_reserved_concurrency_and_unsupported_property_is_reported(tmp_path: Pat
         "      FancyNewThing: 1\n")
     tpl = load_template(tmp_path / "template.yaml")
     assert tpl.functions["F"].reserved_concurrency == 2
-    assert tpl.warnings == ["F: property FancyNewThing is not supported locally and is ignored"]
+    assert tpl.warnings == ["property FancyNewThing is not supported locally and is ignored"]
 
 
 def test_broken_yaml_names_the_line(tmp_path: Path) -> None:
