@@ -237,8 +237,12 @@ def _definition_routes(api: Resource, functions: dict[str, Function],
             target = next((fn for fn in functions.values() if kind == "aws_proxy" and (
                 f"{fn.arn}/invocations" in uri or f"{fn.arn}:" in uri)), None)
             if target is None:
-                warnings.append(f"{api.logical_id}: {route} has a {kind or 'missing'} "
-                                "integration, not a Lambda proxy: it is not served locally")
+                warnings.append(f"{api.logical_id}: {route} is not served locally (its "
+                                f"integration is {kind or 'missing'}, not a Lambda proxy)")
+                continue
+            declared = {(str(e.properties.get("Path")), str(e.properties.get("Method")).upper())
+                        for e in target.events}
+            if (path, method.upper()) in declared:  # also an event of the function
                 continue
             version = integration.get("payloadFormatVersion") or ("2.0" if http else "1.0")
             target.events.append(EventSource(
