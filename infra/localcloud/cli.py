@@ -1,26 +1,43 @@
-"""The `edu` command: the local cloud (up/down/status), the local runtime, database tasks."""
+"""The `edu` command: its arguments (`_parser`); the commands are in `cli_stack`,
+`cli_local` and `cli_platform`, the options they share in `cli_args`."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-import os
-import signal
 import sys
-import time
-import urllib.request
-from pathlib import Path
-from typing import Any
 
 from localcloud.artifacts import BuildError
-from localcloud.config import CloudConfig
-from localcloud.procs import PortInUse, pid_running, port_open
+from localcloud.cli_args import budget_args, debug_args, env_vars_arg, template_args
+from localcloud.cli_local import (
+    cmd_build,
+    cmd_calls,
+    cmd_generate_event,
+    cmd_invoke,
+    cmd_lock,
+    cmd_openapi,
+    cmd_report,
+    cmd_start_api,
+)
+from localcloud.cli_platform import (
+    cmd_admin_create,
+    cmd_bench_analytics,
+    cmd_bench_cold_start,
+    cmd_chaos,
+    cmd_events_redrive,
+    cmd_events_tail,
+    cmd_keys_rotate,
+    cmd_load,
+    cmd_mail,
+    cmd_migrate,
+    cmd_search_reindex,
+    cmd_seed,
+    cmd_stripe_pay,
+    cmd_stripe_refund,
+)
+from localcloud.cli_stack import cmd_down, cmd_logs, cmd_reset, cmd_status, cmd_up
+from localcloud.procs import PortInUse
 from localcloud.template import (
     TemplateError,
-    apply_env_vars,
-    load_template,
-    read_local_extras,
 )
 
 
@@ -53,13 +70,13 @@ def _parser() -> argparse.ArgumentParser:
                     "PostgreSQL and Redis in a temp dir removed at exit)")
     up.add_argument("--snapstart", action="store_true",
                     help="fork every function's cold starts from an initialised process")
-    _budget_args(up)
+    budget_args(up)
     up.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                     help="template parameter override, e.g. LoginLimitPerIp=100000 for "
                     "load tests (repeatable)")
-    _template_args(up)
-    _env_vars_arg(up)
-    _debug_args(up)
+    template_args(up)
+    env_vars_arg(up)
+    debug_args(up)
     up.add_argument("--stack-name", default=None,
                     help="names the resources (default: samconfig.toml's, else sam-app)")
     up.set_defaults(run=cmd_up)
@@ -180,17 +197,17 @@ def _parser() -> argparse.ArgumentParser:
     inv = local.add_parser("invoke", help="invoke one function, like `sam local invoke`")
     inv.add_argument("function", help="logical id of the function in template.yaml")
     inv.add_argument("-e", "--event", help="event JSON file ('-' or omitted: stdin)")
-    _env_vars_arg(inv)
-    _debug_args(inv, one_function=True)
+    env_vars_arg(inv)
+    debug_args(inv, one_function=True)
     inv.add_argument("--no-event", action="store_true", help="invoke with an empty event {}")
-    _template_args(inv)
+    template_args(inv)
     inv.set_defaults(run=cmd_invoke)
     for name, text in (("start-api", "serve the HTTP API, like `sam local start-api`"),
                        ("start-lambda", "serve the Lambda Invoke API, like `sam local "
                         "start-lambda`")):
         api = local.add_parser(name, help=text + "; both APIs, triggers and /metrics run")
-        _env_vars_arg(api)
-        _debug_args(api)
+        env_vars_arg(api)
+        debug_args(api)
         api.add_argument("-p", "--port", type=int, default=None, help="HTTP API port")
         api.add_argument("--lambda-port", type=int, default=None, help="Lambda API port")
         api.add_argument("--host", default="127.0.0.1",
@@ -204,11 +221,11 @@ def _parser() -> argparse.ArgumentParser:
         api.add_argument("--no-watch", action="store_true", help="no hot reload")
         api.add_argument("--site", default=None, help="static web app to serve for paths no "
                          "route matches (default: web/out beside the template, if built)")
-        _budget_args(api)
+        budget_args(api)
         api.add_argument("--snapstart", action="store_true",
                          help="fork cold starts from an initialised process for every "
                          "function (default: only functions with SnapStart in the template)")
-        _template_args(api)
+        template_args(api)
         api.set_defaults(run=cmd_start_api)
     logs = sub.add_parser("logs", help="a function's log lines (all functions' without FN), "
                           "like `sam logs`")
@@ -228,15 +245,15 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("options", nargs=argparse.REMAINDER, metavar="--flag VALUE",
                      help="the event's fields, e.g. --bucket RawVideoBucket --key a/b.mp4 "
                      "(a logical id of the template stands for its resource)")
-    _template_args(gen)
+    template_args(gen)
     gen.set_defaults(run=cmd_generate_event)
     build = sub.add_parser("build", help="build the template's layers for its Python, as "
                            "`sam build` does (cached; edu up and edu local build what they need)")
-    _template_args(build)
+    template_args(build)
     build.set_defaults(run=cmd_build)
     lock = sub.add_parser("lock", help="pin exact versions: requirements.lock from .venv, each "
                           "layer's requirements.txt from its requirements.in")
-    _template_args(lock)
+    template_args(lock)
     lock.set_defaults(run=cmd_lock)
     rep = local.add_parser("report", help="per-function invocations, errors, cold starts")
     rep.add_argument("--url", default=None, help="Lambda API URL of the running runtime")
@@ -248,682 +265,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _budget_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--max-concurrency", type=int, default=None, metavar="N",
-                   help="invocations running at once, all functions together (default: 32 "
-                   "per CPU); beyond it requests queue, then get 429 + Retry-After")
-    p.add_argument("--max-cold-starts", type=int, default=None, metavar="N",
-                   help="workers starting at once (default: one per CPU)")
-    p.add_argument("--max-queue-wait", type=float, default=None, metavar="SECONDS",
-                   help="the longest a request waits for a running slot before it is "
-                   "throttled (default: 1)")
-    p.add_argument("--max-start-wait", type=float, default=None, metavar="SECONDS",
-                   help="the longest a request waits in all, its worker's start included, "
-                   "before it is throttled (default: 10)")
-
-
-def _budget(args: argparse.Namespace) -> Any:
-    from localcloud.runtime.admission import Budget
-
-    return Budget.for_machine(args.max_concurrency, args.max_cold_starts, args.max_start_wait,
-                              args.max_queue_wait)
-
-
-def _config(args: argparse.Namespace) -> CloudConfig:
-    """The stack of the template `-t` names, else of the template.yaml here or above."""
-    given = getattr(args, "template", None)
-    return CloudConfig.from_env(template=Path(given) if given else None)
-
-
-FUNCTION_LOGS = Path("logs/functions")  # under the stack's home: what `edu logs` reads
-
-
-def cmd_logs(args: argparse.Namespace) -> int:
-    from localcloud.runtime.function_logs import follow, parse_since, read_lines
-
-    folder = _config(args).home / FUNCTION_LOGS
-    try:
-        since = parse_since(args.since) if args.since else None
-    except ValueError as exc:
-        print(f"edu: {exc}", file=sys.stderr)
-        return 2
-    name = (lambda line: "") if args.function else (lambda line: f"{line.function} ")
-    for line in read_lines(folder, args.function, since, args.filter):
-        print(f"{name(line)}{line.at} {line.text}")
-    if args.follow:
-        try:
-            for line in follow(folder, args.function, args.filter):
-                print(f"{name(line)}{line.at} {line.text}", flush=True)
-        except KeyboardInterrupt:
-            pass
-    return 0
-
-
-def _debug_args(p: argparse.ArgumentParser, one_function: bool = False) -> None:
-    if not one_function:
-        p.add_argument("--debug-function", default=None, metavar="FN",
-                       help="the function whose worker waits for a debugger (with "
-                       "--debug-port)")
-    p.add_argument("-d", "--debug-port", type=int, default=None, metavar="PORT",
-                   help="the function's worker listens here for a DAP debugger (debugpy) "
-                   "and waits for it; one worker, no timeout while it is debugged")
-
-
-def _debug(args: argparse.Namespace, template: Any, function: str | None) -> None:
-    from localcloud.runtime.debug import debug_function
-
-    if args.debug_port is None:
-        return
-    if not function:
-        raise TemplateError("--debug-port needs --debug-function FN")
-    debug_function(template, function, args.debug_port)
-
-
-def _env_vars_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-n", "--env-vars", default=None, metavar="FILE",
-                   help="JSON file of environment overrides in SAM's format: "
-                   '{"Parameters": {...} for every function, "FunctionId": {...} for one}')
-
-
-def _template_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-t", "--template", default=None,
-                   help="template file (default: ./template.yaml)")
-    p.add_argument("--parameter-overrides", default="",
-                   help="space-separated Key=Value template parameters")
-
-
-def _overrides(text: str) -> dict[str, str]:
-    out = {}
-    for item in text.split():
-        if "=" not in item:
-            raise SystemExit(f"--parameter-overrides: {item!r} is not Key=Value")
-        k, v = item.split("=", 1)
-        out[k.removeprefix("ParameterKey=")] = v
-    return out
-
-
-# --- up / down / status ----------------------------------------------------------------
-
-
-def cmd_up(args: argparse.Namespace) -> int:
-    from localcloud.runtime.server import LocalRuntime, serve
-    from localcloud.runtime.site import default_site_dir
-    from localcloud.stack import LocalCloud
-
-    cfg = _config(args)
-    if port_open(cfg.api_port):
-        raise PortInUse("HTTP API", cfg.api_port, "EDU_API_PORT")
-    if port_open(cfg.lambda_port):
-        raise PortInUse("Lambda Invoke API", cfg.lambda_port, "EDU_LAMBDA_PORT")
-    cloud = LocalCloud(cfg, durable=not args.ephemeral, stack_name=args.stack_name,
-                       overrides=_overrides(" ".join([*args.param, args.parameter_overrides])))
-    t0 = time.monotonic()
-    # `edu down` sends SIGTERM: leave through the finally below, like Ctrl-C does.
-    signal.signal(signal.SIGTERM, _exit_cleanly)
-    started = ", ".join(["AWS (moto)", *(SERVICE_NAMES[s] for s in cloud.extras.services)])
-    print(f"edu: starting {started} ...", flush=True)
-    cloud.start()
-    try:
-        from localcloud.statedir import STREAM_POSITIONS
-
-        for line in cloud.provision():
-            print(f"  {line}")
-        template = cloud.template()
-        for warning in template.warnings:
-            print(f"  warning: {warning}")
-        if args.env_vars:
-            apply_env_vars(template, Path(args.env_vars))
-        _debug(args, template, args.debug_function)
-        if not args.no_demo and cloud.extras.setup == "eduplatform":
-            _load_demo(cloud)
-        site = default_site_dir(template.path)
-        api_url = f"http://127.0.0.1:{cfg.api_port}"
-        lambda_url = f"http://127.0.0.1:{cfg.lambda_port}"
-
-        def announce() -> None:  # once the runtime has wired every trigger
-            cloud.write_state({"api": api_url, "lambda": lambda_url})
-            print(_banner(cloud, template, api_url, lambda_url, site, time.monotonic() - t0),
-                  flush=True)
-
-        app = LocalRuntime(template, cloud.function_env(), api_port=cfg.api_port,
-                           lambda_port=cfg.lambda_port, endpoint=cloud.aws_url,
-                           snapstart=True if args.snapstart else None, site=site,
-                           budget=_budget(args),
-                           stream_positions=cloud.state_dir / STREAM_POSITIONS,
-                           on_ready=announce, function_logs=cfg.home / FUNCTION_LOGS)
-        serve(app)
-    finally:
-        print("edu: stopping ...", flush=True)
-        cloud.stop()
-        cloud.clear_state()
-        print("edu: stopped", flush=True)
-    return 0
-
-
-SERVICE_NAMES = {"postgres": "PostgreSQL", "redis": "Redis", "stripe": "Stripe (local)"}
-
-
-def _banner(cloud: Any, template: Any, api_url: str, lambda_url: str, site: Path | None,
-            took_s: float) -> str:
-    """What `edu up` started and where, once it is up."""
-    platform = cloud.extras.setup == "eduplatform"
-    title = "EduPlatform" if platform else f"Stack {template.stack_name}"
-    lines = [f"\n{title} is up in {took_s:.1f}s",
-             f"  HTTP API        {api_url}" + (f"        (try: curl {api_url}/health)"
-                                                if platform else "")]
-    if site is not None or platform:
-        built = api_url + "/" if site else "not built (cd web && npm ci && npm run build)"
-        lines.append(f"  Web app         {built}")
-    lines += [f"  Lambda API      {lambda_url}        (boto3 lambda endpoint_url; metrics "
-              f"{lambda_url}/metrics)",
-              f"  AWS (moto)      {cloud.aws_url}   (AWS_ENDPOINT_URL; dashboard "
-              f"{cloud.aws_url}/moto-api/)"]
-    for name in cloud.extras.services:
-        hint = "   (edu stripe pay PAYMENT_ID)" if name == "stripe" else ""
-        lines.append(f"  {SERVICE_NAMES[name]:<15} {cloud.services[name].url}{hint}")
-    lines += [f"  logs            {cloud.config.home / 'logs'}", "Ctrl-C stops everything.\n"]
-    return "\n".join(lines)
-
-
-def _loopback(host: str) -> bool:
-    import ipaddress
-
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _exit_cleanly(signum: int, frame: Any) -> None:
-    raise SystemExit(0)
-
-
-def _load_demo(cloud: Any) -> None:
-    from localcloud.domain import load_demo
-
-    print("  demo accounts:")
-    for line in load_demo(cloud):
-        print(f"    {line}")
-
-
-DOWN_WAIT_S = 60.0
-
-
-def cmd_down(args: argparse.Namespace) -> int:
-    from localcloud.stack import read_state
-
-    cfg = _config(args)
-    state = read_state(cfg)
-    if not state:
-        print("edu: nothing is running (no state file)")
-        return 0
-    pid = int(str(state["pid"]))
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        cfg.state_file.unlink(missing_ok=True)
-        print("edu: not running (stale state removed)")
-        return 0
-    # The runtime's stop takes up to CLOSE_WAIT_S, after uvicorn's 5 s for open requests,
-    # then the local cloud stops: wait for all of it before calling the stop failed.
-    deadline = time.monotonic() + DOWN_WAIT_S
-    while time.monotonic() < deadline:
-        if not pid_running(pid):
-            print("edu: stopped")
-            return 0
-        time.sleep(0.1)
-    print(f"edu: process {pid} did not stop within {DOWN_WAIT_S:.0f}s", file=sys.stderr)
-    return 1
-
-
-def cmd_status(args: argparse.Namespace) -> int:
-    from localcloud.services import (
-        aws_endpoint_healthy,
-        pg_ready,
-        redis_ready,
-        stripe_healthy,
-    )
-    from localcloud.stack import read_state
-
-    cfg = _config(args)
-    state = read_state(cfg) or {}
-    services: dict[str, Any] = dict(state.get("services") or {})  # type: ignore[call-overload]
-    running = ["aws", *(list(services) if state else read_local_extras(cfg.template_path)
-                        .services), "api"]
-    urls = {
-        "aws": (services.get("aws") or {}).get("url") or cfg.aws_endpoint_url
-        or f"http://127.0.0.1:{cfg.aws_port}",
-        "postgres": (services.get("postgres") or {}).get("url") or cfg.database_url
-        or f"postgresql://postgres@127.0.0.1:{cfg.pg_port}/edu",
-        "redis": (services.get("redis") or {}).get("url") or cfg.redis_url
-        or f"redis://127.0.0.1:{cfg.redis_port}/0",
-        "stripe": (services.get("stripe") or {}).get("url") or cfg.stripe_api_base
-        or f"http://127.0.0.1:{cfg.stripe_port}",
-        "api": str(state.get("api") or f"http://127.0.0.1:{cfg.api_port}"),
-    }
-    checks = {"aws": aws_endpoint_healthy, "postgres": pg_ready, "redis": redis_ready,
-              "stripe": stripe_healthy, "api": _api_healthy}
-    print(f"edu up: {'running, pid ' + str(state['pid']) if state else 'not running'}")
-    all_ok = True
-    for name, url in urls.items():
-        if name not in running:
-            continue
-        ok = checks[name](url)
-        all_ok &= ok
-        print(f"  {name:<9} {'healthy' if ok else 'DOWN':<8} {url}")
-    from localcloud.statedir import human, state_sizes
-
-    parts = state_sizes(cfg.home)
-    total = sum(size for _name, _path, size in parts)
-    print(f"state: {cfg.home} ({human(total)}; `edu reset` wipes it)")
-    for name, path, size in parts:
-        print(f"  {name:<14} {human(size):>10}  {path}")
-    return 0 if all_ok else 1
-
-
-def cmd_reset(args: argparse.Namespace) -> int:
-    from localcloud.stack import read_state
-    from localcloud.statedir import STATE_PARTS, human, state_sizes, wipe
-
-    cfg = _config(args)
-    if read_state(cfg):
-        print("edu: the stack is running; `edu down` first", file=sys.stderr)
-        return 1
-    parts = state_sizes(cfg.home)
-    if not parts:
-        print(f"edu: no local state in {cfg.home}")
-        return 0
-    for name, path, size in parts:
-        print(f"  {path} ({human(size)}): {STATE_PARTS[name]}")
-    if not args.yes and input("wipe all of it? type 'yes': ").strip() != "yes":
-        print("edu: nothing removed")
-        return 1
-    print(f"edu: removed {', '.join(wipe(cfg.home))}")
-    return 0
-
-
-def _api_healthy(url: str) -> bool:
-    """The local gateway answers (any HTTP answer: a template may have no /health route)."""
-    import urllib.error
-
-    try:
-        with urllib.request.urlopen(url + "/health", timeout=2) as resp:
-            return bool(resp.status == 200)
-    except urllib.error.HTTPError:
-        return True
-    except OSError:
-        return False
-
-
-def cmd_admin_create(args: argparse.Namespace) -> int:
-    import getpass
-
-    from localcloud.domain import create_admin
-    from localcloud.stack import LocalCloud
-
-    password = args.password or getpass.getpass("Password for the new admin: ")
-    cloud = LocalCloud.attach(CloudConfig.from_env())
-    try:
-        user_id = create_admin(cloud, args.email, password, args.name)
-    except Exception as exc:  # domain errors carry a readable detail
-        detail = getattr(exc, "detail", None) or str(exc)
-        errors = getattr(exc, "errors", [])
-        print(f"edu: {detail}", *(f"  {e.field}: {e.message}" for e in errors), sep="\n",
-              file=sys.stderr)
-        return 1
-    print(f"admin created: {args.email} (id {user_id})")
-    return 0
-
-
-def cmd_keys_rotate(args: argparse.Namespace) -> int:
-    from localcloud.domain import jwt_secret_name, rotate_keys
-    from localcloud.stack import LocalCloud
-
-    cfg = CloudConfig.from_env()
-    if args.aws:
-        if not args.secret_id:
-            print("edu: --aws needs --secret-id (the stack's <stack>/jwt-keys)", file=sys.stderr)
-            return 2
-        kids = rotate_keys(None, os.environ.get("AWS_REGION", "us-east-1"), args.secret_id, None)
-    else:
-        cloud = LocalCloud.attach(cfg)
-        kids = rotate_keys(cloud.aws_url, cloud.template().region, jwt_secret_name(cloud),
-                           cfg.home / "jwt-keys.json")
-    print(f"signing key {kids[0]}; still valid: {', '.join(kids[1:]) or 'none'}")
-    return 0
-
-
-def cmd_stripe_pay(args: argparse.Namespace) -> int:
-    from localcloud.domain import stripe_pay
-    from localcloud.stack import LocalCloud
-
-    print(stripe_pay(LocalCloud.attach(CloudConfig.from_env()), args.payment_id, args.card))
-    return 0
-
-
-def cmd_stripe_refund(args: argparse.Namespace) -> int:
-    from localcloud.domain import stripe_refund
-    from localcloud.stack import LocalCloud
-
-    print(stripe_refund(LocalCloud.attach(CloudConfig.from_env()), args.payment_id))
-    return 0
-
-
-def cmd_events_tail(args: argparse.Namespace) -> int:
-    from localcloud.events import tap
-    from localcloud.stack import LocalCloud
-
-    cloud = LocalCloud.attach(CloudConfig.from_env())
-    template = cloud.template()
-    bus = template.resources.get(args.bus)
-    bus_name = bus.physical_name if bus else args.bus
-    deadline = time.monotonic() + args.seconds if args.seconds else None
-    print(f"edu: tailing {bus_name} (Ctrl-C stops)", flush=True)
-    with tap(template, cloud.aws_url, bus_name) as read:
-        while deadline is None or time.monotonic() < deadline:
-            for event in read(1):
-                detail = event.get("detail") or {}
-                print(f"{event.get('time', '')}  {event.get('detail-type', ''):<20} "
-                      f"{detail.get('id', event.get('id', ''))}  {event.get('source', '')}  "
-                      f"{json.dumps(detail.get('data', detail))[:120]}", flush=True)
-    return 0
-
-
-def cmd_events_redrive(args: argparse.Namespace) -> int:
-    from localcloud.events import redrive
-    from localcloud.stack import LocalCloud
-
-    cloud = LocalCloud.attach(CloudConfig.from_env())
-    moved = redrive(cloud.template(), cloud.aws_url, args.queue)
-    print(f"moved {moved} messages back to {args.queue}")
-    return 0
-
-
-def cmd_seed(args: argparse.Namespace) -> int:
-    from localcloud.domain import seed
-    from localcloud.stack import LocalCloud
-
-    cloud = LocalCloud.attach(CloudConfig.from_env())
-    for line in seed(cloud, args.users, args.courses, args.teachers, args.enrollments,
-                     args.seed_value, args.reset):
-        print(f"seeded {line}")
-    return 0
-
-
-def cmd_bench_cold_start(args: argparse.Namespace) -> int:
-    from localcloud.coldstart import measure, table, write_json
-    from localcloud.stack import LocalCloud
-
-    cfg = CloudConfig.from_env()
-    try:  # the functions' first requests reach the running stack's stores
-        env = LocalCloud.attach(cfg).function_env()
-    except RuntimeError as exc:
-        print(f"edu: {exc}", file=sys.stderr)
-        return 1
-    results = measure(cfg.root / "template.yaml", cfg.root / "loadtests/bench/template.yaml",
-                      args.functions, args.n, env)
-    print(table(results))
-    print(f"JSON: {write_json(results, cfg.root / 'loadtests' / 'results')}")
-    return 0
-
-
-def cmd_chaos(args: argparse.Namespace) -> int:
-    import json
-
-    from localcloud.chaos import run_drill
-
-    report = run_drill(CloudConfig.from_env().root, outage_s=args.outage,
-                       settle_s=args.settle, users=args.users)
-    print(json.dumps(report, indent=2))
-    lost = sum(len(v) for v in report["lost"].values())
-    print(f"lost acknowledged writes: {lost}")
-    return 0 if lost == 0 else 1
-
-
-def cmd_bench_analytics(args: argparse.Namespace) -> int:
-    from localcloud.domain import bench_analytics
-    from localcloud.stack import LocalCloud
-
-    try:
-        results = bench_analytics(LocalCloud.attach(CloudConfig.from_env()), args.n)
-    except RuntimeError as exc:
-        print(f"edu: {exc}", file=sys.stderr)
-        return 1
-    print(f"{results['student_rows']} student rows, {results['teachers']} teachers, "
-          f"{results['samples']} samples per read (ms, domain + PostgreSQL):")
-    for name, q in results["reads"].items():
-        print(f"  {name:<24} p50 {q['p50']:>7}  p95 {q['p95']:>7}  p99 {q['p99']:>7}")
-    return 0
-
-
-def cmd_search_reindex(args: argparse.Namespace) -> int:
-    from localcloud.domain import search_reindex
-    from localcloud.stack import LocalCloud
-
-    print(search_reindex(LocalCloud.attach(CloudConfig.from_env())))
-    return 0
-
-
-def cmd_load(args: argparse.Namespace) -> int:
-    from localcloud.loadrun import run_load
-
-    return run_load(args)
-
-
-def cmd_mail(args: argparse.Namespace) -> int:
-    import re
-
-    from localcloud.aws import sent_emails
-    from localcloud.stack import LocalCloud
-
-    messages = sent_emails(LocalCloud.attach(CloudConfig.from_env()).aws_url)
-    if args.to:
-        messages = [m for m in messages if args.to.lower() in (t.lower() for t in m["to"])]
-    for m in messages:
-        print(f"{', '.join(m['to']):<40} {m['subject']}")
-        if args.body:
-            text = re.sub(r"<[^>]+>", " ", m["body"])
-            print("    " + " ".join(text.split())[:500] + "\n")
-    print(f"({len(messages)} messages)")
-    return 0
-
-
-def cmd_migrate(args: argparse.Namespace) -> int:
-    from edu.adapters.migrations import migrate
-
-    cfg = CloudConfig.from_env()
-    url = cfg.database_url or f"postgresql://postgres@127.0.0.1:{cfg.pg_port}/edu"
-    applied = migrate(url)
-    print("\n".join(f"applied {name}" for name in applied) or "up to date")
-    return 0
-
-
-# --- local runtime --------------------------------------------------------------------
-
-
-def _load(args: argparse.Namespace) -> Any:
-    cfg = _config(args)
-    path = cfg.template_path
-    endpoint = cfg.aws_endpoint_url or f"http://127.0.0.1:{cfg.aws_port}"
-    overrides = _overrides(args.parameter_overrides)
-    if cfg.database_url:
-        overrides.setdefault("DatabaseUrl", cfg.database_url)
-    if cfg.redis_url:
-        overrides.setdefault("RedisUrl", cfg.redis_url)
-    template = load_template(path, endpoint=endpoint, parameter_overrides=overrides)
-    for warning in template.warnings:
-        print(f"edu: warning: {warning}", file=sys.stderr)
-    if getattr(args, "env_vars", None):
-        apply_env_vars(template, Path(args.env_vars))
-    if getattr(args, "debug_port", None) is not None:
-        _debug(args, template, getattr(args, "debug_function", None)
-               or getattr(args, "function", None))
-    base_env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                "AWS_ENDPOINT_URL": endpoint}
-    if "EDU_AWS_PLACEHOLDER_SIGNATURE" in os.environ:  # "false": functions sign fully
-        base_env["EDU_AWS_PLACEHOLDER_SIGNATURE"] = os.environ["EDU_AWS_PLACEHOLDER_SIGNATURE"]
-    return template, base_env
-
-
-def cmd_invoke(args: argparse.Namespace) -> int:
-    from localcloud.runtime.pool import FunctionPool
-
-    template, base_env = _load(args)
-    fn = template.functions.get(args.function)
-    if fn is None:
-        names = ", ".join(sorted(template.functions)) or "none"
-        print(f"edu: no function {args.function!r} in the template (functions: {names})",
-              file=sys.stderr)
-        return 2
-    if args.no_event:
-        event: Any = {}
-    else:
-        source = sys.stdin.read() if args.event in (None, "-") else Path(args.event).read_text()
-        try:
-            event = json.loads(source or "{}")
-        except ValueError as exc:
-            print(f"edu: the event is not valid JSON: {exc}", file=sys.stderr)
-            return 2
-    def log(line: str) -> None:
-        print(line, file=sys.stderr, flush=True)
-
-    async def run() -> Any:
-        pool = FunctionPool(fn, template, base_env, log)
-        try:
-            return await pool.invoke(event)
-        finally:
-            await pool.close()
-
-    result = asyncio.run(run())
-    if result.ok:
-        print(json.dumps(result.payload))
-        return 0
-    print(json.dumps(result.error))
-    return 1
-
-
-def cmd_generate_event(args: argparse.Namespace) -> int:
-    from localcloud.sample_events import generate
-
-    options, rest = {}, list(args.options)
-    while rest:
-        flag = rest.pop(0)
-        if not flag.startswith("--") or not rest:
-            print(f"edu: expected --flag VALUE pairs, got {flag!r}", file=sys.stderr)
-            return 2
-        options[flag[2:]] = rest.pop(0)
-    template, _base_env = _load(args)
-    try:
-        event = generate(template, args.service, args.event, options)
-    except ValueError as exc:
-        print(f"edu: {exc}", file=sys.stderr)
-        return 2
-    print(json.dumps(event, indent=2))
-    return 0
-
-
-def cmd_start_api(args: argparse.Namespace) -> int:
-    from localcloud.runtime.server import LocalRuntime, serve
-    from localcloud.runtime.site import default_site_dir
-
-    if not _loopback(args.host) and not args.expose:
-        print(f"edu: --host {args.host} would let anyone who reaches it invoke any function "
-              "(Lambda Invoke API), read /metrics and the sent mail (/_edu/mail), with no "
-              "authentication; add --expose if that is what you want", file=sys.stderr)
-        return 2
-    template, base_env = _load(args)
-    cfg = CloudConfig.from_env()
-    port = args.port or cfg.api_port
-    lambda_port = args.lambda_port or cfg.lambda_port
-    site = Path(args.site) if args.site else default_site_dir(template.path)
-    app = LocalRuntime(template, base_env, api_port=port, lambda_port=lambda_port,
-                       endpoint=base_env["AWS_ENDPOINT_URL"], triggers=not args.no_triggers,
-                       watch=not args.no_watch, snapstart=True if args.snapstart else None,
-                       site=site, budget=_budget(args),
-                       function_logs=_config(args).home / FUNCTION_LOGS)
-    routes = sorted({f"{e.properties.get('Method', 'ANY').upper():>6} "
-                     f"{e.properties.get('Path', '$default')}  -> {fn.name}"
-                     for fn in template.functions.values() for e in fn.events
-                     if e.type in ("HttpApi", "Api")})
-    print(f"edu: HTTP API on http://{args.host}:{port} ({len(routes)} routes), Lambda API "
-          f"and /metrics on http://{args.host}:{lambda_port}", flush=True)
-    for line in routes:
-        print(f"  {line}")
-    serve(app, args.host)
-    return 0
-
-
-def cmd_build(args: argparse.Namespace) -> int:
-    from localcloud.artifacts import Artifacts
-
-    template, _env = _load(args)
-    artifacts = Artifacts(template)
-    artifacts.build()
-    for plan in artifacts.plans():
-        where = plan.built_dir or ", ".join(str(p) for p in plan.in_place)
-        print(f"{plan.name:<24} python{plan.version}  {where}")
-    return 0
-
-
-def cmd_lock(args: argparse.Namespace) -> int:
-    from localcloud.artifacts import python_for
-    from localcloud.lock import lock_all
-
-    template, _env = _load(args)
-    runtimes = {fn.runtime for fn in template.functions.values()} or {"python3.12"}
-    for runtime in sorted(runtimes):
-        version = python_for(runtime).wanted
-        for path in lock_all(template, version):
-            print(f"wrote {path}")
-    return 0
-
-
-def cmd_openapi(args: argparse.Namespace) -> int:
-    from edu.openapi import openapi_document
-
-    text = json.dumps(openapi_document(), indent=1, sort_keys=True) + "\n"
-    if args.output == "-":
-        sys.stdout.write(text)
-    else:
-        Path(args.output).write_text(text)
-    return 0
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    from localcloud.runtime.observe import format_report
-
-    cfg = CloudConfig.from_env()
-    url = args.url or f"http://127.0.0.1:{cfg.lambda_port}"
-    try:
-        with urllib.request.urlopen(url + "/_edu/report", timeout=5) as resp:
-            report = json.loads(resp.read())
-    except OSError as exc:
-        print(f"edu: no local runtime answers at {url} ({exc})", file=sys.stderr)
-        return 1
-    print(format_report(report))
-    return 0
-
-
-def cmd_calls(args: argparse.Namespace) -> int:
-    cfg = CloudConfig.from_env()
-    url = (cfg.aws_endpoint_url or f"http://127.0.0.1:{cfg.aws_port}") + "/_edu/calls"
-    try:
-        ask = urllib.request.Request(url, method="DELETE" if args.reset else "GET")
-        with urllib.request.urlopen(ask, timeout=5) as resp:
-            rows = json.loads(resp.read())["calls"]
-    except (OSError, KeyError, ValueError) as exc:
-        print(f"edu: no local cloud ledger answers at {url} ({exc})", file=sys.stderr)
-        return 1
-    total = sum(row["cpu_ms"] for row in rows) or 1.0
-    print(f"{'service':<16}{'operation':<28}{'calls':>9}{'cpu ms':>11}{'ms/call':>9}{'share':>7}")
-    for row in rows:
-        print(f"{row['service']:<16}{row['operation']:<28}{row['calls']:>9}"
-              f"{row['cpu_ms']:>11.1f}{row['cpu_ms'] / max(row['calls'], 1):>9.2f}"
-              f"{row['cpu_ms'] / total:>7.0%}")
-    return 0
-
-
 if __name__ == "__main__":
     sys.exit(main())
+
