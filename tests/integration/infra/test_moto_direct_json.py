@@ -20,7 +20,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from localcloud.moto_server import plain_json
+from localcloud.moto_dynamodb import plain_json
 from localcloud.procs import free_port, wait_until
 from localcloud.services import aws_endpoint_healthy
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from localcloud.moto_server import PolicyViolation, check_post_policy
+from localcloud.moto_s3_post import PolicyViolation, check_post_policy
 from localcloud.stack import LocalCloud
 from tests.support.aws import aws_client
 
