@@ -20,6 +20,7 @@ from localcloud.intrinsics import (
     Resolver,
     TemplateError,
 )
+from localcloud.public_layers import public_layer
 from localcloud.template_model import (
     LOCAL_SERVICES,
     EventSource,
@@ -191,7 +192,7 @@ def load_template(path: Path | str, *, endpoint: str = "http://127.0.0.1:4566",
             continue
         if rtype == "AWS::Serverless::Function":
             functions[lid] = _function(lid, props, globals_fn, resolver, root, resources_raw,
-                                       warnings)
+                                       warnings, layers)
             continue
         if rtype not in LOCAL_RESOURCE_TYPES:
             ignored.setdefault(rtype, []).append(lid)
@@ -283,8 +284,8 @@ def _inline_code(lid: str, code: str) -> Path:
 
 
 def _function(lid: str, props: dict[str, Any], globals_fn: dict[str, Any], resolver: Resolver,
-              root: Path, raw: dict[str, Any],
-              warnings: list[str]) -> Function:
+              root: Path, raw: dict[str, Any], warnings: list[str],
+              layers: dict[str, Layer]) -> Function:
     merged: dict[str, Any] = {k: v for k, v in globals_fn.items()}
     for key, value in props.items():
         if key == "Environment" and "Environment" in merged:
@@ -305,11 +306,18 @@ def _function(lid: str, props: dict[str, Any], globals_fn: dict[str, Any], resol
     variables = resolver.resolve((merged.get("Environment") or {}).get("Variables") or {})
     env = {k: str(v) for k, v in variables.items()}
     layer_ids: list[str] = []
+    runtime = str(merged.get("Runtime", "python3.12"))
     for layer in merged.get("Layers") or []:
         if isinstance(layer, dict) and "Ref" in layer and layer["Ref"] in raw:
             layer_ids.append(str(layer["Ref"]))
+            continue
+        arn = resolver.resolve(layer)
+        public = public_layer(str(arn), runtime) if isinstance(arn, str) else None
+        if public is not None:  # built from PyPI, as SAM CLI downloads it from AWS
+            layers.setdefault(public.logical_id, public)
+            layer_ids.append(public.logical_id)
         else:
-            warnings.append(f"{lid}: layer {layer!r} is not in this template and is ignored")
+            warnings.append(f"{lid}: layer {arn!r} is not in this template and is ignored")
     events = [
         EventSource(name, str(ev.get("Type")), resolver.resolve(ev.get("Properties") or {}))
         for name, ev in (merged.get("Events") or {}).items()
@@ -326,7 +334,7 @@ def _function(lid: str, props: dict[str, Any], globals_fn: dict[str, Any], resol
         code_uri=(_inline_code(lid, str(merged["InlineCode"]))
                   if "InlineCode" in merged and "CodeUri" not in merged
                   else (root / str(merged.get("CodeUri", "."))).resolve()),
-        runtime=str(merged.get("Runtime", "python3.12")),
+        runtime=runtime,
         memory_mb=int(resolver.resolve(merged.get("MemorySize", 128))),
         timeout_s=int(resolver.resolve(merged.get("Timeout", 3))),
         environment=env,
