@@ -29,9 +29,14 @@ def install_untracked_models() -> None:
     reads back keep that list."""
     from moto.core.common_models import BaseModel
 
+    tracked: dict[type, bool] = {}
+
     def new(cls: Any, *_args: Any, **_kwargs: Any) -> Any:
         instance = object.__new__(cls)
-        if cls.__module__.split(".")[1] in TRACKED_SERVICES:
+        keep = tracked.get(cls)
+        if keep is None:
+            keep = tracked[cls] = cls.__module__.split(".")[1] in TRACKED_SERVICES
+        if keep:
             cls.instances_tracked.append(instance)
         return instance
 

@@ -24,6 +24,7 @@ class FunctionLogs:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._files: dict[str, IO[str]] = {}
+        self._sizes: dict[str, int] = {}  # characters in each open file (bytes, near enough)
         self._flushed = time.monotonic()
         self._last = datetime.now(UTC)
 
@@ -38,13 +39,18 @@ class FunctionLogs:
         out = self._files.get(function)
         if out is None:
             self.folder.mkdir(parents=True, exist_ok=True)
-            out = self._files[function] = (self.folder / f"{function}.log").open("a")
+            path = self.folder / f"{function}.log"
+            out = self._files[function] = path.open("a")
+            self._sizes[function] = path.stat().st_size
         now = datetime.now(UTC)
         if now <= self._last:  # strictly increasing: lines of all functions sort in order
             now = self._last + timedelta(microseconds=1)
         self._last = now
-        out.write(f"{now.isoformat(timespec='microseconds')} {line}\n")
-        if out.tell() > ROTATE_BYTES:
+        text = f"{now.isoformat(timespec='microseconds')} {line}\n"
+        out.write(text)
+        # counted here: a text file's tell() flushes it, a write per line
+        self._sizes[function] += len(text)
+        if self._sizes[function] > ROTATE_BYTES:
             out.close()
             path = self.folder / f"{function}.log"
             path.replace(path.with_suffix(".log.1"))
