@@ -12,6 +12,7 @@ from typing import Any
 
 from localcloud.cli_args import machine_budget, parse_overrides, prepare_debugging, stack_config
 from localcloud.procs import PortInUse, pid_running, port_open
+from localcloud.setups import PLATFORM
 from localcloud.template import (
     apply_env_vars,
     read_local_extras,
@@ -70,7 +71,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         if args.env_vars:
             apply_env_vars(template, Path(args.env_vars))
         prepare_debugging(args, template, args.debug_function)
-        if not args.no_demo and cloud.extras.setup == "eduplatform":
+        if not args.no_demo and cloud.extras.setup == PLATFORM:
             load_demo_data(cloud)
         site = default_site_dir(template.path)
         api_url = f"http://127.0.0.1:{cfg.api_port}"
@@ -102,7 +103,7 @@ SERVICE_NAMES = {"postgres": "PostgreSQL", "redis": "Redis", "stripe": "Stripe (
 def banner(cloud: Any, template: Any, api_url: str, lambda_url: str, site: Path | None,
             took_s: float) -> str:
     """What `edu up` started and where, once it is up."""
-    platform = cloud.extras.setup == "eduplatform"
+    platform = cloud.extras.setup == PLATFORM
     title = "EduPlatform" if platform else f"Stack {template.stack_name}"
     lines = [f"\n{title} is up in {took_s:.1f}s",
              f"  HTTP API        {api_url}" + (f"        (try: curl {api_url}/health)"

@@ -22,7 +22,8 @@ def eduplatform(cloud: LocalCloud) -> list[str]:
     return [*applied, ensure_jwt_keys(cloud), connect_stripe(cloud)]
 
 
-SETUPS: dict[str, Callable[[LocalCloud], list[str]]] = {"eduplatform": eduplatform}
+PLATFORM = "eduplatform"  # this project's setup (`edu up` also loads its demo data)
+SETUPS: dict[str, Callable[[LocalCloud], list[str]]] = {PLATFORM: eduplatform}
 
 
 def run_setup(name: str, cloud: LocalCloud) -> list[str]:

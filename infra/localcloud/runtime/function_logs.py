@@ -89,13 +89,9 @@ def read_lines(folder: Path, function: str | None = None, since: timedelta | Non
                contains: str | None = None) -> list[LogLine]:
     """The kept lines (of one function, or all) in time order."""
     cutoff = (datetime.now(UTC) - since).isoformat(timespec="microseconds") if since else ""
-    lines: list[LogLine] = []
-    for path in _files(folder, function):
-        name = path.name.split(".log", 1)[0]
-        for raw in path.read_text(errors="replace").splitlines():
-            line = _parse(name, raw)
-            if line and line.at >= cutoff and (not contains or contains in line.text):
-                lines.append(line)
+    lines = [line for path in _files(folder, function)
+             for line in _matching(path, path.read_text(errors="replace"), contains)
+             if line.at >= cutoff]
     return sorted(lines, key=lambda line: line.at)
 
 
@@ -116,11 +112,7 @@ def follow(folder: Path, function: str | None, contains: str | None,
                     chunk = text.read()
                 consumed = chunk.rfind("\n") + 1  # a half-written line waits
                 offsets[path] = start + consumed
-                name = path.name.split(".log", 1)[0]
-                for raw in chunk[:consumed].splitlines():
-                    line = _parse(name, raw)
-                    if line and (not contains or contains in line.text):
-                        yield line
+                yield from _matching(path, chunk[:consumed], contains)
             else:
                 offsets[path] = start
 
@@ -132,6 +124,10 @@ def _files(folder: Path, function: str | None) -> list[Path]:
     return sorted(folder.glob("*.log*")) if folder.exists() else []
 
 
-def _parse(function: str, raw: str) -> LogLine | None:
-    at, _, text = raw.partition(" ")
-    return LogLine(at, function, text) if text or at else None
+def _matching(path: Path, text: str, contains: str | None) -> Iterator[LogLine]:
+    """The lines of a chunk of `path` (a function's file) that contain `contains`."""
+    function = path.name.split(".log", 1)[0]
+    for raw in text.splitlines():
+        at, _, line = raw.partition(" ")
+        if (at or line) and (not contains or contains in line):
+            yield LogLine(at, function, line)
