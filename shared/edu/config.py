@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     access_token_ttl_s: int = Field(15 * 60, ge=60, validation_alias="EDU_ACCESS_TOKEN_TTL_S")
     refresh_token_ttl_s: int = Field(30 * 24 * 3600, ge=3600,
                                      validation_alias="EDU_REFRESH_TOKEN_TTL_S")
+    # A refresh whose answer was lost (the page navigated away) may be retried this long with
+    # the token it spent; a reuse after that ends the sign-in (decisions.md, sessions).
+    refresh_reuse_grace_s: int = Field(30, ge=0, le=300,
+                                       validation_alias="EDU_REFRESH_REUSE_GRACE_S")
 
     # Passwords: argon2id at OWASP's minimum profile (m=19 MiB, t=2, p=1); see decisions.md.
     argon2_memory_kib: int = Field(19 * 1024, ge=8 * 1024, validation_alias="EDU_ARGON2_MEMORY_KIB")

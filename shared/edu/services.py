@@ -245,7 +245,8 @@ def identity_service() -> IdentityService:
         limits=Limits(login_per_ip=s.login_limit_per_ip,
                       login_per_email=s.login_limit_per_email,
                       register_per_ip=s.register_limit_per_ip, window_s=s.rate_window_s,
-                      refresh_ttl_s=s.refresh_token_ttl_s))
+                      refresh_ttl_s=s.refresh_token_ttl_s,
+                      refresh_reuse_grace_s=s.refresh_reuse_grace_s))
 
 
 def refresh_ttl_s() -> int:

@@ -270,16 +270,47 @@ test("the refresh token stays out of page scripts' reach and still renews the se
   assert.ok(stored && !stored.includes("refresh"), `localStorage holds ${stored}`);
   assert.ok(!(await page.evaluate(() => document.cookie)).includes("edu_refresh"));
   // An access token about to expire is renewed through the HttpOnly cookie.
-  const before = JSON.parse(stored).access;
-  await page.evaluate(() => {
-    const session = JSON.parse(window.localStorage.getItem("edu.session"));
-    window.localStorage.setItem("edu.session", JSON.stringify({ ...session, expiresAt: 0 }));
-  });
+  const before = await expireAccessToken(page);
   await page.goto("/");
   await page.getByRole("button", { name: "Log out" }).waitFor();
   await page.waitForFunction((old) => JSON.parse(window.localStorage.getItem("edu.session") ?? "{}").access !== old, before);
   await page.close();
 });
+
+test("a renewal whose answer never arrives keeps the session", async () => {
+  const page = await newPage(browser);
+  await register(page, { name: "Lena Lost", email: `${unique("lena")}@example.com`, role: "student" });
+  await page.waitForURL((url) => url.pathname === "/"); // the sign-up's own navigation is done
+  const context = page.context();
+  const cookie = (await context.cookies()).filter((c) => c.name === "edu_refresh");
+  assert.equal(cookie.length, 1);
+  // The server spends the refresh token, but its answer (and new cookie) is lost, as when a
+  // page navigates away mid-request.
+  await page.route("**/auth/refresh", async (route) => {
+    await route.fetch();
+    await context.addCookies(cookie);
+    await route.abort("connectionreset");
+  }, { times: 1 });
+  const before = await expireAccessToken(page);
+  await page.goto("/");
+  await page.getByRole("button", { name: "Log out" }).waitFor();
+  // The next renewal presents the spent token again: it renews, the sign-in is not ended.
+  await page.reload();
+  await page.getByRole("button", { name: "Log out" }).waitFor();
+  await page.waitForFunction((old) => JSON.parse(window.localStorage.getItem("edu.session") ?? "{}").access !== old, before);
+  assert.notDeepEqual((await context.cookies()).find((c) => c.name === "edu_refresh")?.value, cookie[0].value);
+  await page.close();
+});
+
+/** Marks the stored access token as expiring now (the next API call renews it first);
+ *  returns the token. */
+async function expireAccessToken(page) {
+  return page.evaluate(() => {
+    const session = JSON.parse(window.localStorage.getItem("edu.session"));
+    window.localStorage.setItem("edu.session", JSON.stringify({ ...session, expiresAt: 0 }));
+    return session.access;
+  });
+}
 
 test("pages run only their own scripts and cannot be framed", async () => {
   const page = await newPage(browser);

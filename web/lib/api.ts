@@ -64,6 +64,22 @@ export function saveSession(pair: TokenPair | null): void {
 
 let refreshing: Promise<Session | null> | null = null;
 
+function postRefresh(): Promise<Response | null> {
+  return fetch("/auth/refresh", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    credentials: "same-origin", // the session cookie carries the refresh token
+    body: "{}",
+  }).catch(() => null);
+}
+
+function retryAfterMs(resp: Response): number {
+  const seconds = Number(resp.headers.get("retry-after"));
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 5) * 1000 : 1000;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 // One refresh at a time: refresh tokens rotate, so two parallel refreshes would make the
 // second one look like a stolen token and end the session.
 function refreshSession(): Promise<Session | null> {
@@ -71,17 +87,18 @@ function refreshSession(): Promise<Session | null> {
     refreshing = (async () => {
       const current = loadSession();
       if (!current) return null;
-      const resp = await fetch("/auth/refresh", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        credentials: "same-origin", // the session cookie carries the refresh token
-        body: "{}",
-      }).catch(() => null);
+      let resp = await postRefresh();
+      if (resp?.status === 429 || resp?.status === 503) {
+        await sleep(retryAfterMs(resp)); // a busy server: once more, after the wait it asks
+        resp = await postRefresh();
+      }
       if (!resp) return current; // offline: keep the session, the call fails on its own
-      if (!resp.ok) {
+      if (resp.status === 400 || resp.status === 401) {
+        // the sign-in ended (expired, revoked, or its token was reused): sign out here too
         saveSession(null);
         return null;
       }
+      if (!resp.ok) return current; // the server failed: the session may still be good
       saveSession((await resp.json()) as TokenPair);
       return loadSession();
     })().finally(() => {

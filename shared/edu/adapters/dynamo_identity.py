@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -55,6 +54,8 @@ def _models(table_: str, host_: str | None, region_: str) -> tuple[Any, Any, Any
     class FamilyItem(base):  # type: ignore[valid-type,misc]
         user_id = UnicodeAttribute()
         current_hash = UnicodeAttribute()
+        previous_hash = UnicodeAttribute(null=True)
+        rotated_at = UTCDateTimeAttribute(null=True)
         expires_at = UTCDateTimeAttribute()
         ttl = NumberAttribute()  # epoch seconds: DynamoDB TTL removes dead families
         revoked = BooleanAttribute(default=False)
@@ -145,16 +146,19 @@ class DynamoIdentityStore:
         except DoesNotExist:
             return None
         return TokenFamily(id=family_id, user_id=item.user_id, current_hash=item.current_hash,
-                           expires_at=item.expires_at, revoked=item.revoked)
+                           expires_at=item.expires_at, revoked=item.revoked,
+                           previous_hash=item.previous_hash, rotated_at=item.rotated_at)
 
-    def rotate(self, family_id: str, old_hash: str, new_hash: str,
-               expires_at: datetime) -> bool:
-        item = self.family_item(f"FAMILY#{family_id}", "FAMILY")
+    def rotate(self, family: TokenFamily, expected_hash: str) -> bool:
         fam = self.family_item
+        item = fam(f"FAMILY#{family.id}", "FAMILY")
         try:
-            item.update(actions=[fam.current_hash.set(new_hash), fam.expires_at.set(expires_at),
-                                 fam.ttl.set(int(expires_at.timestamp()))],
-                        condition=(fam.current_hash == old_hash) & (fam.revoked == False))  # noqa: E712
+            item.update(actions=[fam.current_hash.set(family.current_hash),
+                                 fam.previous_hash.set(family.previous_hash),
+                                 fam.rotated_at.set(family.rotated_at),
+                                 fam.expires_at.set(family.expires_at),
+                                 fam.ttl.set(int(family.expires_at.timestamp()))],
+                        condition=(fam.current_hash == expected_hash) & (fam.revoked == False))  # noqa: E712
         except UpdateError as exc:
             if condition_failed(exc):
                 return False

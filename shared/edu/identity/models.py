@@ -119,10 +119,14 @@ class TokenPair(BaseModel):
 
 @dataclass(frozen=True)
 class TokenFamily:
-    """A chain of rotated refresh tokens from one login; only the newest may be used."""
+    """A chain of rotated refresh tokens from one login. The newest may be spent; so may the
+    one spent last, within a short grace after its spending, because the answer that spent it
+    may never have arrived (a page navigated away, a phone lost its signal)."""
 
     id: str
     user_id: str
     current_hash: str
     expires_at: datetime
     revoked: bool = False
+    previous_hash: str | None = None  # the token spent last
+    rotated_at: datetime | None = None  # when it was first spent

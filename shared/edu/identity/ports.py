@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Protocol
 
 from edu.events import Envelope
@@ -32,9 +31,10 @@ class TokenFamilies(Protocol):
 
     def get(self, family_id: str) -> TokenFamily | None: ...
 
-    def rotate(self, family_id: str, old_hash: str, new_hash: str,
-               expires_at: datetime) -> bool:
-        """Swaps the current token hash if it is still old_hash; False if it was not."""
+    def rotate(self, family: TokenFamily, expected_hash: str) -> bool:
+        """Stores `family`'s token state (current and previous hash, rotation time, expiry)
+        if the stored family's current hash is still expected_hash and it is not revoked;
+        False if it was not."""
 
     def revoke(self, family_id: str) -> None: ...
 

@@ -7,7 +7,7 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -79,6 +79,7 @@ class Limits:
     register_per_ip: int
     window_s: int
     refresh_ttl_s: int
+    refresh_reuse_grace_s: int = 0  # how long the token spent last may be spent again
 
 
 class IdentityService:
@@ -172,26 +173,45 @@ class IdentityService:
 
     def refresh(self, refresh_token: str) -> TokenPair:
         family_id, secret = self._split(refresh_token)
-        family = self.families.get(family_id)
-        if family is None or family.revoked or family.expires_at <= self.clock():
-            raise Unauthorized(BAD_REFRESH, error="invalid_token")
         presented = hash_secret(secret)
-        if not secrets.compare_digest(presented, family.current_hash):
-            # A spent token came back: someone holds a copy. End the whole family.
-            self.families.revoke(family_id)
-            raise Unauthorized("This refresh token was already used; every session from "
-                               "that sign-in has been ended. Sign in again.",
-                               error="invalid_token")
         new_secret = secrets.token_urlsafe(32)
-        expires = self.clock() + timedelta(seconds=self.limits.refresh_ttl_s)
-        if not self.families.rotate(family_id, presented, hash_secret(new_secret), expires):
-            self.families.revoke(family_id)  # raced with another use of the same token
+        for _ in range(3):  # a rotation that raced another use reads the family again
+            family = self.families.get(family_id)
+            now = self.clock()
+            if family is None or family.revoked or family.expires_at <= now:
+                raise Unauthorized(BAD_REFRESH, error="invalid_token")
+            if secrets.compare_digest(presented, family.current_hash):
+                spent_at: datetime | None = now
+            elif self._retried_within_grace(family, presented, now):
+                spent_at = family.rotated_at  # a retry does not move the grace window
+            else:
+                # A spent token came back: someone holds a copy. End the whole family.
+                self.families.revoke(family_id)
+                raise Unauthorized("This refresh token was already used; every session from "
+                                   "that sign-in has been ended. Sign in again.",
+                                   error="invalid_token")
+            rotated = replace(family, current_hash=hash_secret(new_secret),
+                              previous_hash=presented, rotated_at=spent_at,
+                              expires_at=now + timedelta(seconds=self.limits.refresh_ttl_s))
+            if self.families.rotate(rotated, expected_hash=family.current_hash):
+                break
+        else:
             raise Unauthorized(BAD_REFRESH, error="invalid_token")
         user = self.users.by_id(family.user_id)
         if user is None:
             self.families.revoke(family_id)
             raise Unauthorized(BAD_REFRESH, error="invalid_token")
         return self._pair(user, family_id, new_secret)
+
+    def _retried_within_grace(self, family: TokenFamily, presented: str,
+                              now: datetime) -> bool:
+        """Whether `presented` is the token spent last, again within the grace after its first
+        spending: the answer that spent it was lost, so its holder never saw the new one.
+        Spending it again ends the token that answer carried."""
+        grace = timedelta(seconds=self.limits.refresh_reuse_grace_s)
+        return (family.previous_hash is not None and family.rotated_at is not None
+                and secrets.compare_digest(presented, family.previous_hash)
+                and now - family.rotated_at <= grace)
 
     def logout(self, user_id: str, family_id: str | None, refresh_token: str | None) -> None:
         ids = {family_id} if family_id else set()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -57,7 +57,8 @@ def outbox_table(cloud: LocalCloud) -> Iterator[str]:
 
 def service(cloud: LocalCloud, *, limits: Limits | None = None,
             redis_url: str | None = None, failures: list[Exception] | None = None,
-            outbox_table: str = "edu-platform-users") -> IdentityService:
+            outbox_table: str = "edu-platform-users",
+            clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> IdentityService:
     store = DynamoIdentityStore("edu-platform-users", cloud.aws_url, "us-east-1",
                                 outbox_table)
     sink = failures if failures is not None else []
@@ -68,7 +69,7 @@ def service(cloud: LocalCloud, *, limits: Limits | None = None,
         users=store, families=store, limiter=limiter,
         hasher=Argon2Hasher(memory_kib=8 * 1024, time_cost=1, parallelism=1),
         tokens=JwtIssuer(KeySet.from_json(json.dumps(rotated({}))), "http://issuer", "aud", 900),
-        limits=limits or Limits(100, 100, 100, 60, 3600))
+        limits=limits or Limits(100, 100, 100, 60, 3600), clock=clock)
 
 
 def received(cloud: LocalCloud, url: str, count: int, timeout: float = 10
@@ -194,3 +195,75 @@ def test_refresh_token_race_leaves_one_winner(cloud: LocalCloud) -> None:
     with pytest.raises(Unauthorized):  # and a reuse has revoked the whole family
         winners = [r for r in results if r != "401"]
         svc.refresh(winners[0] if winners else token)
+
+
+def signed_in(svc: IdentityService, source: str) -> str:
+    email = f"grace-{uuid.uuid4().hex[:8]}@example.com"
+    svc.register(RegisterIn(email=email, password=PASSWORD, full_name="G", role="student"),
+                 source)
+    return svc.login(LoginIn(email=email, password=PASSWORD), source).refresh_token
+
+
+def test_a_refresh_whose_answer_was_lost_may_be_retried_within_the_grace(
+        cloud: LocalCloud) -> None:
+    now = [datetime.now(UTC)]
+    svc = service(cloud, limits=Limits(100, 100, 100, 60, 3600, refresh_reuse_grace_s=30),
+                  clock=lambda: now[0])
+    token = signed_in(svc, "10.0.0.6")
+    lost = svc.refresh(token).refresh_token  # its answer never reached the client
+    now[0] += timedelta(seconds=20)
+    retried = svc.refresh(token).refresh_token  # within the grace: the sign-in lives on
+    assert retried not in (token, lost)
+    newest = svc.refresh(retried).refresh_token
+    # The token the retry replaced is now a copy someone kept: reuse ends the family.
+    with pytest.raises(Unauthorized, match="already used"):
+        svc.refresh(lost)
+    with pytest.raises(Unauthorized):
+        svc.refresh(newest)
+
+
+def test_the_grace_runs_from_the_first_spending_and_then_reuse_ends_the_family(
+        cloud: LocalCloud) -> None:
+    now = [datetime.now(UTC)]
+    svc = service(cloud, limits=Limits(100, 100, 100, 60, 3600, refresh_reuse_grace_s=30),
+                  clock=lambda: now[0])
+    token = signed_in(svc, "10.0.0.7")
+    svc.refresh(token)
+    now[0] += timedelta(seconds=25)
+    svc.refresh(token)  # a retry does not move the window ...
+    now[0] += timedelta(seconds=10)  # ... so 35 s after the first spending it is closed
+    with pytest.raises(Unauthorized, match="already used"):
+        svc.refresh(token)
+    without_grace = service(cloud)  # Limits' default: no grace at all
+    strict = signed_in(without_grace, "10.0.0.8")
+    renewed = without_grace.refresh(strict).refresh_token
+    with pytest.raises(Unauthorized, match="already used"):
+        without_grace.refresh(strict)
+    with pytest.raises(Unauthorized):
+        without_grace.refresh(renewed)
+
+
+def test_parallel_spends_within_the_grace_keep_the_sign_in(cloud: LocalCloud) -> None:
+    """Two tabs renewing at once: each gets a pair or a 401 for the contention, and the
+    family survives; the token stored as current is one of the answers and still renews."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from edu.identity.service import hash_secret
+
+    svc = service(cloud, limits=Limits(100, 100, 100, 60, 3600, refresh_reuse_grace_s=30))
+    token = signed_in(svc, "10.0.0.9")
+
+    def spend(_: int) -> str | None:
+        try:
+            return svc.refresh(token).refresh_token
+        except Unauthorized as exc:
+            assert "already used" not in exc.detail
+            return None
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = [a for a in pool.map(spend, range(4)) if a is not None]
+    assert answers
+    family = svc.families.get(token.partition(".")[0])
+    assert family is not None and not family.revoked
+    (current,) = [a for a in answers if hash_secret(a.partition(".")[2]) == family.current_hash]
+    assert svc.refresh(current).refresh_token
