@@ -11,13 +11,12 @@ import json
 from typing import Any
 from urllib.parse import unquote_plus
 
-from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from edu.adapters.sqs_backoff import retry_after, sqs_batch_processor
+from edu.adapters.sqs_backoff import consume, sqs_batch_processor
 from edu.observability import count, get_logger
+from edu.retries import GaveUp, RetryLater
 from edu.services import video_service
-from edu.video.service import GaveUp, RetryLater
 
 processor = sqs_batch_processor()
 
@@ -36,11 +35,9 @@ def record_handler(record: SQSRecord, lambda_context: Any) -> list[str]:
             outcome = video_service().handle_upload(
                 key, attempt, lambda_context.get_remaining_time_in_millis() / 1000)
         except (RetryLater, GaveUp) as exc:
-            # GaveUp: back at once, so SQS moves it to the DLQ without waiting a timeout.
-            delay = exc.delay_s if isinstance(exc, RetryLater) else 0
             get_logger().warning("transcode attempt failed", extra={
-                "key": key, "attempt": attempt, "error": str(exc), "retry_in_s": delay})
-            retry_after(record.event_source_arn, record.receipt_handle, delay)
+                "key": key, "attempt": attempt, "error": str(exc),
+                "retry_in_s": exc.delay_s if isinstance(exc, RetryLater) else 0})
             if isinstance(exc, GaveUp):
                 count("transcode_jobs_failed")
             raise
@@ -55,5 +52,4 @@ def record_handler(record: SQSRecord, lambda_context: Any) -> list[str]:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=record_handler,
-                                    processor=processor, context=context)
+    return consume(event, context, processor, record_handler)

@@ -4,11 +4,13 @@ gets room and a poison message reaches the DLQ after maxReceiveCount either way.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 from edu.adapters.registry import get_adapters
+from edu.retries import GaveUp, RetryLater
 
 MAX_DELAY_S = 12 * 3600  # SQS's limit for a visibility timeout
 
@@ -45,14 +47,18 @@ def base_outlasting(outage_s: float, receives: int) -> int:
     return base
 
 
-def back_off_failures(event: dict[str, Any], response: dict[str, Any], base_s: int) -> None:
-    """After a partial batch response: delays each failed record by its attempt number."""
+def back_off_failures(event: dict[str, Any], response: dict[str, Any], base_s: int,
+                      delays: dict[str, int] | None = None) -> None:
+    """After a partial batch response: delays each failed record by the delay its handler
+    asked for (`delays`, by message id), else by its attempt number."""
+    asked = delays or {}
     failed = {f.get("itemIdentifier") for f in response.get("batchItemFailures") or []}
     for record in event.get("Records") or []:
-        if record.get("messageId") in failed:
+        message_id = record.get("messageId")
+        if message_id in failed:
             attempt = int((record.get("attributes") or {}).get("ApproximateReceiveCount", 1))
-            retry_after(record["eventSourceARN"], record["receiptHandle"],
-                        backoff_delay(attempt, base_s))
+            delay = asked.get(message_id, backoff_delay(attempt, base_s))
+            retry_after(record["eventSourceARN"], record["receiptHandle"], delay)
 
 
 def sqs_batch_processor() -> Any:
@@ -65,12 +71,30 @@ def sqs_batch_processor() -> Any:
 
 
 def consume(event: dict[str, Any], context: Any, processor: Any,
-            record_handler: Callable[[Any], Any]) -> dict[str, Any]:
-    """An SQS consumer's handler body: each record through `record_handler`, the failed
-    ones reported back and delayed by the doubling backoff (`ConsumerRetryBase`)."""
+            record_handler: Callable[..., Any]) -> dict[str, Any]:
+    """An SQS consumer's handler body: each record through `record_handler` (which may take
+    `lambda_context` too); the failed ones are reported back and made visible again after
+    the delay their handler raised (`RetryLater(delay_s)`, `GaveUp`: at once) or the
+    doubling backoff (`ConsumerRetryBase`)."""
     from aws_lambda_powertools.utilities.batch import process_partial_response
 
-    response = dict(process_partial_response(event=event, record_handler=record_handler,
+    delays: dict[str, int] = {}
+    wants_context = "lambda_context" in inspect.signature(record_handler).parameters
+
+    def steered(record: Any, lambda_context: Any = None) -> Any:
+        try:
+            if wants_context:
+                return record_handler(record, lambda_context=lambda_context)
+            return record_handler(record)
+        except RetryLater as exc:
+            if exc.delay_s is not None:
+                delays[record.message_id] = exc.delay_s
+            raise
+        except GaveUp:
+            delays[record.message_id] = 0
+            raise
+
+    response = dict(process_partial_response(event=event, record_handler=steered,
                                              processor=processor, context=context))
-    back_off_failures(event, response, get_adapters().settings.consumer_retry_base_s)
+    back_off_failures(event, response, get_adapters().settings.consumer_retry_base_s, delays)
     return response

@@ -20,6 +20,7 @@ from edu.auth.claims import Caller
 from edu.errors import Conflict, FieldError, Forbidden, NotFound, Unauthorized, ValidationFailed
 from edu.events import VideoFailed, VideoTranscoded, make_event
 from edu.ids import is_uuid, uuid7
+from edu.retries import GaveUp, RetryLater
 from edu.video.models import (
     CONTENT_TYPES,
     LessonFacts,
@@ -57,18 +58,6 @@ class VideoLimits:
     max_attempts: int           # the transcode queue's maxReceiveCount
     retry_delay_s: int          # first retry; doubles per attempt
     safety_margin_s: float = 20.0  # kept for uploading outputs before the function times out
-
-
-class RetryLater(Exception):
-    """The job did not finish; SQS should deliver it again after `delay_s`."""
-
-    def __init__(self, message: str, delay_s: int) -> None:
-        super().__init__(message)
-        self.delay_s = delay_s
-
-
-class GaveUp(Exception):
-    """The last attempt failed: the video is marked failed; the message goes to the DLQ."""
 
 
 def hls_prefix(course_id: str, lesson_id: str, upload_id: str) -> str:

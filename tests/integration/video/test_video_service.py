@@ -27,10 +27,11 @@ from edu.courses.service import CourseService
 from edu.enrollment.models import EnrollmentOut
 from edu.errors import Forbidden, NotFound, Unauthorized
 from edu.pagination import CursorCodec
+from edu.retries import GaveUp, RetryLater
 from edu.services import build_video_service
 from edu.video.models import Probe, UploadIn
 from edu.video.ports import InvalidMedia
-from edu.video.service import GaveUp, RetryLater, VideoService
+from edu.video.service import VideoService
 from localcloud.media import make_clip
 from localcloud.stack import LocalCloud
 from tests.support.authoring import TEACHER, authored_course
