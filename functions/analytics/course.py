@@ -1,7 +1,7 @@
 """GET /teacher/courses/{id}/analytics?from=&to=&granularity=day|week (owner only)."""
 
 from edu.analytics.models import AnalyticsQuery
-from edu.auth.claims import caller
+from edu.guards import caller
 from edu.http import LambdaResponse, Request, endpoint, json_response
 from edu.services import analytics_service
 

@@ -1,6 +1,6 @@
 """GET /teacher/dashboard: a verified teacher's totals across their courses."""
 
-from edu.auth.claims import caller
+from edu.guards import caller
 from edu.http import LambdaResponse, Request, endpoint, json_response
 from edu.services import analytics_service
 

@@ -1,10 +1,10 @@
 """GET /courses (the catalog), GET /teachers/{id}/courses, and GET /teacher/courses (the
 caller's own courses, drafts included; API keys with read:courses): keyset-paginated."""
 
-from edu.auth.claims import caller
 from edu.courses.models import CatalogQuery
+from edu.guards import caller, optional_caller
 from edu.http import JsonText, LambdaResponse, Request, endpoint, json_response
-from edu.services import course_service, optional_caller
+from edu.services import course_service
 
 
 @endpoint

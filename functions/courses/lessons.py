@@ -1,13 +1,14 @@
 """POST /courses/{id}/sections/{sid}/lessons (add) and PUT .../lessons/order (reorder)."""
 
 from edu.courses.models import LessonIn, OrderIn
+from edu.guards import limited_writer
 from edu.http import LambdaResponse, Request, endpoint, json_response
-from edu.services import course_service, writer
+from edu.services import course_service
 
 
 @endpoint
 def handler(request: Request) -> LambdaResponse:
-    service, who = course_service(), writer(request, "write:courses")
+    service, who = course_service(), limited_writer(request, "write:courses")
     course_id, section_id = request.path_params["id"], request.path_params["sid"]
     if request.method == "PUT":
         order = request.json_body(OrderIn)

@@ -1,7 +1,8 @@
 """GET /courses/{id}/syllabus: sections and lessons in order."""
 
+from edu.guards import optional_caller
 from edu.http import JsonText, LambdaResponse, Request, endpoint, json_response
-from edu.services import course_service, optional_caller
+from edu.services import course_service
 
 
 @endpoint

@@ -1,6 +1,6 @@
 """GET /me/enrollments: the caller's courses with progress, keyset-paginated."""
 
-from edu.auth.claims import caller
+from edu.guards import caller
 from edu.http import LambdaResponse, Request, endpoint, json_response
 from edu.pagination import PageParams
 from edu.services import enrollment_service

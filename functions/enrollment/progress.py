@@ -1,9 +1,9 @@
 """GET /courses/{id}/progress and PUT /courses/{id}/lessons/{lesson_id}/progress."""
 
-from edu.auth.claims import caller
 from edu.enrollment.models import ProgressIn
+from edu.guards import caller, limit_writes
 from edu.http import LambdaResponse, Request, endpoint, json_response
-from edu.services import enrollment_service, limit_writes
+from edu.services import enrollment_service
 
 
 @endpoint

@@ -1,6 +1,6 @@
 """POST /admin/teachers/{id}/verify and /reject: an administrator decides."""
 
-from edu.auth.claims import caller
+from edu.guards import caller
 from edu.http import LambdaResponse, Request, endpoint, json_response
 from edu.identity.models import VerificationDecisionIn
 from edu.services import identity_service

@@ -3,7 +3,7 @@ API key or an access token into the caller's context; the function decides acces
 
 from typing import Any
 
-from edu.services import request_authorizer
+from edu.guards import request_authorizer
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

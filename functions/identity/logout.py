@@ -1,7 +1,7 @@
 """POST /auth/logout: end the caller's current sign-in (its refresh-token family) and clear
 the browser's session cookie."""
 
-from edu.auth.claims import caller
+from edu.guards import caller
 from edu.http import LambdaResponse, Request, endpoint, json_response
 from edu.identity.models import LogoutIn
 from edu.identity.session_cookie import REFRESH_COOKIE, cleared_refresh_cookie

@@ -1,6 +1,6 @@
 """GET /me: the signed-in user's profile."""
 
-from edu.auth.claims import caller
+from edu.guards import caller
 from edu.http import LambdaResponse, Request, endpoint, json_response
 from edu.services import identity_service
 

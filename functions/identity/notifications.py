@@ -1,6 +1,6 @@
 """PATCH /me/notifications: opt in or out of non-transactional email."""
 
-from edu.auth.claims import caller
+from edu.guards import caller
 from edu.http import LambdaResponse, Request, endpoint, json_response
 from edu.identity.models import NotificationPrefsIn
 from edu.services import identity_service

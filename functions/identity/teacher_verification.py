@@ -1,6 +1,6 @@
 """POST /teachers/me/verification: a teacher asks to be verified (bio + link)."""
 
-from edu.auth.claims import caller
+from edu.guards import caller
 from edu.http import LambdaResponse, Request, endpoint, json_response
 from edu.identity.models import VerificationIn
 from edu.services import identity_service

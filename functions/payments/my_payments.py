@@ -1,6 +1,6 @@
 """GET /me/payments: the caller's receipts."""
 
-from edu.auth.claims import caller
+from edu.guards import caller
 from edu.http import LambdaResponse, Request, endpoint, json_response
 from edu.services import enrollment_service
 

@@ -1,8 +1,9 @@
 """GET /search?q=: ranked, typo-tolerant course search with highlights and filters."""
 
 from edu.courses.models import SearchQuery
+from edu.guards import limit_search
 from edu.http import JsonText, LambdaResponse, Request, endpoint, json_response
-from edu.services import course_service, limit_search
+from edu.services import course_service
 
 
 @endpoint

@@ -1,8 +1,9 @@
 """GET /courses/{id}/lessons/{lesson_id}/video (status; playback URLs for those who may
 watch) and GET .../video/hls/{upload_id}/{file} (signed playlists for the player)."""
 
+from edu.guards import optional_caller
 from edu.http import LambdaResponse, Request, endpoint, json_response, text_response
-from edu.services import optional_caller, video_service
+from edu.services import video_service
 
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 

@@ -22,6 +22,7 @@ from edu.errors import (
     EduError,
     FieldError,
     PayloadTooLarge,
+    PreconditionFailed,
     UnsupportedMediaType,
     ValidationFailed,
     outage,
@@ -187,6 +188,22 @@ SECURITY_HEADERS = {
     "strict-transport-security": "max-age=31536000; includeSubDomains",
 }
 PRIVATE_PREFIXES = ("/me", "/auth/", "/teacher/", "/admin/")  # answers no cache may keep
+
+
+def etag(version: int) -> str:
+    """The strong ETag of a versioned resource."""
+    return f'"v{version}"'
+
+
+def version_from_if_match(if_match: str | None) -> int | None:
+    """The version an If-Match header names (None for none or `*`: no precondition); a 412
+    for anything that is not one of our ETags."""
+    if not if_match or if_match.strip() == "*":
+        return None
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not tag.startswith("v") or not tag[1:].isdigit():
+        raise PreconditionFailed("If-Match must be an ETag from the resource's GET.")
+    return int(tag[1:])
 
 
 def secured(response: LambdaResponse, path: str) -> LambdaResponse:

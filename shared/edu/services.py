@@ -1,7 +1,7 @@
-"""Composition root: domain services wired to the adapters that configuration selects.
-
-Built once per process (a Lambda container) and reused across invocations.
-"""
+"""Composition root: domain services wired to the adapters that configuration selects, one
+cached factory per service and per shared store. Built once per process (a Lambda container)
+and reused across invocations. The edge's guards (rate limits, optional callers, the request
+authorizer) are in edu.guards; SnapStart priming in edu.priming."""
 
 from __future__ import annotations
 
@@ -9,23 +9,21 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+import edu.priming  # noqa: F401  (registers SnapStart priming for every wired handler)
 from edu.adapters.registry import Adapters, get_adapters
-from edu.auth.claims import Caller, caller, caller_from_claims
 from edu.courses.service import CourseService
-from edu.errors import RateLimited, Unauthorized
-from edu.http import Request
 from edu.identity.models import User
 from edu.identity.service import IdentityService, Limits
 from edu.observability import get_logger
 from edu.pagination import CursorCodec
 
 if TYPE_CHECKING:
+    from edu.adapters.dynamo_identity import DynamoIdentityStore
     from edu.adapters.dynamo_outbox import DynamoOutbox
     from edu.adapters.outbox import OutboxRelay
     from edu.adapters.ratelimit import RedisRateLimiter
     from edu.analytics.service import AnalyticsService
     from edu.apikeys.service import ApiKeyService
-    from edu.auth.authorizer import RequestAuthorizer
     from edu.auth.revocation import SessionRevocations
     from edu.auth.tokens import JwtIssuer
     from edu.config import Settings
@@ -44,41 +42,6 @@ def _counted(message: str, metric: str) -> Callable[[Exception], None]:
         get_logger().warning(message, extra={"metric": metric, "error": str(exc)})
 
     return report
-
-
-PRIMED_MODULES = ("psycopg", "psycopg_pool", "redis", "boto3", "pynamodb.models", "jwt",
-                  "cryptography.hazmat.primitives.asymmetric.rsa")
-PRIMED_CLIENTS = ("events", "secretsmanager", "s3", "sqs")
-
-
-def prime_for_snapshot() -> None:
-    """SnapStart priming (runs before the snapshot, not per request): the imports and AWS
-    clients a first request would otherwise pay for (docs/benchmarks.md). Nothing that holds
-    a socket or a thread: a snapshot's connections would be shared by every restored worker,
-    and threads do not survive the fork."""
-    import importlib
-
-    for module in PRIMED_MODULES:
-        try:
-            importlib.import_module(module)
-        except ImportError:  # not in this function's layers
-            continue
-    adapters = get_adapters()
-    for service in PRIMED_CLIENTS:
-        adapters.aws_client(service)  # botocore loads the service model; no connection yet
-    try:
-        from edu.adapters.dynamo_base import shared_client
-    except ImportError:  # no pynamodb in this function's layers
-        return
-    shared_client(adapters.settings.aws_endpoint_url, adapters.settings.region)
-
-
-try:
-    from snapshot_restore_py import register_before_snapshot
-except ImportError:  # a function without the API layer: no priming
-    pass
-else:
-    register_before_snapshot(prime_for_snapshot)
 
 
 @cache
@@ -164,82 +127,35 @@ def rate_limiter() -> RedisRateLimiter:
         "rate limiter unavailable: failing open", "ratelimit_unavailable"))
 
 
-def enforce_limit(key: str, limit: int) -> None:
-    """A 429 (with Retry-After) once `key` passed `limit` requests in the window."""
-    retry_after = rate_limiter().hit(key, limit, get_adapters().settings.rate_window_s)
-    if retry_after is not None:
-        raise RateLimited("Too many requests; slow down and retry later.",
-                          retry_after=retry_after)
+@cache
+def identity_store() -> DynamoIdentityStore:
+    """Users, email guards and refresh-token families (the users table)."""
+    from edu.adapters.dynamo_identity import DynamoIdentityStore
 
-
-def limit_search(request: Request) -> None:
-    enforce_limit(f"search:ip:{request.source_ip}",
-                  get_adapters().settings.search_limit_per_ip)
-
-
-def limit_writes(who: Caller) -> None:
-    """Writes per user (course authoring, enrollment, progress, uploads)."""
-    enforce_limit(f"write:user:{who.user_id}", get_adapters().settings.write_limit_per_user)
-
-
-def writer(request: Request, scope: str | None = None) -> Caller:
-    """The caller of a write route, within their write rate limit (an API key also needs
-    `scope`)."""
-    who = caller(request, scope)
-    limit_writes(who)
-    return who
+    s = get_adapters().settings
+    return DynamoIdentityStore(s.users_table, s.aws_endpoint_url, s.region, s.outbox_table)
 
 
 @cache
 def api_key_service() -> ApiKeyService:
     from edu.adapters.dynamo_api_keys import DynamoApiKeyStore
-    from edu.adapters.dynamo_identity import DynamoIdentityStore
     from edu.apikeys.service import ApiKeyService
 
     s = get_adapters().settings
     return ApiKeyService(DynamoApiKeyStore(s.users_table, s.aws_endpoint_url, s.region),
-                         DynamoIdentityStore(s.users_table, s.aws_endpoint_url, s.region,
-                                             s.outbox_table))
-
-
-def _verify_access_token(token: str) -> dict[str, Any]:
-    import jwt as pyjwt
-
-    from edu.auth.authorizer import TokenRejected
-
-    try:
-        return jwt_issuer().verify(token)
-    except pyjwt.PyJWTError as exc:
-        raise TokenRejected(str(exc)) from None
-
-
-def _api_key_over_limit(key_id: str) -> int | None:
-    s = get_adapters().settings
-    return rate_limiter().hit(f"apikey:{key_id}", s.api_key_limit_per_minute, s.rate_window_s)
-
-
-@cache
-def request_authorizer() -> RequestAuthorizer:
-    from edu.auth.authorizer import RequestAuthorizer
-
-    return RequestAuthorizer(api_key_service(), _verify_access_token, _api_key_over_limit)
+                         identity_store())
 
 
 @cache
 def identity_service() -> IdentityService:
-    from edu.adapters.dynamo_identity import DynamoIdentityStore
     from edu.adapters.passwords import Argon2Hasher
-    from edu.adapters.ratelimit import RedisRateLimiter
     from edu.auth.revocation import RevokingFamilies
 
-    adapters = get_adapters()
-    s = adapters.settings
-    store = DynamoIdentityStore(s.users_table, s.aws_endpoint_url, s.region,
-                                s.outbox_table)
+    s = get_adapters().settings
+    store = identity_store()
     return IdentityService(
         users=store, families=RevokingFamilies(store, session_revocations()),
-        limiter=RedisRateLimiter(adapters.redis(), on_unavailable=_counted(
-            "rate limiter unavailable: failing open", "ratelimit_unavailable")),
+        limiter=rate_limiter(),
         hasher=Argon2Hasher(s.argon2_memory_kib, s.argon2_time_cost, s.argon2_parallelism),
         tokens=_LazyTokens(),
         limits=Limits(login_per_ip=s.login_limit_per_ip,
@@ -354,35 +270,15 @@ def flush_outbox() -> None:
                              extra={"metric": "outbox_flush_failed", "error": str(exc)})
 
 
-def optional_caller(request: Request) -> Caller | None:
-    """The caller on routes open to everyone: authorizer claims when the route has an
-    authorizer, else the bearer token verified here. None when anonymous; a token that is
-    present but invalid is a 401, so a client never mistakes it for anonymous access."""
-    if request.claims.get("sub"):
-        return caller(request)
-    header = request.headers.get("authorization", "")
-    if not header.lower().startswith("bearer "):
-        return None
-    import jwt as pyjwt
-
-    try:
-        claims = jwt_issuer().verify(header[7:].strip())
-    except pyjwt.PyJWTError as exc:
-        raise Unauthorized(f"The access token is not valid: {exc}.",
-                           error="invalid_token") from None
-    return caller_from_claims(claims)
-
-
 @cache
 def notification_service() -> NotificationService:
-    from edu.adapters.dynamo_identity import DynamoIdentityStore, IdentityDirectory
+    from edu.adapters.dynamo_identity import IdentityDirectory
     from edu.adapters.ses_mailer import SesMailer
     from edu.notifications.service import NotificationService
 
     adapters = get_adapters()
     s = adapters.settings
-    store = DynamoIdentityStore(s.users_table, s.aws_endpoint_url, s.region, s.outbox_table)
-    return NotificationService(IdentityDirectory(store),
+    return NotificationService(IdentityDirectory(identity_store()),
                                SesMailer(adapters.aws_client("ses"), s.mail_from),
                                base_url=adapters.public_urls().api_url)
 

@@ -2,8 +2,8 @@
 written as an item of the outbox table in the same TransactWriteItems as the change it
 reports, so a committed change always has its event. The table's stream relays it: the
 OutboxStream function gets the new items in batches (`relay_records`), publishes them and
-deletes them. Nothing more happens on the request path, which used to publish and delete
-each request's events itself (two more AWS calls per write). Whatever the stream relay
+deletes them. Nothing more happens on the request path (publishing and deleting there
+would cost each write two more AWS calls). Whatever the stream relay
 gives up on stays in the table, and the scheduled sweep (`sweep`) publishes what is older
 than STREAM_GRACE.
 

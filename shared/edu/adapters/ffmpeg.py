@@ -63,7 +63,7 @@ def scale_filter(probe: Probe, spec: RenditionSpec) -> str:
 
 
 # x264 `superfast`: 2.35x the baseline's speed for 0.002 less SSIM than `veryfast` at these
-# bitrates (docs/benchmarks.md); the ladder's bitrates, not the preset, bound the quality.
+# bitrates (docs/benchmarks/journal.md); the ladder's bitrates, not the preset, bound the quality.
 PRESET = "superfast"
 
 

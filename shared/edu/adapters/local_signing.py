@@ -3,7 +3,7 @@
 Both read the region and the access key from the credential scope of a request's
 Authorization header and never check the signature itself; computing it (a canonical
 request and five HMACs) took ~11% of the SDK's CPU per DynamoDB call, and the write
-functions spend most of their time in the SDK (docs/benchmarks.md). Only for endpoints on
+functions spend most of their time in the SDK (docs/benchmarks/journal.md). Only for endpoints on
 this machine: against AWS every client signs as always. S3 (`s3v4`) and presigned URLs keep
 real signatures: browsers and ffmpeg use those URLs.
 """

@@ -20,7 +20,7 @@ from edu.courses.models import (
     SectionOut,
     Status,
 )
-from edu.courses.ports import Hit, NotInCourse, StaleVersion
+from edu.courses.ports import BadPosition, Hit, NotInCourse, StaleVersion
 from edu.enrollment.models import CourseFacts
 from edu.events import Envelope
 from edu.video.models import LessonFacts
@@ -245,9 +245,7 @@ class PgCourseRepository:
         }[query.sort]
         if after is not None:
             if len(after) != 2:
-                from edu.errors import BadRequest
-
-                raise BadRequest("The cursor is not valid.")
+                raise BadPosition(after)
             where.append(f"({key}, id) {op} (%s, %s::uuid)")
             params += after
         sql = (f"SELECT {COLUMNS} FROM courses WHERE {' AND '.join(where)} "
@@ -268,7 +266,7 @@ class PgCourseRepository:
         "any": ("search_doc @@ edu_any_terms(%(q)s)",
                 "ts_rank(search_doc, edu_any_terms(%(q)s))"),
         "fuzzy": ("", ""),  # built per query from its words, see _search
-        # The roadmap's first version, kept runnable for the before/after benchmark.
+        # The ILIKE baseline of the search benchmark (loadtests/bench/catalog_bench.py).
         "naive": ("(title ILIKE %(like)s OR description ILIKE %(like)s)",
                   "extract(epoch FROM published_at)"),
     }
@@ -277,9 +275,7 @@ class PgCourseRepository:
                ranked: bool) -> list[Hit]:
         if after is not None:
             if len(after) != 3 or after[0] not in self._MODES:
-                from edu.errors import BadRequest
-
-                raise BadRequest("The cursor is not valid.")
+                raise BadPosition(after)
             return self._search(str(after[0]), query, after[1:], limit)
         modes: tuple[str, ...] = ("all", "any", "fuzzy") if ranked else ("naive",)
         if ranked and not self.typo_tolerant():
@@ -337,9 +333,7 @@ class PgCourseRepository:
             try:
                 named["after_score"], named["after_id"] = float(after[0]), str(after[1])
             except (TypeError, ValueError):
-                from edu.errors import BadRequest
-
-                raise BadRequest("The cursor is not valid.") from None
+                raise BadPosition(after) from None
         tsq = ("websearch_to_tsquery('simple', %(q)s)" if mode == "all"
                else "edu_any_terms(%(q)s)")
         # Highlights are computed for the page's rows only, after the limit.

@@ -130,7 +130,7 @@ class Adapters:
 def configure_session(conn: Any) -> None:
     # SSD-backed storage (RDS gp3, local disks): random reads cost about as much as
     # sequential ones. With the default 4.0 the planner picked parallel sequential scans
-    # over the search indexes at 100K courses (178 ms instead of 11 ms; docs/benchmarks.md).
+    # over the search indexes at 100K courses (178 ms instead of 11 ms; docs/benchmarks/journal.md).
     conn.execute("SET random_page_cost = 1.1")
 
 

@@ -16,7 +16,7 @@ class StripeGateway:
         self.webhook_secret = webhook_secret
 
     # The SDK (and httpx under it) is imported on first use: ~110 ms that free enrollments,
-    # progress and listings, served by the same service, never need (docs/benchmarks.md).
+    # progress and listings, served by the same service, never need (docs/benchmarks/journal.md).
     @cached_property
     def _stripe(self) -> Any:
         import stripe

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from edu.errors import Forbidden, RateLimited, Unauthorized
-from edu.http import Request
 
 
 @dataclass(frozen=True)
@@ -25,28 +24,6 @@ class Caller:
 def claim_flag(value: Any) -> bool:
     """A boolean claim as decoded (True) or as API Gateway passes it on ("true")."""
     return value is True or str(value).lower() == "true"
-
-
-def caller(request: Request, scope: str | None = None) -> Caller:
-    """The authenticated caller; 401 when the route ran without valid credentials. An API
-    key is only accepted where the route names the `scope` it needs, and the key has it."""
-    who = caller_from_claims(request.claims)
-    sid = request.claims.get("sid")
-    if sid and _session_ended(str(sid)):
-        raise Unauthorized("This session has ended (signed out, or its refresh token was "
-                           "used twice); sign in again.", error="invalid_token")
-    if who.scopes is not None:
-        if scope is None:
-            raise Forbidden("API keys cannot be used on this route; sign in instead.")
-        if scope not in who.scopes:
-            raise Forbidden(f"This API key lacks the {scope} scope.")
-    return who
-
-
-def _session_ended(sid: str) -> bool:
-    from edu.services import session_revocations  # the adapters, built on first use
-
-    return session_revocations().revoked(sid)
 
 
 def caller_from_claims(claims: Mapping[str, Any]) -> Caller:

@@ -27,6 +27,11 @@ class NotInCourse(Exception):
     """A section or lesson id that does not belong to the course."""
 
 
+class BadPosition(Exception):
+    """A page position the repository cannot continue from (a signed cursor of another
+    layout)."""
+
+
 @dataclass(frozen=True)
 class Hit:
     course: CourseOut

@@ -6,15 +6,15 @@ import jwt
 import pytest
 from pydantic import ValidationError
 
-from edu.auth.claims import caller
 from edu.auth.tokens import JwtIssuer, KeySet, rotated
 from edu.errors import Unauthorized
 from edu.events import MalformedEvent, make_event
 from edu.events.schemas import render_all
+from edu.guards import caller
 from edu.http import Request
 from edu.identity.models import RegisterIn, User
 from edu.identity.service import password_problems
-from tests.unit.shared.test_http import event as http_event
+from tests.support.http_events import http_event
 
 USER = User(id="u1", email="a@example.com", full_name="A", role="teacher", password_hash="x",
             created_at=datetime.now(UTC), is_verified=True)

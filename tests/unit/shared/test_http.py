@@ -1,4 +1,3 @@
-import base64
 import json
 from typing import Any
 
@@ -7,25 +6,12 @@ from pydantic import BaseModel, Field
 
 from edu.errors import Conflict, RateLimited, Unauthorized
 from edu.http import LambdaResponse, Request, endpoint, json_response
+from tests.support.http_events import http_event as event
 
 
 class Body(BaseModel):
     name: str = Field(min_length=1)
     count: int
-
-
-def event(body: Any = None, *, raw: str | None = None, headers: dict[str, str] | None = None,
-          b64: bool = False) -> dict[str, Any]:
-    text = raw if raw is not None else (json.dumps(body) if body is not None else None)
-    ev: dict[str, Any] = {
-        "version": "2.0", "rawPath": "/things",
-        "headers": {"content-type": "application/json", **(headers or {})},
-        "requestContext": {"requestId": "req-1", "http": {"method": "POST", "path": "/things"}},
-        "isBase64Encoded": b64,
-    }
-    if text is not None:
-        ev["body"] = base64.b64encode(text.encode()).decode() if b64 else text
-    return ev
 
 
 @endpoint
@@ -182,3 +168,15 @@ def test_log_lines_carry_request_and_correlation_ids(capsys: pytest.CaptureFixtu
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert line["message"] == "did something"
     assert line["request_id"] == "req-42" and line["correlation_id"] == "corr-7"
+
+
+def test_if_match_names_a_version_or_is_a_412() -> None:
+    from edu.errors import PreconditionFailed
+    from edu.http import etag, version_from_if_match
+
+    assert version_from_if_match(etag(7)) == 7
+    assert version_from_if_match('W/"v12"') == 12
+    assert version_from_if_match(None) is None and version_from_if_match(" * ") is None
+    for bad in ('"version-2"', '"v"', "v1x", '"7"'):
+        with pytest.raises(PreconditionFailed, match="If-Match must be an ETag"):
+            version_from_if_match(bad)
