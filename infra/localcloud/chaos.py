@@ -124,7 +124,7 @@ def _register(api: str, email: str, role: str) -> str:
 
 def prepare_probe(cloud: LocalCloud, api: str, students: int = 150) -> Probe:
     """A verified teacher with a free published course of one lesson, and students."""
-    from localcloud.domain import create_admin
+    from localcloud.platform_tasks import create_admin
 
     create_admin(cloud, "drill-admin@example.com", PROBE_PASSWORD, "Drill Admin")
     admin = _login(api, "drill-admin@example.com")
@@ -166,7 +166,7 @@ def _worker_pids(handler: str) -> list[int]:
 
 def inject(cloud: LocalCloud, fault: str, outage_s: float) -> tuple[float, float, str]:
     """Breaks one part for `outage_s` and brings it back; (down at, back at, how)."""
-    from localcloud.services import start_moto, start_postgres, start_redis
+    from localcloud.backing import start_moto, start_postgres, start_redis
 
     cfg, logs = cloud.config, cloud.config.home / "logs"
     down = time.monotonic()
@@ -305,7 +305,7 @@ def drill_retry_base(outage_s: float) -> int:
 
 def run_drill(root: Path, outage_s: float = 10, settle_s: float = 25, users: int = 10,
               log: Callable[[str], None] = print) -> dict[str, Any]:
-    from localcloud.domain import seed
+    from localcloud.platform_tasks import seed
 
     home = Path(tempfile.mkdtemp(prefix="edu-chaos-"))
     cloud = LocalCloud(CloudConfig.ephemeral(root, home), durable=True)

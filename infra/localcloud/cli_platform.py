@@ -15,7 +15,7 @@ from localcloud.config import CloudConfig
 def cmd_admin_create(args: argparse.Namespace) -> int:
     import getpass
 
-    from localcloud.domain import create_admin
+    from localcloud.platform_tasks import create_admin
     from localcloud.stack import LocalCloud
 
     password = args.password or getpass.getpass("Password for the new admin: ")
@@ -33,7 +33,7 @@ def cmd_admin_create(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
-    from localcloud.domain import jwt_secret_name, rotate_keys
+    from localcloud.platform_tasks import jwt_secret_name, rotate_keys
     from localcloud.stack import LocalCloud
 
     cfg = CloudConfig.from_env()
@@ -51,7 +51,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 
 
 def cmd_stripe_pay(args: argparse.Namespace) -> int:
-    from localcloud.domain import stripe_pay
+    from localcloud.platform_tasks import stripe_pay
     from localcloud.stack import LocalCloud
 
     print(stripe_pay(LocalCloud.attach(CloudConfig.from_env()), args.payment_id, args.card))
@@ -59,7 +59,7 @@ def cmd_stripe_pay(args: argparse.Namespace) -> int:
 
 
 def cmd_stripe_refund(args: argparse.Namespace) -> int:
-    from localcloud.domain import stripe_refund
+    from localcloud.platform_tasks import stripe_refund
     from localcloud.stack import LocalCloud
 
     print(stripe_refund(LocalCloud.attach(CloudConfig.from_env()), args.payment_id))
@@ -97,7 +97,7 @@ def cmd_events_redrive(args: argparse.Namespace) -> int:
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
-    from localcloud.domain import seed
+    from localcloud.platform_tasks import seed
     from localcloud.stack import LocalCloud
 
     cloud = LocalCloud.attach(CloudConfig.from_env())
@@ -138,7 +138,7 @@ def cmd_chaos(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_analytics(args: argparse.Namespace) -> int:
-    from localcloud.domain import bench_analytics
+    from localcloud.platform_tasks import bench_analytics
     from localcloud.stack import LocalCloud
 
     try:
@@ -154,7 +154,7 @@ def cmd_bench_analytics(args: argparse.Namespace) -> int:
 
 
 def cmd_search_reindex(args: argparse.Namespace) -> int:
-    from localcloud.domain import search_reindex
+    from localcloud.platform_tasks import search_reindex
     from localcloud.stack import LocalCloud
 
     print(search_reindex(LocalCloud.attach(CloudConfig.from_env())))

@@ -127,7 +127,7 @@ def exit_cleanly(signum: int, frame: Any) -> None:
 
 
 def load_demo_data(cloud: Any) -> None:
-    from localcloud.domain import load_demo
+    from localcloud.platform_tasks import load_demo
 
     print("  demo accounts:")
     for line in load_demo(cloud):
@@ -165,7 +165,7 @@ def cmd_down(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from localcloud.services import (
+    from localcloud.backing import (
         aws_endpoint_healthy,
         pg_ready,
         redis_ready,

@@ -232,7 +232,7 @@ def install_direct_dynamo_json() -> None:
     """DynamoDB answers are already in wire form once moto has turned its item objects into
     dicts ({"S": "..."}, {"N": "1"}, ...); moto still walks each answer with botocore's
     output shapes to serialize it (~12% of the server's CPU under the gate: py-spy,
-    docs/benchmarks.md). A plain answer is written with json.dumps; anything else (a binary
+    docs/benchmarks/journal.md). A plain answer is written with json.dumps; anything else (a binary
     attribute's bytes, a timestamp, a None to leave out) goes through moto's serializer."""
     from moto.dynamodb.responses import DynamoResult
 

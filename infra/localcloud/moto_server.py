@@ -43,7 +43,7 @@ def install_cheap_ids() -> None:
     """moto draws request ids, message ids and SQS receipt handles one `random.choice` per
     character (185 for a receipt handle) and converts an action's name to snake case on
     every call: together ~6% of the server's time under the gate (py-spy,
-    docs/benchmarks.md). Same alphabets and lengths, drawn with one `choices` call; the
+    docs/benchmarks/journal.md). Same alphabets and lengths, drawn with one `choices` call; the
     names are remembered."""
     import functools
     import string
@@ -215,7 +215,7 @@ class DirectDispatch:
     EventBridge (`X-Amz-Target`) and SES's form-encoded calls go straight to moto's response
     class for the service, as moto's Flask view would call it, without Flask's request
     context, routing and response machinery (~10% of the server's time under the gate, and
-    SES sends an email per event: py-spy, `edu local calls`, docs/benchmarks.md). No browser
+    SES sends an email per event: py-spy, `edu local calls`, docs/benchmarks/journal.md). No browser
     calls these APIs, so Flask's CORS hook has nothing to add; every other request takes
     moto's path."""
 
@@ -285,7 +285,7 @@ class DirectDispatch:
 def serve_pooled(host: str, port: int, threads: int = 32, state: Path | None = None) -> None:
     """moto's WSGI app behind cheroot: a fixed pool of threads and HTTP/1.1 keep-alive,
     instead of werkzeug's development server (a new thread and a new connection per
-    request, which saturated a core under load; docs/benchmarks.md)."""
+    request, which saturated a core under load; docs/benchmarks/journal.md)."""
     import signal
 
     from cheroot import wsgi
@@ -327,7 +327,7 @@ def serve_pooled(host: str, port: int, threads: int = 32, state: Path | None = N
 def install_dispatch_cache() -> None:
     """moto finds the service of every request by matching its host against each of its
     hundreds of backends' URL patterns, under a global lock: about half of the server's CPU
-    per DynamoDB call (py-spy, docs/benchmarks.md). The answer for a host never changes, so
+    per DynamoDB call (py-spy, docs/benchmarks/journal.md). The answer for a host never changes, so
     it is remembered."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 

@@ -15,7 +15,7 @@ def install_fast_sqs() -> None:
     clock per message) on each `queue.attributes` access: GetQueueAttributes touched it 2x per
     name asked for, SendMessage twice, and ReceiveMessage once per message returned (its
     retention check goes through GetQueueAttributes). With a few hundred messages waiting
-    that was most of the server's CPU (py-spy, docs/benchmarks.md) and a backlog made every
+    that was most of the server's CPU (py-spy, docs/benchmarks/journal.md) and a backlog made every
     queue call slower, so consumers fell further behind. Here the counts take one pass with
     one clock read, GetQueueAttributes builds the attributes once, SendMessage (which reads
     only ContentBasedDeduplication) skips the counts, and the retention check reads the

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 def eduplatform(cloud: LocalCloud) -> list[str]:
     """SQL migrations, the local JWT signing keys, the local Stripe server's webhooks."""
     from edu.adapters.migrations import migrate
-    from localcloud.domain import connect_stripe, ensure_jwt_keys
+    from localcloud.platform_tasks import connect_stripe, ensure_jwt_keys
 
     applied = [f"applied migration {name}" for name in migrate(cloud.database_url)]
     return [*applied, ensure_jwt_keys(cloud), connect_stripe(cloud)]

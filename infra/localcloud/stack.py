@@ -14,7 +14,7 @@ from pathlib import Path
 
 from localcloud.aws import bootstrap
 from localcloud.config import CloudConfig
-from localcloud.services import (
+from localcloud.backing import (
     Service,
     aws_endpoint_healthy,
     ensure_database,

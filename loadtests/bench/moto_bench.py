@@ -39,7 +39,7 @@ from botocore.config import Config
 
 from localcloud.coldstart import percentile
 from localcloud.procs import free_port, wait_until
-from localcloud.services import aws_endpoint_healthy
+from localcloud.backing import aws_endpoint_healthy
 
 ITEMS = 20_000
 

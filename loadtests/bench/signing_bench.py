@@ -26,7 +26,7 @@ from botocore.config import Config
 
 from edu.adapters.local_signing import use_placeholder_signature
 from localcloud.procs import free_port, wait_until
-from localcloud.services import aws_endpoint_healthy
+from localcloud.backing import aws_endpoint_healthy
 
 TABLE, BUS = "bench", "bench"
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from localcloud.domain import create_admin
+from localcloud.platform_tasks import create_admin
 from localcloud.stack import LocalCloud
 from tests.support.identity import PASSWORD, login, new_email, verified_teacher
 from tests.support.platform import RunningPlatform

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from urllib.parse import urlparse
 
 from edu.adapters.migrations import migrate
-from localcloud.services import ensure_database
+from localcloud.backing import ensure_database
 
 
 def drop_database(url: str) -> None:

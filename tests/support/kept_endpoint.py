@@ -13,8 +13,8 @@ from typing import Any
 
 import boto3
 
+from localcloud.backing import aws_endpoint_healthy
 from localcloud.procs import wait_until
-from localcloud.services import aws_endpoint_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-west-1"

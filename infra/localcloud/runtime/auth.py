@@ -21,7 +21,7 @@ import jwt
 from localcloud.bounded import NewestKept
 
 if TYPE_CHECKING:
-    from localcloud.runtime.pool import Runtime
+    from localcloud.runtime.pool import FunctionPools
 
 JWKS_TTL_S = 300.0
 # Least time between two fetches of one issuer's keys that a failure or an unknown `kid`
@@ -68,8 +68,8 @@ def identity_values(sources: list[str], headers: dict[str, str], query: dict[str
 class JwksCache:
     """The issuers' signing keys. One fetch per issuer at a time, shared by every request
     that needs it; expired keys keep answering while a refresh runs in the background, and
-    after it failed. (Each request used to start its own fetch when the keys expired: under
-    load they went through the busy gateway, timed out, and valid tokens got 401.)"""
+    after it failed. A fetch per request when the keys expire would, under load, go through
+    the busy gateway, time out, and refuse valid tokens with 401s."""
 
     def __init__(self, ttl_s: float = JWKS_TTL_S, retry_s: float = JWKS_RETRY_S) -> None:
         self.ttl_s = ttl_s
@@ -156,7 +156,7 @@ def _stringify(value: Any) -> str:
 
 
 class Authorizers:
-    def __init__(self, config: dict[str, Any], runtime: Runtime, function_by_arn: dict[str, str]
+    def __init__(self, config: dict[str, Any], runtime: FunctionPools, function_by_arn: dict[str, str]
                  ) -> None:
         self.config = config.get("Authorizers") or {}
         self.default = config.get("DefaultAuthorizer")

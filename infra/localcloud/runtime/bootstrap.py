@@ -280,8 +280,8 @@ def zygote(control: socket.socket, handler: Any) -> None:
 def never_preempt_the_runtime() -> None:
     """Linux's batch policy for this worker (and the workers a zygote forks from it): a
     woken batch task waits for the waker's time slice instead of preempting it. The
-    gateway's one event loop wakes a worker per request; on a saturated 2-core machine the
-    woken worker used to take the loop's core mid-batch, stalling every other request.
+    gateway's one event loop wakes a worker per request; on a saturated 2-core machine a
+    woken worker would otherwise take the loop's core mid-batch, stalling every request.
     Elsewhere (no SCHED_BATCH) the default policy stays."""
     with contextlib.suppress(AttributeError, OSError):
         os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))

@@ -16,7 +16,8 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from localcloud.runtime.auth import Authorizers
-from localcloud.runtime.pool import InvokeResult, Runtime, new_request_id
+from localcloud.runtime.invocation import InvokeResult, new_request_id
+from localcloud.runtime.pool import FunctionPools
 from localcloud.runtime.site import StaticSite
 from localcloud.template import Function, Template
 
@@ -255,7 +256,7 @@ def _message(status: int, message: str) -> tuple[int, list[tuple[bytes, bytes]],
 class Gateway:
     """The ASGI app; `uvicorn` serves it."""
 
-    def __init__(self, template: Template, runtime: Runtime, *, max_body: int = 10 * 2**20,
+    def __init__(self, template: Template, runtime: FunctionPools, *, max_body: int = 10 * 2**20,
                  site: StaticSite | None = None) -> None:
         self.template = template
         self.site = site

@@ -23,7 +23,8 @@ from prometheus_client.core import (
     Metric,
 )
 
-from localcloud.runtime.pool import FunctionPool, InvokeResult, Runtime
+from localcloud.runtime.invocation import InvokeResult
+from localcloud.runtime.pool import FunctionPool, FunctionPools
 from localcloud.template import Function
 
 BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
@@ -122,7 +123,7 @@ class QueueDepth:
 
 
 class Metrics:
-    def __init__(self, runtime: Runtime, queues: QueueDepth | None = None) -> None:
+    def __init__(self, runtime: FunctionPools, queues: QueueDepth | None = None) -> None:
         self.queues = queues
         self.pools: dict[str, FunctionPool] = dict(runtime.pools)
         self.stats: dict[str, FunctionStats] = {name: FunctionStats() for name in self.pools}

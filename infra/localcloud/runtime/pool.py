@@ -1,385 +1,54 @@
 """Warm/cold worker pools per function, with Lambda's limits and REPORT lines.
 
-A worker is one OS process running bootstrap.py for one function. An idle warm worker is
-reused; a new worker is a cold start. Timeout kills the worker; memory above MemorySize
-kills it; ReservedConcurrentExecutions caps concurrent workers (excess is throttled).
+An idle warm worker is reused; a new worker is a cold start (a process, or a fork of the
+function's zygote; runtime/workers.py). Timeout kills the worker; memory above MemorySize
+kills it; ReservedConcurrentExecutions caps concurrent workers (excess is throttled); the
+machine-wide admission control (runtime/admission.py) decides when a request may start.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import math
 import os
-import random
-import signal
 import socket
-import struct
-import sys
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-
-import orjson
 
 from localcloud.artifacts import Artifacts
 from localcloud.runtime.admission import Admission, AdmissionTimeout, Budget
 from localcloud.runtime.debug import PORT_VAR as DEBUG_PORT_VAR
+from localcloud.runtime.invocation import (
+    InvokeResult,
+    LogSink,
+    MemoryExceeded,
+    Throttled,
+    _print_sink,
+    new_request_id,
+)
+from localcloud.runtime.workers import (
+    BOOTSTRAP,
+    FRAME_HEADER,
+    MEMORY_CHECK_S,
+    ForkedWorker,
+    ProcessWorker,
+    Worker,
+    Zygote,
+    kill_group,
+    open_channel,
+    read_pipe,
+    resident_mb,
+)
 from localcloud.template import Function, Template
 
-BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
-_HEADER = struct.Struct(">I")
-# Workers per function when the template reserves none (AWS scales to the account's limit).
-# Beyond it requests wait in the gateway, first come first served: at 16 the catalog (a
-# ~2 ms request, but ~90 ms of wall time on a saturated machine) sat at its cap half the
-# time under the optimisation gate and queued, while its requests are the cheapest to serve.
+# Workers per function when the template reserves none (AWS scales to the account's limit);
+# beyond it requests wait in the gateway, first come first served. A cheap, frequent
+# function (the catalog: ~2 ms of CPU, ~90 ms of wall time on a saturated machine) needs
+# this many in flight under the optimisation gate not to queue behind its own cap.
 DEFAULT_CONCURRENCY = 32
-
-LogSink = Callable[[str], None]
-
-
-class BufferedLog:
-    """Log lines written in batches: one write per loop turn instead of three flushed
-    prints per invocation (printing was a fifth of the gateway's CPU under load)."""
-
-    def __init__(self, stream: Any = None, delay_s: float = 0.02) -> None:
-        self.stream = stream
-        self.delay_s = delay_s
-        self.pending: list[str] = []
-        self.scheduled = False
-
-    def __call__(self, line: str) -> None:
-        self.pending.append(line)
-        if self.scheduled:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            self.flush()
-            return
-        self.scheduled = True
-        loop.call_later(self.delay_s, self.flush)
-
-    def flush(self) -> None:
-        self.scheduled = False
-        if not self.pending:
-            return
-        stream = self.stream or sys.stdout
-        text = "\n".join(self.pending) + "\n"
-        self.pending.clear()
-        stream.write(text)
-        stream.flush()
-
-
-_print_sink = BufferedLog()
-
-
-def new_request_id() -> str:
-    """A UUIDv4-shaped id from Python's PRNG: request ids need uniqueness, not secrecy
-    (uuid4() reads os.urandom, a syscall per request, and builds a UUID object)."""
-    h = f"{random.getrandbits(128):032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
-
-
-@dataclass
-class InvokeResult:
-    request_id: str
-    status: str  # ok | error | timeout | crash | oom | throttled | init_error
-    payload: Any = None
-    error: dict[str, Any] | None = None
-    duration_ms: float = 0.0
-    init_ms: float | None = None
-    max_memory_mb: float = 0.0
-    cold: bool = False
-    restored: bool = False  # the cold start was a fork of an initialised zygote
-    cpu_ms: float | None = None  # the handler's CPU, as the worker measured it
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-
-class Throttled(Exception):
-    pass
-
-
-class MemoryExceeded(Exception):
-    def __init__(self, rss_mb: float) -> None:
-        super().__init__(f"{rss_mb:.0f} MB")
-        self.rss_mb = rss_mb
-
-
-MEMORY_CHECK_S = 0.1  # how often a running invocation's memory is checked
-
-
-def resident_mb(pid: int) -> float:
-    """Current resident memory of a process (VmRSS), 0 when it is gone."""
-    try:
-        with open(f"/proc/{pid}/status", "rb") as status:
-            for line in status:
-                if line.startswith(b"VmRSS:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return 0.0
-
-
-class FrameChannel(asyncio.Protocol):
-    """The runtime's end of a worker socket: length-prefixed JSON frames.
-
-    A plain Protocol rather than asyncio streams: one future per awaited frame and no
-    readexactly() round trips, which is measurable at thousands of invocations a second."""
-
-    def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
-        self.buffer = bytearray()
-        self.frames: deque[bytes] = deque()
-        self.waiter: asyncio.Future[None] | None = None
-        self.closed = False
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # uvloop's transports implement the Transport interface without subclassing it.
-        self.transport = transport  # type: ignore[assignment]
-
-    def data_received(self, data: bytes) -> None:
-        buffer = self.buffer
-        buffer += data
-        while len(buffer) >= _HEADER.size:
-            (size,) = _HEADER.unpack_from(buffer)
-            end = _HEADER.size + size
-            if len(buffer) < end:
-                break
-            self.frames.append(bytes(buffer[_HEADER.size:end]))
-            del buffer[:end]
-        self._wake()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.closed = True
-        self._wake()
-
-    def _wake(self) -> None:
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_result(None)
-
-    async def recv(self) -> dict[str, Any]:
-        while not self.frames:
-            if self.closed:
-                raise asyncio.IncompleteReadError(b"", None)
-            self.waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self.waiter
-            finally:
-                self.waiter = None
-        message: dict[str, Any] = orjson.loads(self.frames.popleft())
-        return message
-
-    def send(self, message: dict[str, Any]) -> None:
-        if self.transport is None or self.closed:
-            raise ConnectionError("worker connection is closed")
-        data = orjson.dumps(message)
-        self.transport.write(_HEADER.pack(len(data)) + data)
-
-    def close(self) -> None:
-        if self.transport is not None:
-            self.transport.close()
-
-
-def read_pipe(fd: int) -> asyncio.StreamReader:
-    """The read end of a pipe as a stream; the descriptor is closed at end of file, once.
-
-    Not `loop.connect_read_pipe(os.fdopen(fd))`: under uvloop, libuv and the file object
-    both own that descriptor and both close it when the transport is collected (uvloop
-    issue 763). Between the two closes another thread (the gateway's trigger pollers open
-    sockets) can be given the number, and the second close takes it from that thread: the
-    likely cause of a stack that lost its zygotes' and new workers' sockets while every
-    worker was being recycled."""
-    loop = asyncio.get_running_loop()
-    stream = asyncio.StreamReader()
-    os.set_blocking(fd, False)
-
-    def readable() -> None:
-        try:
-            data = os.read(fd, 65536)
-        except BlockingIOError:
-            return
-        except OSError:
-            data = b""
-        if data:
-            stream.feed_data(data)
-            return
-        loop.remove_reader(fd)
-        os.close(fd)
-        stream.feed_eof()
-
-    loop.add_reader(fd, readable)
-    return stream
-
-
-async def open_channel(sock: socket.socket) -> FrameChannel:
-    _transport, channel = await asyncio.get_running_loop().create_unix_connection(
-        FrameChannel, sock=sock)
-    return channel
-
-
-class Worker:
-    """One warm worker: a frame channel plus a way to stop its process."""
-
-    def __init__(self, pid: int, channel: FrameChannel, generation: int) -> None:
-        self.pid = pid
-        self.channel = channel
-        self.generation = generation
-        self.init_ms = 0.0
-        self.invocations = 0
-        self.current_request = ""
-        # Output the handler flushed before replying can be read after the reply: lines
-        # between invocations belong to the last one.
-        self.last_request = ""
-        self.log_tasks: list[asyncio.Task[None]] = []
-
-    @property
-    def returncode(self) -> int | None:
-        raise NotImplementedError
-
-    def alive(self) -> bool:
-        return self.returncode is None
-
-    async def wait(self) -> None:
-        raise NotImplementedError
-
-    async def send(self, message: dict[str, Any]) -> None:
-        self.channel.send(message)
-
-    async def recv(self) -> dict[str, Any]:
-        return await self.channel.recv()
-
-    async def kill(self, grace: float = 0.0) -> None:
-        """Stops the worker and anything it started (its own process group)."""
-        if self.alive() and grace:
-            # It may be exiting already (crash): let its exit status arrive first.
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.wait(), grace)
-        if self.alive():
-            kill_group(self.pid)
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.wait(), 5)
-        self.channel.close()
-        for task in self.log_tasks:
-            task.cancel()
-
-
-def kill_group(pid: int) -> None:
-    """Kills a worker and whatever it started: bootstrap.py makes each worker the leader of
-    its own process group, but one killed before it got there has no group yet."""
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGKILL)
-    except PermissionError:
-        pass
-
-
-class ProcessWorker(Worker):
-    """A worker process started from scratch (a full cold start)."""
-
-    def __init__(self, proc: asyncio.subprocess.Process, channel: FrameChannel,
-                 generation: int) -> None:
-        super().__init__(proc.pid, channel, generation)
-        self.proc = proc
-
-    @property
-    def returncode(self) -> int | None:
-        return self.proc.returncode
-
-    async def wait(self) -> None:
-        # Never Popen.kill()/poll() here: they would steal the exit status from the watcher.
-        await self.proc.wait()
-
-
-class ForkedWorker(Worker):
-    """A worker forked from its function's initialised zygote ("SnapStart")."""
-
-    def __init__(self, pid: int, channel: FrameChannel, generation: int,
-                 exit_code: asyncio.Future[int]) -> None:
-        super().__init__(pid, channel, generation)
-        self.exit_code = exit_code
-
-    @property
-    def returncode(self) -> int | None:
-        return self.exit_code.result() if self.exit_code.done() else None
-
-    async def wait(self) -> None:
-        await asyncio.shield(self.exit_code)
-
-
-class Zygote:
-    """An initialised process of one function that forks workers on demand."""
-
-    def __init__(self, proc: asyncio.subprocess.Process, control: socket.socket,
-                 reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.proc = proc
-        self.control = control
-        self.reader = reader
-        self.writer = writer
-        self.exits: dict[int, asyncio.Future[int]] = {}
-        self.forked: asyncio.Queue[int] = asyncio.Queue()
-        self.lock = asyncio.Lock()
-        self.init_ms = 0.0
-        self.log_tasks: list[asyncio.Task[None]] = []
-        self.task = asyncio.create_task(self._dispatch())
-
-    def exit_future(self, pid: int) -> asyncio.Future[int]:
-        return self.exits.setdefault(pid, asyncio.get_running_loop().create_future())
-
-    async def _dispatch(self) -> None:
-        try:
-            while True:
-                header = await self.reader.readexactly(_HEADER.size)
-                (size,) = _HEADER.unpack(header)
-                message = json.loads(await self.reader.readexactly(size))
-                if message["type"] == "forked":
-                    self.forked.put_nowait(int(message["pid"]))
-                elif message["type"] == "exit":
-                    future = self.exit_future(int(message["pid"]))
-                    if not future.done():
-                        future.set_result(int(message["code"]))
-        except (asyncio.IncompleteReadError, ConnectionError):
-            # Zygote gone: its orphans are reaped elsewhere; report them as killed.
-            for future in self.exits.values():
-                if not future.done():
-                    future.set_result(-signal.SIGKILL)
-
-    async def fork(self, fds: list[int]) -> int:
-        """The pid of a new worker; ConnectionError when the zygote is gone (it exited, or
-        exits before answering): waiting for its answer would wait forever."""
-        async with self.lock:
-            if self.task.done():
-                raise ConnectionError("the zygote has exited")
-            try:
-                socket.send_fds(self.control, [b"F"], fds)
-            except OSError as exc:  # closed by a code change while this fork waited its turn
-                raise ConnectionError(f"the zygote is closing ({exc})") from exc
-            answer = asyncio.ensure_future(self.forked.get())
-            await asyncio.wait({answer, self.task}, return_when=asyncio.FIRST_COMPLETED)
-            if answer.done():
-                return answer.result()
-            answer.cancel()
-            raise ConnectionError("the zygote exited before forking")
-
-    async def close(self) -> None:
-        self.task.cancel()
-        for task in self.log_tasks:
-            task.cancel()
-        with contextlib.suppress(ProcessLookupError):
-            self.proc.kill()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.proc.wait(), 5)  # as a worker's kill: never forever
-        self.writer.close()
 
 
 class FunctionPool:
@@ -481,9 +150,9 @@ class FunctionPool:
                 assert stream is not None
                 log_tasks.append(asyncio.create_task(self._pump(None, stream)))
             try:
-                header = await asyncio.wait_for(reader.readexactly(_HEADER.size),
+                header = await asyncio.wait_for(reader.readexactly(FRAME_HEADER.size),
                                                 timeout=max(30, self.fn.timeout_s))
-                ready = json.loads(await reader.readexactly(_HEADER.unpack(header)[0]))
+                ready = json.loads(await reader.readexactly(FRAME_HEADER.unpack(header)[0]))
             except (TimeoutError, asyncio.IncompleteReadError):
                 ready = {"type": "init_error"}
             if ready.get("type") != "ready":
@@ -820,8 +489,9 @@ class FunctionPool:
         await self.recycle()
 
 
-class Runtime:
-    """All function pools of a template."""
+class FunctionPools:
+    """Every function's pool of a template, sharing one build of its artifacts and one
+    machine-wide admission control (LocalRuntime serves them over HTTP and triggers)."""
 
     def __init__(self, template: Template, base_env: dict[str, str],
                  log: LogSink = _print_sink, snapstart: bool | None = None,

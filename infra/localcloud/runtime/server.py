@@ -21,8 +21,9 @@ from localcloud.runtime.admission import Budget
 from localcloud.runtime.background import CLOSE_WAIT_S, Background, bounded
 from localcloud.runtime.function_logs import FLUSH_EVERY_S, FunctionLogs
 from localcloud.runtime.gateway import Gateway
+from localcloud.runtime.invocation import LogSink, _print_sink, new_request_id
 from localcloud.runtime.observe import Metrics, QueueDepth
-from localcloud.runtime.pool import LogSink, Runtime, _print_sink, new_request_id
+from localcloud.runtime.pool import FunctionPools
 from localcloud.runtime.site import StaticSite, site_config
 from localcloud.runtime.triggers import Triggers
 from localcloud.template import Template
@@ -50,7 +51,7 @@ class LocalRuntime:
                  function_logs: Path | None = None) -> None:
         self.template = template
         self.log = log
-        self.runtime = Runtime(template, base_env, log, snapstart=snapstart, budget=budget)
+        self.runtime = FunctionPools(template, base_env, log, snapstart=snapstart, budget=budget)
         self.gateway = Gateway(template, self.runtime, site=StaticSite(
             site, site_config(template), [endpoint]) if site is not None else None)
         self.metrics = Metrics(self.runtime, queue_depth(template, endpoint))

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from localcloud.runtime.pool import InvokeResult
+from localcloud.runtime.invocation import InvokeResult
 from localcloud.runtime.trigger import RecordFilter, Trigger, batch_failures
 
 STREAM_POLL_S = 0.25  # Lambda reads each stream shard about four times a second

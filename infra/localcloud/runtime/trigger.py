@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from localcloud.runtime.pool import InvokeResult
+from localcloud.runtime.invocation import InvokeResult
 from localcloud.template import EventSource, Function
 
 if TYPE_CHECKING:

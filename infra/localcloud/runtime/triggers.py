@@ -26,7 +26,7 @@ from typing import Any
 from localcloud.aws import local_client
 from localcloud.intrinsics import ACCOUNT_ID
 from localcloud.runtime.background import Background
-from localcloud.runtime.pool import Runtime
+from localcloud.runtime.pool import FunctionPools
 from localcloud.runtime.schedules import ScheduleTrigger
 from localcloud.runtime.stream_mapping import DynamoStreamMapping, StreamPositions
 from localcloud.runtime.trigger import (
@@ -343,7 +343,7 @@ _KINDS: dict[str, type[Trigger]] = {
 
 
 class Triggers:
-    def __init__(self, template: Template, runtime: Runtime, endpoint: str,
+    def __init__(self, template: Template, runtime: FunctionPools, endpoint: str,
                  log: LogSink = print, positions: Path | None = None) -> None:
         self.template = template
         self.runtime = runtime

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from localcloud.domain import stripe_pay
+from localcloud.platform_tasks import stripe_pay
 from localcloud.stack import LocalCloud
 from tests.support.courses import add_text_lesson, create_course
 from tests.support.identity import bearer, login, register, verified_teacher

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from localcloud.domain import sign_stripe_event, stripe_pay, stripe_refund, webhook_secret
+from localcloud.platform_tasks import sign_stripe_event, stripe_pay, stripe_refund, webhook_secret
 from localcloud.stack import LocalCloud
 from tests.support.courses import add_text_lesson, create_course, published_course
 from tests.support.events import watch_events

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import jwt
 
-from localcloud.domain import create_admin
+from localcloud.platform_tasks import create_admin
 from localcloud.stack import LocalCloud
 from tests.support.identity import PASSWORD, bearer, login, new_email, register
 from tests.support.platform import RunningPlatform

@@ -103,7 +103,7 @@ def test_what_the_adversarial_probe_found_gets_4xx(platform: RunningPlatform,
                                                    cloud: LocalCloud) -> None:
     """NUL bytes in titles and the search query, far-off analytics dates, signed Stripe
     bodies that are not events: each a problem document, never a 500."""
-    from localcloud.domain import webhook_secret
+    from localcloud.platform_tasks import webhook_secret
     from tests.support.courses import course_body
 
     api, token = platform.api, teacher["access_token"]

@@ -16,8 +16,8 @@ from edu.auth.claims import Caller
 from edu.courses.models import CourseIn, LessonIn, Money, SearchQuery, SectionIn
 from edu.courses.service import CourseService
 from edu.pagination import CursorCodec
+from localcloud.backing import Service, pgserver_bindir, start_postgres
 from localcloud.procs import free_port
-from localcloud.services import Service, pgserver_bindir, start_postgres
 from localcloud.stack import LocalCloud
 
 TEACHER = Caller(user_id="t-nopg", email="t@example.com", role="teacher", is_verified=True,

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from localcloud.runtime.admission import Budget
-from localcloud.runtime.pool import InvokeResult, Runtime
+from localcloud.runtime.invocation import InvokeResult
+from localcloud.runtime.pool import FunctionPools
 from localcloud.template import load_template
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -24,7 +25,7 @@ def burst(budget: Budget, calls: list[tuple[str, dict[str, Any], float]]
           ) -> list[tuple[InvokeResult, float]]:
     """Invokes each (function, event, delay before sending) on one runtime; returns each
     result with the seconds it took."""
-    runtime = Runtime(load_template(FIXTURE), BASE_ENV, lambda _line: None, budget=budget)
+    runtime = FunctionPools(load_template(FIXTURE), BASE_ENV, lambda _line: None, budget=budget)
 
     async def one(name: str, event: dict[str, Any], delay: float
                   ) -> tuple[InvokeResult, float]:
@@ -103,7 +104,7 @@ def test_a_request_that_goes_away_while_it_waits_leaves_no_trace() -> None:
 
 
 def test_a_cpu_heavy_function_runs_within_its_cap_and_others_pass_it() -> None:
-    runtime = Runtime(load_template(FIXTURE), BASE_ENV, lambda _line: None,
+    runtime = FunctionPools(load_template(FIXTURE), BASE_ENV, lambda _line: None,
                       budget=Budget(running=8, cold_starts=2, wait_s=20, heavy=1, queue_s=20))
 
     async def go() -> tuple[list[InvokeResult], InvokeResult]:

@@ -12,8 +12,8 @@ import redis
 
 from edu.adapters.migrations import MigrationError, discover, migrate
 from localcloud.aws import bootstrap
+from localcloud.backing import ensure_database, start_redis
 from localcloud.procs import PortInUse
-from localcloud.services import ensure_database, start_redis
 from localcloud.stack import LocalCloud
 from tests.support.aws import aws_client as client
 

@@ -20,9 +20,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from localcloud.backing import aws_endpoint_healthy
 from localcloud.moto_dynamodb import plain_json
 from localcloud.procs import free_port, wait_until
-from localcloud.services import aws_endpoint_healthy
 
 ITEM = {"pk": {"S": "U#1"}, "sk": {"S": "E#01"}, "n": {"N": "12.50"},
         "flag": {"BOOL": True}, "none": {"NULL": True}, "blob": {"B": b"\x00\xffbytes"},

@@ -19,8 +19,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from localcloud.backing import aws_endpoint_healthy
 from localcloud.procs import free_port, wait_until
-from localcloud.services import aws_endpoint_healthy
 
 QUEUES = ("plain", "by-course", "shaped", "second", "never")
 RULES: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
-from localcloud.runtime.pool import FunctionPool, InvokeResult, Zygote
+from localcloud.runtime.invocation import InvokeResult
+from localcloud.runtime.pool import FunctionPool
+from localcloud.runtime.workers import Zygote
 from localcloud.template import load_template
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -13,7 +13,7 @@ from psycopg_pool import ConnectionPool
 
 from edu.adapters.pg_courses import PgCourseRepository
 from localcloud.aws import local_client
-from localcloud.domain import seed
+from localcloud.platform_tasks import seed
 from localcloud.seed import LESSONS, SECTIONS, reset_dynamo, seed_courses
 from localcloud.stack import LocalCloud
 from tests.support.databases import scratch_database

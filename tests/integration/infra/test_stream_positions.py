@@ -15,7 +15,7 @@ from typing import Any
 
 from localcloud.aws import bootstrap
 from localcloud.moto_persistence import SWEEP_EVERY_S
-from localcloud.runtime.pool import Runtime
+from localcloud.runtime.pool import FunctionPools
 from localcloud.runtime.stream_mapping import DynamoStreamMapping
 from localcloud.runtime.triggers import Triggers
 from localcloud.template import load_template
@@ -50,7 +50,7 @@ def run_mapping_while(endpoint: Endpoint, positions: Path, work: Any) -> Any:
            "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint.url}
 
     async def go() -> Any:
-        runtime = Runtime(template, env, lambda _line: None)
+        runtime = FunctionPools(template, env, lambda _line: None)
         triggers = Triggers(template, runtime, endpoint.url, lambda _line: None, positions)
         mapping = next(t for t in triggers.triggers if isinstance(t, DynamoStreamMapping))
         await mapping.setup()

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import uvloop
 
-from localcloud.runtime.pool import read_pipe
+from localcloud.runtime.workers import read_pipe
 
 LOOPS: dict[str, Callable[[Coroutine[Any, Any, None]], None]] = {
     "uvloop": uvloop.run, "asyncio": asyncio.run}

@@ -213,7 +213,7 @@ def webhook_secret(cloud: LocalCloud) -> str:
 
 def connect_stripe(cloud: LocalCloud) -> str:
     """Points the local Stripe server's webhooks at our webhook function."""
-    from localcloud.services import register_stripe_webhook
+    from localcloud.backing import register_stripe_webhook
 
     url = f"http://127.0.0.1:{cloud.config.api_port}/payments/stripe/webhook"
     register_stripe_webhook(cloud.stripe_url, url, webhook_secret(cloud))
