@@ -57,7 +57,7 @@ ensure_venv() {
     log "installing the project and its dev tools into .venv (first run takes a minute)"
     .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v 'is ignored' >&2 || true
     # requirements.lock pins every package (`edu lock` writes it): the same versions everywhere.
-    .venv/bin/python -m pip install -q -c requirements.lock -e '.[dev]' 2>&1 |
+    .venv/bin/python -m pip install -q -c requirements.lock -e '.[dev,bench]' 2>&1 |
       grep -v 'is ignored' >&2 || true
     .venv/bin/python -c 'import edu, localcloud, pytest' ||
       { log "installation failed"; exit 1; }

@@ -63,7 +63,8 @@ def main() -> None:
             cache = RedisCache(client, ttl_s=300)
 
             class NoCache:
-                def get_or_load(self, key: str, load: Callable[[], str | None]) -> str | None:
+                def get_or_load(self, key: str, load: Callable[[], str | None],
+                                ttl_s: int | None = None) -> str | None:
                     return load()
 
                 def invalidate(self, *keys: str) -> None:

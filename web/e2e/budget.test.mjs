@@ -1,5 +1,5 @@
 // The performance budget for first-load JavaScript (gzipped, per page of the static
-// export). Measured 178 KB on 2026-11-26 (docs/benchmarks.md); the budget leaves a little
+// export). Measured 178 KB on 2026-11-26 (docs/benchmarks/journal.md); the budget leaves a little
 // room, and a change that needs more says so here, with its numbers.
 import assert from "node:assert/strict";
 import { test } from "node:test";
