@@ -126,6 +126,10 @@ class FfmpegTranscoder:
         done = subprocess.run([self.ffmpeg, "-hide_banner", "-nostdin", "-i", str(path)],
                               capture_output=True, text=True, errors="replace", timeout=60,
                               check=False)
+        if done.returncode < 0:  # killed by a signal: it crashed on this file
+            raise InvalidMedia(
+                "The video's container could not be read (the transcoder stopped on it); "
+                "export it as MP4 (H.264) and upload it again.")
         return parse_probe(done.stderr)
 
     def transcode(self, source: Path, out_dir: Path, probe: Probe,

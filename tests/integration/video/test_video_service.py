@@ -194,6 +194,15 @@ def test_real_ffmpeg_probes_sources(tmp_path: Path, clip: Path) -> None:
     text.write_text("just some text")
     with pytest.raises(InvalidMedia, match="not a video"):
         transcoder.probe(text)
+    # An MPEG-TS upload: read as a video, or (imageio-ffmpeg 0.6.0's static ffmpeg crashes
+    # in its TS demuxer) refused as a container we cannot read, never as "no video stream".
+    transport = tmp_path / "lesson.ts"
+    subprocess.run([ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-i", str(clip),
+                    "-c", "copy", "-f", "mpegts", str(transport)], check=True)
+    try:
+        assert transcoder.probe(transport).width == 854
+    except InvalidMedia as refused:
+        assert "container could not be read" in str(refused)
 
 
 def test_teacher_sees_progress_students_see_only_what_plays(
