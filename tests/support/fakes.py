@@ -12,7 +12,7 @@ from typing import Any
 
 from edu.courses.models import (
     CatalogQuery,
-    CourseOut,
+    Course,
     LessonOut,
     SearchQuery,
     SectionOut,
@@ -28,20 +28,20 @@ class MemoryCourses:
     """CourseRepository over dicts; `events` keeps what would go to the outbox."""
 
     def __init__(self) -> None:
-        self.courses: dict[str, CourseOut] = {}
+        self.courses: dict[str, Course] = {}
         self.sections: dict[str, list[SectionOut]] = {}
         self.events: list[Envelope] = []
 
-    def create(self, course: CourseOut) -> None:
+    def create(self, course: Course) -> None:
         self.courses[course.id] = course.model_copy(deep=True)
         self.sections[course.id] = []
 
-    def get(self, course_id: str) -> CourseOut | None:
+    def get(self, course_id: str) -> Course | None:
         course = self.courses.get(course_id)
         return course.model_copy(deep=True) if course else None
 
     def update(self, course_id: str, changes: dict[str, Any], expected_version: int | None,
-               events: Callable[[CourseOut], list[Envelope]]) -> CourseOut:
+               events: Callable[[Course], list[Envelope]]) -> Course:
         current = self.courses[course_id]
         if expected_version is not None and expected_version != current.version:
             raise StaleVersion(current.version)
@@ -52,7 +52,7 @@ class MemoryCourses:
         return updated.model_copy(deep=True)
 
     def set_status(self, course_id: str, status: Status, require_lessons: bool,
-                   events: Callable[[CourseOut], list[Envelope]]) -> CourseOut | None:
+                   events: Callable[[Course], list[Envelope]]) -> Course | None:
         if require_lessons and not any(s.lessons for s in self.sections[course_id]):
             return None
         current = self.courses[course_id]
@@ -93,7 +93,7 @@ class MemoryCourses:
         return [s.model_copy(deep=True) for s in self.sections.get(course_id, [])]
 
     def catalog(self, query: CatalogQuery, after: list[Any] | None, limit: int,
-                include_drafts: bool = False) -> list[CourseOut]:
+                include_drafts: bool = False) -> list[Course]:
         rows = [c for c in self.courses.values()
                 if (c.status == "published" or include_drafts)
                 and (query.teacher_id is None or c.teacher_id == query.teacher_id)
@@ -109,7 +109,7 @@ class MemoryCourses:
                 if c.status == "published" and all(w in c.title.lower() for w in words)
                 ][:limit]
 
-    def published(self, after_id: str | None, limit: int) -> list[CourseOut]:
+    def published(self, after_id: str | None, limit: int) -> list[Course]:
         rows = sorted((c for c in self.courses.values() if c.status == "published"
                        and (after_id is None or c.id > after_id)), key=lambda c: c.id)
         return rows[:limit]

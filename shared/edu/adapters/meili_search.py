@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from edu.courses.models import CourseOut, SearchQuery
+from edu.courses.models import Course, SearchQuery
 from edu.courses.ports import Hit
 
 # Ranking follows searchableAttributes order: title > subtitle > tags > description.
@@ -19,7 +19,7 @@ INDEX_SETTINGS: dict[str, Any] = {
 }
 
 
-def course_document(course: CourseOut) -> dict[str, Any]:
+def course_document(course: Course) -> dict[str, Any]:
     doc = course.model_dump(mode="json")
     doc["price_amount"] = course.price.amount
     doc["published_ts"] = int(course.published_at.timestamp()) if course.published_at else 0
@@ -62,7 +62,7 @@ class MeiliCourseIndex:
         task = self.index.update_settings(INDEX_SETTINGS)
         self.client.wait_for_task(task.task_uid, timeout_in_ms=30_000)
 
-    def upsert(self, courses: Iterable[CourseOut], wait: bool = False) -> int:
+    def upsert(self, courses: Iterable[Course], wait: bool = False) -> int:
         docs = [course_document(c) for c in courses]
         if docs:
             task = self.index.add_documents(docs, primary_key="id")
@@ -87,7 +87,7 @@ class MeiliCourseIndex:
             score = float(doc.pop("_rankingScore", 0.0))
             for extra in ("price_amount", "published_ts"):
                 doc.pop(extra, None)
-            course = CourseOut.model_validate(doc)
+            course = Course.model_validate(doc)
             hits.append(Hit(course=course, score=score,
                             highlight=str(formatted.get("title") or course.title),
                             mode="meili"))

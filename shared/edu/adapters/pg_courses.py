@@ -13,7 +13,7 @@ from psycopg_pool import ConnectionPool
 
 from edu.courses.models import (
     CatalogQuery,
-    CourseOut,
+    Course,
     LessonOut,
     Money,
     SearchQuery,
@@ -31,8 +31,8 @@ COLUMNS = ("id, teacher_id, title, subtitle, description, category, level, langu
 _EDITABLE = {"title", "subtitle", "description", "category", "level", "language", "tags"}
 
 
-def _course(row: dict[str, Any]) -> CourseOut:
-    return CourseOut(
+def _course(row: dict[str, Any]) -> Course:
+    return Course(
         id=str(row["id"]), teacher_id=row["teacher_id"], title=row["title"],
         subtitle=row["subtitle"], description=row["description"], category=row["category"],
         level=row["level"], language=row["language"],
@@ -69,7 +69,7 @@ class PgCourseRepository:
 
     # --- authoring ----------------------------------------------------------------------
 
-    def create(self, course: CourseOut) -> None:
+    def create(self, course: Course) -> None:
         with self.pool.connection() as conn:
             conn.execute(
                 f"INSERT INTO courses ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, "
@@ -79,13 +79,13 @@ class PgCourseRepository:
                  course.price.amount, course.price.currency, course.tags, course.status,
                  course.version, course.created_at, course.updated_at, course.published_at))
 
-    def get(self, course_id: str) -> CourseOut | None:
+    def get(self, course_id: str) -> Course | None:
         with self.pool.connection() as conn:
             row = conn.cursor(row_factory=dict_row).execute(
                 f"SELECT {COLUMNS} FROM courses WHERE id = %s", (course_id,)).fetchone()
         return _course(row) if row else None
 
-    def published(self, after_id: str | None, limit: int) -> list[CourseOut]:
+    def published(self, after_id: str | None, limit: int) -> list[Course]:
         with self.pool.connection() as conn:
             rows = conn.cursor(row_factory=dict_row).execute(
                 f"SELECT {COLUMNS} FROM courses WHERE status = 'published' "
@@ -94,7 +94,7 @@ class PgCourseRepository:
         return [_course(row) for row in rows]
 
     def update(self, course_id: str, changes: dict[str, Any], expected_version: int | None,
-               events: Callable[[CourseOut], list[Envelope]]) -> CourseOut:
+               events: Callable[[Course], list[Envelope]]) -> Course:
         sets, params = ["version = version + 1", "updated_at = now()"], []
         for key, value in changes.items():
             if key == "price":
@@ -120,7 +120,7 @@ class PgCourseRepository:
         return course
 
     def set_status(self, course_id: str, status: Status, require_lessons: bool,
-                   events: Callable[[CourseOut], list[Envelope]]) -> CourseOut | None:
+                   events: Callable[[Course], list[Envelope]]) -> Course | None:
         with self.pool.connection() as conn, conn.transaction():
             cur = conn.cursor(row_factory=dict_row)
             cur.execute("SELECT 1 FROM courses WHERE id = %s FOR UPDATE", (course_id,))
@@ -235,7 +235,7 @@ class PgCourseRepository:
         return where, params
 
     def catalog(self, query: CatalogQuery, after: list[Any] | None, limit: int,
-                include_drafts: bool = False) -> list[CourseOut]:
+                include_drafts: bool = False) -> list[Course]:
         where, params = self._filters(query, include_drafts)
         stamp = "created_at" if include_drafts else "published_at"
         key, direction, op = {

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from edu.auth.claims import Caller
 from edu.breaker import CircuitBreaker
-from edu.courses.models import CatalogQuery, CourseOut, SearchHit, SearchQuery
+from edu.courses.models import CatalogQuery, Course, CourseOut, SearchHit, SearchQuery
 from edu.courses.ports import BadPosition, CourseCache, CourseRepository, Hit, SearchIndex
 from edu.errors import BadRequest, Conflict
 from edu.ids import is_uuid
@@ -69,10 +69,10 @@ class CatalogAndSearch:
         items, more = rows[:query.limit], len(rows) > query.limit
         cursor = self.cursors.encode(self._sort_key(items[-1], query.sort, own), fingerprint) \
             if more and items else None
-        return Page[CourseOut](items=items, next_cursor=cursor)
+        return Page[CourseOut](items=[CourseOut.of(c) for c in items], next_cursor=cursor)
 
     @staticmethod
-    def _sort_key(course: CourseOut, sort: str, own: bool) -> list[Any]:
+    def _sort_key(course: Course, sort: str, own: bool) -> list[Any]:
         if sort == "title":
             return [course.title.lower(), course.id]
         if sort == "price":
@@ -126,7 +126,8 @@ class CatalogAndSearch:
         items, more = hits[:query.limit], len(hits) > query.limit
         cursor = self.cursors.encode(position(items[-1]), fingerprint) \
             if more and items else None
-        return Page[SearchHit](items=[SearchHit(course=h.course, score=round(h.score, 6),
+        return Page[SearchHit](items=[SearchHit(course=CourseOut.of(h.course),
+                                                score=round(h.score, 6),
                                                 highlight=h.highlight, match=h.mode)
                                       for h in items],
                                next_cursor=cursor)

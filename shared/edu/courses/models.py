@@ -81,7 +81,7 @@ class CoursePatch(_Input):
         return list(dict.fromkeys(t.strip().lower() for t in tags if t.strip()))
 
 
-class CourseOut(BaseModel):
+class _CourseFields(BaseModel):
     id: str
     teacher_id: str
     title: str
@@ -97,6 +97,19 @@ class CourseOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     published_at: datetime | None
+
+
+class Course(_CourseFields):
+    """A course as the repository stores it and the rules reason about."""
+
+
+class CourseOut(_CourseFields):
+    """A course as the API shows it (every stored field is public today; a field kept for
+    storage alone goes on Course, one shown alone on CourseOut)."""
+
+    @classmethod
+    def of(cls, course: Course) -> CourseOut:
+        return cls.model_validate(course, from_attributes=True)
 
 
 class SectionIn(_Input):

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from edu.courses.models import (
     CatalogQuery,
-    CourseOut,
+    Course,
     LessonOut,
     SearchQuery,
     SectionOut,
@@ -34,24 +34,24 @@ class BadPosition(Exception):
 
 @dataclass(frozen=True)
 class Hit:
-    course: CourseOut
+    course: Course
     score: float
     highlight: str
     mode: str = "all"  # how it matched; the cursor keeps paging in the same mode
 
 
 class CourseRepository(Protocol):
-    def create(self, course: CourseOut) -> None: ...
+    def create(self, course: Course) -> None: ...
 
-    def get(self, course_id: str) -> CourseOut | None: ...
+    def get(self, course_id: str) -> Course | None: ...
 
     def update(self, course_id: str, changes: dict[str, Any], expected_version: int | None,
-               events: Callable[[CourseOut], list[Envelope]]) -> CourseOut:
+               events: Callable[[Course], list[Envelope]]) -> Course:
         """Applies changes, bumps the version, and writes the events built from the new row
         to the outbox in the same transaction; StaleVersion if expected_version is old."""
 
     def set_status(self, course_id: str, status: Status, require_lessons: bool,
-                   events: Callable[[CourseOut], list[Envelope]]) -> CourseOut | None:
+                   events: Callable[[Course], list[Envelope]]) -> Course | None:
         """Changes the status (None when the course has no lesson and one is required)."""
 
     def add_section(self, course_id: str, section_id: str, title: str,
@@ -69,12 +69,12 @@ class CourseRepository(Protocol):
     def syllabus(self, course_id: str) -> list[SectionOut]: ...
 
     def catalog(self, query: CatalogQuery, after: list[Any] | None, limit: int,
-                include_drafts: bool = False) -> list[CourseOut]: ...
+                include_drafts: bool = False) -> list[Course]: ...
 
     def search(self, query: SearchQuery, after: list[Any] | None, limit: int,
                ranked: bool) -> list[Hit]: ...
 
-    def published(self, after_id: str | None, limit: int) -> list[CourseOut]:
+    def published(self, after_id: str | None, limit: int) -> list[Course]:
         """Published courses in id order (for rebuilding a search index)."""
 
 
@@ -83,7 +83,7 @@ class SearchIndex(Protocol):
 
     def search(self, query: SearchQuery, offset: int, limit: int) -> list[Hit]: ...
 
-    def upsert(self, courses: Iterable[CourseOut], wait: bool = False) -> int: ...
+    def upsert(self, courses: Iterable[Course], wait: bool = False) -> int: ...
 
     def delete(self, course_ids: list[str], wait: bool = False) -> None: ...
 

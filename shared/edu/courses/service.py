@@ -14,6 +14,7 @@ from edu.auth.claims import Caller, require_verified_teacher
 from edu.breaker import CircuitBreaker
 from edu.courses.catalog import CatalogAndSearch
 from edu.courses.models import (
+    Course,
     CourseIn,
     CourseOut,
     CoursePatch,
@@ -46,7 +47,7 @@ SOURCE = "edu.courses"
 NOT_FOUND = "No course with this id."
 
 
-def _published_event(course: CourseOut) -> Envelope:
+def _published_event(course: Course) -> Envelope:
     return make_event("course.published", CoursePublished(
         course_id=course.id, teacher_id=course.teacher_id, title=course.title,
         subtitle=course.subtitle, category=course.category, level=course.level,
@@ -55,7 +56,7 @@ def _published_event(course: CourseOut) -> Envelope:
         published_at=(course.published_at or course.updated_at).isoformat()), source=SOURCE)
 
 
-def _updated_event(course: CourseOut, changed: list[str]) -> Envelope:
+def _updated_event(course: Course, changed: list[str]) -> Envelope:
     return make_event("course.updated", CourseUpdated(
         course_id=course.id, teacher_id=course.teacher_id, status=course.status,
         version=course.version, changed=changed), source=SOURCE)
@@ -85,15 +86,14 @@ class CourseService(CatalogAndSearch):
     def create(self, who: Caller, data: CourseIn) -> CourseOut:
         require_verified_teacher(who, "create courses")
         now = datetime.now(UTC)
-        course = CourseOut(id=uuid7(), teacher_id=who.user_id, status="draft", version=1,
+        course = Course(id=uuid7(), teacher_id=who.user_id, status="draft", version=1,
                            created_at=now, updated_at=now, published_at=None,
                            **data.model_dump())
         self.repo.create(course)
-        return course
+        return CourseOut.of(course)
 
     def get(self, course_id: str, who: Caller | None) -> CourseOut:
-        course = self._public_or_own(course_id, who)
-        return course
+        return CourseOut.of(self._public_or_own(course_id, who))
 
     def update(self, who: Caller, course_id: str, patch: CoursePatch,
                expected: int | None) -> CourseOut:
@@ -105,7 +105,7 @@ class CourseService(CatalogAndSearch):
             changes["price"] = patch.price
         changes = {k: v for k, v in changes.items() if v is not None}
         if not changes:
-            return course
+            return CourseOut.of(course)
         try:
             updated = self.repo.update(
                 course_id, changes, expected,
@@ -116,22 +116,22 @@ class CourseService(CatalogAndSearch):
                 f"The course changed since you read it (now version {exc.current}); reload "
                 "it and apply your change again.") from None
         self._invalidate(updated)
-        return updated
+        return CourseOut.of(updated)
 
     def archive(self, who: Caller, course_id: str) -> CourseOut:
         course = self._owned(course_id, who)
         if course.status == "archived":
-            return course
+            return CourseOut.of(course)
         updated = self.repo.set_status(course_id, "archived", False,
                                        events=lambda c: [_updated_event(c, ["status"])])
         assert updated is not None
         self._invalidate(updated)
-        return updated
+        return CourseOut.of(updated)
 
     def publish(self, who: Caller, course_id: str) -> CourseOut:
         course = self._owned(course_id, who)
         if course.status == "published":
-            return course
+            return CourseOut.of(course)
         if course.status == "archived":
             raise Conflict("An archived course cannot be published.")
         updated = self.repo.set_status(course_id, "published", True,
@@ -139,7 +139,7 @@ class CourseService(CatalogAndSearch):
         if updated is None:
             raise Conflict("Add at least one lesson before publishing.")
         self._invalidate(updated)
-        return updated
+        return CourseOut.of(updated)
 
     def unpublish(self, who: Caller, course_id: str) -> CourseOut:
         course = self._owned(course_id, who)
@@ -149,7 +149,7 @@ class CourseService(CatalogAndSearch):
                                        events=lambda c: [_updated_event(c, ["status"])])
         assert updated is not None
         self._invalidate(updated)
-        return updated
+        return CourseOut.of(updated)
 
     # --- syllabus -------------------------------------------------------------------------
 
@@ -226,15 +226,15 @@ class CourseService(CatalogAndSearch):
 
     # --- helpers -------------------------------------------------------------------------
 
-    def _load(self, course_id: str) -> CourseOut | None:
+    def _load(self, course_id: str) -> Course | None:
         if not is_uuid(course_id):
             return None
         cached = self.cache.get_or_load(
             f"course:{course_id}",
             lambda: (c.model_dump_json() if (c := self.repo.get(course_id)) else None))
-        return CourseOut.model_validate_json(cached) if cached else None
+        return Course.model_validate_json(cached) if cached else None
 
-    def _public_or_own(self, course_id: str, who: Caller | None) -> CourseOut:
+    def _public_or_own(self, course_id: str, who: Caller | None) -> Course:
         course = self._load(course_id)
         if course is None:
             raise NotFound(NOT_FOUND)
@@ -242,7 +242,7 @@ class CourseService(CatalogAndSearch):
             raise NotFound(NOT_FOUND)  # drafts do not leak their existence
         return course
 
-    def _owned(self, course_id: str, who: Caller) -> CourseOut:
+    def _owned(self, course_id: str, who: Caller) -> Course:
         course = self.repo.get(course_id) if is_uuid(course_id) else None  # writes: no cache
         if course is None:
             raise NotFound(NOT_FOUND)
@@ -253,11 +253,11 @@ class CourseService(CatalogAndSearch):
         return course
 
     @staticmethod
-    def _editable(course: CourseOut) -> None:
+    def _editable(course: Course) -> None:
         if course.status == "archived":
             raise Conflict("The course is archived; it cannot change.")
 
-    def _invalidate(self, course: CourseOut) -> None:
+    def _invalidate(self, course: Course) -> None:
         self.cache.invalidate(f"course:{course.id}", *_syllabus_keys(course.id))
         self.cache.bump_catalog()
 
