@@ -74,7 +74,7 @@ async def samples(template: Template, fn: Function, env: dict[str, str], snapsta
         pool = FunctionPool(fn, template, env, lambda _line: None, snapstart=snapstart)
         try:
             if snapstart:
-                await pool.ensure_zygote()  # the snapshot exists before traffic, as on AWS
+                await pool.launcher.ensure_zygote()  # the snapshot exists before traffic, as on AWS
             started = time.perf_counter()
             result = await pool.invoke(event)
             if not result.cold:

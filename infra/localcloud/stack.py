@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from localcloud.aws import bootstrap
-from localcloud.config import CloudConfig
 from localcloud.backing import (
     Service,
     aws_endpoint_healthy,
@@ -26,6 +25,7 @@ from localcloud.backing import (
     start_stripe,
     stripe_healthy,
 )
+from localcloud.config import CloudConfig
 from localcloud.template import (
     LocalExtras,
     Template,

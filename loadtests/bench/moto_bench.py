@@ -37,9 +37,9 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from localcloud.backing import aws_endpoint_healthy
 from localcloud.coldstart import percentile
 from localcloud.procs import free_port, wait_until
-from localcloud.backing import aws_endpoint_healthy
 
 ITEMS = 20_000
 

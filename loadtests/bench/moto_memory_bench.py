@@ -23,8 +23,8 @@ import boto3
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "infra"))
 
-from localcloud.procs import free_port, wait_until  # noqa: E402
 from localcloud.backing import aws_endpoint_healthy  # noqa: E402
+from localcloud.procs import free_port, wait_until  # noqa: E402
 
 
 def rss_mib(pid: int) -> float:

@@ -25,8 +25,8 @@ import boto3
 from botocore.config import Config
 
 from edu.adapters.local_signing import use_placeholder_signature
-from localcloud.procs import free_port, wait_until
 from localcloud.backing import aws_endpoint_healthy
+from localcloud.procs import free_port, wait_until
 
 TABLE, BUS = "bench", "bench"
 

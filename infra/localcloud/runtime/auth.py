@@ -156,8 +156,8 @@ def _stringify(value: Any) -> str:
 
 
 class Authorizers:
-    def __init__(self, config: dict[str, Any], runtime: FunctionPools, function_by_arn: dict[str, str]
-                 ) -> None:
+    def __init__(self, config: dict[str, Any], runtime: FunctionPools,
+                 function_by_arn: dict[str, str]) -> None:
         self.config = config.get("Authorizers") or {}
         self.default = config.get("DefaultAuthorizer")
         self.runtime = runtime

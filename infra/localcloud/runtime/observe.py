@@ -131,7 +131,7 @@ class Metrics:
         self.app: dict[tuple[str, str], float] = {}
         for pool in self.pools.values():
             pool.listeners.append(self.record)
-            pool.line_listeners.append(self.record_emf)
+            pool.launcher.line_listeners.append(self.record_emf)
         self.registry = CollectorRegistry()
         self.registry.register(self)
 

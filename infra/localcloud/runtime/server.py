@@ -257,9 +257,10 @@ class LocalRuntime:
             for name in sorted(touched | rebuilt):
                 pool = self.runtime.pools[name]
                 await pool.recycle()
-                if pool.snapstart:  # as publishing a version does: snapshot the new code now,
-                    # not when the next request (under load, many) has to wait for its imports
-                    self._background.start(pool.ensure_zygote())
+                if pool.launcher.snapstart:
+                    # as publishing a version does: snapshot the new code now, not when the
+                    # next request (under load, many) has to wait for its imports
+                    self._background.start(pool.launcher.ensure_zygote())
                 if pool.fn.provisioned_concurrency:
                     self._background.start(pool.prewarm())
             if touched or rebuilt:

@@ -288,7 +288,7 @@ def cold_start_with_a_broken_zygote(
         pool = FunctionPool(tpl.functions["EchoFunction"], tpl, BASE_ENV, lines.append,
                             snapstart=True)
         try:
-            zygote = await pool.ensure_zygote()
+            zygote = await pool.launcher.ensure_zygote()
             assert zygote is not None
             return await asyncio.wait_for(break_it(zygote, pool), timeout=30)
         finally:
