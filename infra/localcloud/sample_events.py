@@ -68,7 +68,7 @@ def _s3(template: Template, options: Options, name: str) -> dict[str, Any]:
 
 
 def _sqs(template: Template, options: Options) -> dict[str, Any]:
-    from localcloud.runtime.triggers import sqs_record
+    from localcloud.runtime.sqs_mapping import sqs_record
 
     queue = _name(template, options.get("queue", "example-queue"))
     body = options.get("body", "Hello from SQS!")

@@ -21,6 +21,9 @@ LogSink = Callable[[str], None]
 INTERNAL_PREFIX = "edu-local-"
 
 
+POLL_WAIT_S = 1  # long-poll seconds: bounds how long a stop waits for a poller thread
+
+
 def internal_queue_name(fn: Function, ev: EventSource, suffix: str = "") -> str:
     base = re.sub(r"[^A-Za-z0-9_-]", "-", f"{INTERNAL_PREFIX}{fn.name}-{ev.name}")
     if len(base) + len(suffix) > 80:  # SQS's limit: keep it unique with a short hash

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from localcloud.runtime.triggers import BATCH_SWEEP_S, SqsMapping, Triggers
+from localcloud.runtime.sqs_mapping import BATCH_SWEEP_S, SqsMapping
+from localcloud.runtime.triggers import Triggers
 from localcloud.template import load_template
 from tests.conftest import LocalCloud
 from tests.integration.infra.conftest import FIXTURE

@@ -16,7 +16,7 @@ from edu.adapters.registry import get_adapters
 from edu.adapters.sqs_backoff import consume, sqs_batch_processor
 from edu.config import get_settings
 from edu.retries import GaveUp, RetryLater
-from localcloud.runtime.triggers import sqs_record
+from localcloud.runtime.sqs_mapping import sqs_record
 from localcloud.stack import LocalCloud
 from tests.support.aws import aws_client
 
