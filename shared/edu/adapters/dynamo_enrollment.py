@@ -27,8 +27,12 @@ from pynamodb.transactions import TransactWrite
 from edu.adapters.dynamo_base import condition_failed, connection, failed_conditions, keyed_base
 from edu.adapters.dynamo_outbox import outbox_items, outbox_model
 from edu.enrollment.models import EnrollmentOut, LessonProgress, Payment
-from edu.enrollment.ports import AlreadyEnrolled, FulfilmentResult, SavedProgress
-from edu.errors import Conflict
+from edu.enrollment.ports import (
+    AlreadyEnrolled,
+    FulfilmentResult,
+    ProgressContended,
+    SavedProgress,
+)
 from edu.events import Envelope
 
 EVENT_TTL = timedelta(days=30)
@@ -296,8 +300,7 @@ class DynamoEnrollmentStore:
                         else condition_failed(exc)):
                     raise
             enrollment = self.get_enrollment(user_id, course_id) if enrollment else None
-        raise Conflict("This course's progress is being saved from elsewhere at the same "
-                       "time; try again.")
+        raise ProgressContended(course_id)
 
     def _write_progress(self, user_id: str, course_id: str, progress: LessonProgress,
                         previous: LessonProgress | None, lessons: list[LessonProgress],

@@ -26,6 +26,10 @@ class InvalidSignature(Exception):
     pass
 
 
+class ProgressContended(Exception):
+    """Concurrent saves of one student's progress on a course kept colliding."""
+
+
 @dataclass(frozen=True)
 class FulfilmentResult:
     duplicate_event: bool      # this event id was handled before
@@ -98,7 +102,7 @@ class EnrollmentStore(Protocol):
         `completion_events` are written only by the save that completes the course (once per
         enrollment), `lesson_events` only by a save that marks the lesson completed when it
         was not. A save that changes neither (the player's position saves every 10 s) writes
-        the lesson alone. Concurrent saves are applied one after another (Conflict if that
-        keeps failing)."""
+        the lesson alone. Concurrent saves are applied one after another (ProgressContended if
+        that keeps failing)."""
 
     def progress(self, user_id: str, course_id: str) -> list[LessonProgress]: ...

@@ -25,6 +25,7 @@ from edu.enrollment.ports import (
     EnrollmentStore,
     InvalidSignature,
     PaymentGateway,
+    ProgressContended,
 )
 from edu.errors import BadRequest, Conflict, Forbidden, NotFound
 from edu.events import (
@@ -245,8 +246,13 @@ class EnrollmentService:
         lesson_done = [self._event("lesson.completed", LessonCompleted(
             user_id=who.user_id, course_id=course_id, lesson_id=lesson_id,
             teacher_id=course.teacher_id))] if student and data.completed else []
-        saved = self.store.save_progress(who.user_id, course_id, progress, course.lesson_ids,
-                                         completion, lesson_done, enrollment)
+        try:
+            saved = self.store.save_progress(who.user_id, course_id, progress,
+                                             course.lesson_ids, completion, lesson_done,
+                                             enrollment)
+        except ProgressContended:
+            raise Conflict("This course's progress is being saved from elsewhere at the same "
+                           "time; try again.") from None
         completed_at = saved.completed_now_at or (enrollment.completed_at if enrollment
                                                   else None)
         return self._progress(course, saved.lessons, completed_at)

@@ -10,6 +10,7 @@ from edu.auth.claims import Caller
 from edu.courses.models import CourseIn, CoursePatch, LessonIn, SectionIn
 from edu.courses.service import CourseService
 from edu.enrollment.models import EnrollmentOut, PaymentStarted, ProgressIn
+from edu.enrollment.ports import SavedProgress
 from edu.enrollment.service import EnrollmentService
 from edu.errors import Conflict, Forbidden, NotFound
 from edu.pagination import CursorCodec
@@ -110,3 +111,19 @@ def test_progress_needs_an_enrollment_and_completes_the_course_once() -> None:
     # The teacher previews their own course: progress is kept, nothing is emitted.
     world.enrollment.put_progress(TEACHER, course_id, lessons[0], ProgressIn(completed=True))
     assert len(world.store.events) == len(kinds)
+
+
+def test_progress_saves_that_keep_colliding_are_a_409() -> None:
+    from edu.enrollment.ports import ProgressContended
+
+    class Contended(MemoryEnrollments):
+        def save_progress(self, *args: object, **kwargs: object) -> SavedProgress:
+            raise ProgressContended("c")
+
+    world = World()
+    world.store = Contended()
+    world.enrollment.store = world.store
+    course_id, lessons = world.course()
+    world.enrollment.enroll(STUDENT, course_id)
+    with pytest.raises(Conflict, match="saved from elsewhere"):
+        world.enrollment.put_progress(STUDENT, course_id, lessons[0], ProgressIn(completed=True))
