@@ -210,6 +210,9 @@ def _parser() -> argparse.ArgumentParser:
         debug_args(api)
         api.add_argument("-p", "--port", type=int, default=None, help="HTTP API port")
         api.add_argument("--lambda-port", type=int, default=None, help="Lambda API port")
+        api.add_argument("--ws-port", type=int, default=None,
+                         help="WebSocket API port, when the template declares one "
+                         "(default 3002, EDU_WS_PORT)")
         api.add_argument("--host", default="127.0.0.1",
                          help="address to listen on (default 127.0.0.1); another than "
                          "loopback needs --expose")

@@ -85,18 +85,22 @@ def cmd_start_api(args: argparse.Namespace) -> int:
     cfg = CloudConfig.from_env()
     port = args.port or cfg.api_port
     lambda_port = args.lambda_port or cfg.lambda_port
+    ws_port = args.ws_port or cfg.ws_port
     site = Path(args.site) if args.site else default_site_dir(template.path)
     app = LocalRuntime(template, base_env, api_port=port, lambda_port=lambda_port,
                        endpoint=base_env["AWS_ENDPOINT_URL"], triggers=not args.no_triggers,
                        watch=not args.no_watch, snapstart=True if args.snapstart else None,
                        site=site, budget=machine_budget(args),
-                       function_logs=stack_config(args).home / FUNCTION_LOGS)
+                       function_logs=stack_config(args).home / FUNCTION_LOGS, ws_port=ws_port)
     routes = sorted({f"{e.properties.get('Method', 'ANY').upper():>6} "
                      f"{e.properties.get('Path', '$default')}  -> {fn.name}"
                      for fn in template.functions.values() for e in fn.events
                      if e.type in ("HttpApi", "Api")})
     print(f"edu: HTTP API on http://{args.host}:{port} ({len(routes)} routes), Lambda API "
           f"and /metrics on http://{args.host}:{lambda_port}", flush=True)
+    if app.websocket is not None:
+        print(f"edu: WebSocket API on ws://{args.host}:{ws_port} "
+              f"({len(app.websocket.api.routes)} routes)", flush=True)
     for line in routes:
         print(f"  {line}")
     serve(app, args.host)

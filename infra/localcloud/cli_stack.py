@@ -78,16 +78,20 @@ def cmd_up(args: argparse.Namespace) -> int:
         lambda_url = f"http://127.0.0.1:{cfg.lambda_port}"
 
         def announce() -> None:  # once the runtime has wired every trigger
-            cloud.write_state({"api": api_url, "lambda": lambda_url})
-            print(banner(cloud, template, api_url, lambda_url, site, time.monotonic() - t0),
-                  flush=True)
+            ws_url = (f"ws://127.0.0.1:{cfg.ws_port}/{app.websocket.api.stage}"
+                      if app.websocket is not None else None)
+            cloud.write_state({"api": api_url, "lambda": lambda_url}
+                              | ({"websocket": ws_url} if ws_url else {}))
+            print(banner(cloud, template, api_url, lambda_url, site, time.monotonic() - t0,
+                         ws_url), flush=True)
 
         app = LocalRuntime(template, cloud.function_env(), api_port=cfg.api_port,
                            lambda_port=cfg.lambda_port, endpoint=cloud.aws_url,
                            snapstart=True if args.snapstart else None, site=site,
                            budget=machine_budget(args),
                            stream_positions=cloud.state_dir / STREAM_POSITIONS,
-                           on_ready=announce, function_logs=cfg.home / FUNCTION_LOGS)
+                           on_ready=announce, function_logs=cfg.home / FUNCTION_LOGS,
+                           ws_port=cfg.ws_port)
         serve(app)
     finally:
         print("edu: stopping ...", flush=True)
@@ -101,13 +105,16 @@ SERVICE_NAMES = {"postgres": "PostgreSQL", "redis": "Redis", "stripe": "Stripe (
 
 
 def banner(cloud: Any, template: Any, api_url: str, lambda_url: str, site: Path | None,
-            took_s: float) -> str:
+           took_s: float, ws_url: str | None = None) -> str:
     """What `edu up` started and where, once it is up."""
     platform = cloud.extras.setup == PLATFORM
     title = "EduPlatform" if platform else f"Stack {template.stack_name}"
     lines = [f"\n{title} is up in {took_s:.1f}s",
              f"  HTTP API        {api_url}" + (f"        (try: curl {api_url}/health)"
                                                 if platform else "")]
+    if ws_url:
+        lines.append(f"  WebSocket API   {ws_url}        (@connections on "
+                     f"{ws_url.replace('ws://', 'http://')})")
     if site is not None or platform:
         built = api_url + "/" if site else "not built (cd web && npm ci && npm run build)"
         lines.append(f"  Web app         {built}")
@@ -199,6 +206,11 @@ def cmd_status(args: argparse.Namespace) -> int:
         ok = checks[name](url)
         all_ok &= ok
         print(f"  {name:<9} {'healthy' if ok else 'DOWN':<8} {url}")
+    if state.get("websocket"):
+        ws_url = str(state["websocket"])
+        ok = port_open(int(ws_url.rsplit(":", 1)[1].split("/")[0]))
+        all_ok &= ok
+        print(f"  {'websocket':<9} {'healthy' if ok else 'DOWN':<8} {ws_url}")
     from localcloud.statedir import human, state_sizes
 
     parts = state_sizes(cfg.home)

@@ -33,6 +33,7 @@ class CloudConfig:
     database_url: str | None
     redis_url: str | None
     stripe_port: int = 8420
+    ws_port: int = 3002  # the template's WebSocket API, when it declares one
     stripe_api_base: str | None = None  # a Stripe-compatible server you already run
     template_file: Path | None = None  # `-t`; default: template.yaml in `root`
 
@@ -54,7 +55,8 @@ class CloudConfig:
                    redis_port=free_port(), api_port=free_port(), lambda_port=free_port(),
                    aws_endpoint_url=given.get("aws_endpoint_url"),
                    database_url=given.get("database_url"),
-                   redis_url=given.get("redis_url"), stripe_port=free_port())
+                   redis_url=given.get("redis_url"), stripe_port=free_port(),
+                   ws_port=free_port())
 
     @classmethod
     def from_env(cls, root: Path | None = None, template: Path | None = None) -> CloudConfig:
@@ -73,6 +75,7 @@ class CloudConfig:
             redis_port=_port("EDU_REDIS_PORT", 6380),
             api_port=_port("EDU_API_PORT", 3000),
             lambda_port=_port("EDU_LAMBDA_PORT", 3001),
+            ws_port=_port("EDU_WS_PORT", 3002),
             aws_endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
             database_url=os.environ.get("DATABASE_URL") or None,
             redis_url=os.environ.get("REDIS_URL") or None,

@@ -22,13 +22,15 @@ LOCAL_RESOURCE_TYPES = {
     "AWS::Serverless::LayerVersion", "AWS::Serverless::SimpleTable", "AWS::DynamoDB::Table",
     "AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::SNS::Subscription", "AWS::S3::Bucket",
     "AWS::Events::EventBus", "AWS::Events::Rule", "AWS::SecretsManager::Secret",
-    "AWS::SSM::Parameter", "AWS::SES::EmailIdentity",
+    "AWS::SSM::Parameter", "AWS::SES::EmailIdentity", "AWS::ApiGatewayV2::Api",
+    "AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::Integration", "AWS::ApiGatewayV2::Stage",
 }
 # ... of which these have nothing to run or create locally (permissions are not enforced).
 WITHOUT_LOCAL_EFFECT = ("AWS::IAM::", "AWS::Lambda::Permission", "AWS::Logs::",
                         "AWS::CloudWatch::",
                         "AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy",
-                        "AWS::S3::BucketPolicy", "AWS::Events::Archive")
+                        "AWS::S3::BucketPolicy", "AWS::Events::Archive",
+                        "AWS::ApiGatewayV2::Deployment")
 
 
 def implicit_resources(raw: dict[str, Any]) -> dict[str, str]:
@@ -140,6 +142,8 @@ class Resolver:
             return f"{self.endpoint}/{ACCOUNT_ID}/{physical}"
         if res.get("Type") in ("AWS::SNS::Topic",):
             return f"arn:aws:sns:{self.region}:{ACCOUNT_ID}:{physical}"
+        if res.get("Type") == "AWS::ApiGatewayV2::Stage":  # a stage's Ref is its name
+            return str(self.resolve((res.get("Properties") or {}).get("StageName", physical)))
         return physical
 
     def _resource(self, name: str) -> dict[str, Any] | None:

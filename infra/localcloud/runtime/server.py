@@ -1,8 +1,9 @@
 """The running local runtime: HTTP API, Lambda Invoke API + metrics, triggers, hot reload.
 
-One uvicorn server listens on two sockets: the API port serves the template's HTTP API;
-the Lambda port serves the Invoke API (like `sam local start-lambda`), `/metrics`
-(Prometheus) and `/_edu/report` (the `edu local report` table).
+One uvicorn server listens on two sockets, three with a WebSocket API: the API port serves
+the template's HTTP API; the Lambda port serves the Invoke API (like `sam local
+start-lambda`), `/metrics` (Prometheus) and `/_edu/report` (the `edu local report` table);
+the WebSocket port serves the template's WebSocket API and its `@connections` API.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from localcloud.runtime.observe import Metrics, QueueDepth
 from localcloud.runtime.pool import FunctionPools
 from localcloud.runtime.site import StaticSite, site_config
 from localcloud.runtime.triggers import Triggers
+from localcloud.runtime.websocket import WebSocketGateway, websocket_apis
 from localcloud.template import Template
 
 KEEP_ALIVE_S = 75  # as nginx: longer than any client keeps an idle connection
@@ -48,13 +50,14 @@ class LocalRuntime:
                  site: Path | None = None, budget: Budget | None = None,
                  stream_positions: Path | None = None,
                  on_ready: Callable[[], None] | None = None,
-                 function_logs: Path | None = None) -> None:
+                 function_logs: Path | None = None, ws_port: int | None = None) -> None:
         self.template = template
         self.log = log
         self.runtime = FunctionPools(template, base_env, log, snapstart=snapstart, budget=budget)
         self.gateway = Gateway(template, self.runtime, site=StaticSite(
             site, site_config(template), [endpoint]) if site is not None else None)
         self.metrics = Metrics(self.runtime, queue_depth(template, endpoint))
+        self.websocket = self._websocket_gateway(template, ws_port)
         self.triggers = (Triggers(template, self.runtime, endpoint, log, stream_positions)
                          if triggers else None)
         self.on_ready = on_ready  # once every trigger is wired (events sent after it arrive)
@@ -65,6 +68,7 @@ class LocalRuntime:
         self.watch = watch
         self.api_port = api_port
         self.lambda_port = lambda_port
+        self.ws_port = ws_port
         self.endpoint = endpoint
         self._background = Background()
         self._watcher: asyncio.Task[None] | None = None
@@ -73,16 +77,32 @@ class LocalRuntime:
             self._by_name[fn.arn] = fn.name
             self._by_name[fn.arn.rsplit(":", 1)[-1]] = fn.name
 
+    def _websocket_gateway(self, template: Template, port: int | None
+                           ) -> WebSocketGateway | None:
+        """The template's WebSocket API on `port` (one per runtime: others are named)."""
+        apis = websocket_apis(template)
+        if not apis or port is None:
+            return None
+        for extra in apis[1:]:
+            self.log(f"edu: {extra.logical_id}: only one WebSocket API is served locally "
+                     f"({apis[0].logical_id})")
+        return WebSocketGateway(apis[0], self.runtime, port)
+
     # --- ASGI -------------------------------------------------------------------------
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
+        if scope["type"] == "websocket" and self.websocket is not None:
+            await self.websocket.websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             return
         port = (scope.get("server") or ("", 0))[1]
-        if port == self.lambda_port:
+        if self.websocket is not None and port == self.ws_port:
+            await self.websocket.management(scope, receive, send)
+        elif port == self.lambda_port:
             await self._lambda_api(scope, receive, send)
         elif scope["path"].startswith("/_edu/mail") and self.endpoint:
             await self._mailbox(scope, send)
@@ -137,6 +157,8 @@ class LocalRuntime:
                 await self._watcher
         if self.triggers:
             await self.triggers.stop()
+        if self.websocket is not None:
+            await self.websocket.close()
         for task in await self._background.cancel_all():
             self.log(f"edu: a runtime task did not stop when cancelled: {task}")
         await self.runtime.close()
@@ -312,6 +334,8 @@ def serve(app: LocalRuntime, host: str = "127.0.0.1") -> None:
 
     sockets = [bind(host, app.api_port, "HTTP API", "EDU_API_PORT"),
                bind(host, app.lambda_port, "Lambda Invoke API", "EDU_LAMBDA_PORT")]
+    if app.websocket is not None and app.ws_port is not None:
+        sockets.append(bind(host, app.ws_port, "WebSocket API", "EDU_WS_PORT"))
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
                             timeout_graceful_shutdown=5, proxy_headers=False,
                             # Idle keep-alive connections stay open this long (uvicorn's 5 s
