@@ -144,7 +144,7 @@ def cmd_openapi(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from localcloud.runtime.observe import format_report
+    from localcloud.runtime.observe import format_report, format_websocket
 
     cfg = CloudConfig.from_env()
     url = args.url or f"http://127.0.0.1:{cfg.lambda_port}"
@@ -155,6 +155,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"edu: no local runtime answers at {url} ({exc})", file=sys.stderr)
         return 1
     print(format_report(report))
+    try:
+        with urllib.request.urlopen(url + "/_edu/websocket", timeout=5) as resp:
+            print(format_websocket(json.loads(resp.read())))
+    except OSError:  # no WebSocket API in this template (404)
+        pass
     return 0
 
 

@@ -24,6 +24,7 @@ LOCAL_RESOURCE_TYPES = {
     "AWS::Events::EventBus", "AWS::Events::Rule", "AWS::SecretsManager::Secret",
     "AWS::SSM::Parameter", "AWS::SES::EmailIdentity", "AWS::ApiGatewayV2::Api",
     "AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::Integration", "AWS::ApiGatewayV2::Stage",
+    "AWS::ApiGatewayV2::Authorizer",
 }
 # ... of which these have nothing to run or create locally (permissions are not enforced).
 WITHOUT_LOCAL_EFFECT = ("AWS::IAM::", "AWS::Lambda::Permission", "AWS::Logs::",

@@ -276,13 +276,21 @@ class Authorizers:
             if payload.get("isAuthorized") is True:
                 return AuthDecision(True, context={"lambda": payload.get("context") or {}})
             return _deny(403, "Forbidden")
-        statements = (payload.get("policyDocument") or {}).get("Statement") or []
-        effects = {str(s.get("Effect", "")).lower() for s in statements}
-        if "allow" in effects and "deny" not in effects:
+        if policy_allows(payload):
             ctx = {"lambda": payload.get("context") or {},
                    "principalId": payload.get("principalId")}
             return AuthDecision(True, context=ctx)
         return _deny(403, "Forbidden")
+
+
+def policy_allows(answer: dict[str, Any]) -> bool:
+    """Whether a Lambda authorizer's IAM policy answer allows the call: an Allow statement
+    and no Deny (the resource is the call being authorized)."""
+    statements = (answer.get("policyDocument") or {}).get("Statement") or []
+    if isinstance(statements, dict):
+        statements = [statements]
+    effects = {str(s.get("Effect", "")).lower() for s in statements if isinstance(s, dict)}
+    return "allow" in effects and "deny" not in effects
 
 
 def _quote(text: str) -> str:

@@ -11,7 +11,7 @@ import bisect
 import json
 import re
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,8 +123,10 @@ class QueueDepth:
 
 
 class Metrics:
-    def __init__(self, runtime: FunctionPools, queues: QueueDepth | None = None) -> None:
+    def __init__(self, runtime: FunctionPools, queues: QueueDepth | None = None,
+                 websocket: Callable[[], dict[str, Any]] | None = None) -> None:
         self.queues = queues
+        self.websocket = websocket  # the WebSocket API's summary, when there is one
         self.pools: dict[str, FunctionPool] = dict(runtime.pools)
         self.stats: dict[str, FunctionStats] = {name: FunctionStats() for name in self.pools}
         # app metrics the functions print as CloudWatch EMF: {(metric, function): total}
@@ -213,12 +215,39 @@ class Metrics:
             yield family
         if self.queues is not None:
             yield from self.queues.collect()
+        if self.websocket is not None:
+            yield from _websocket_families(self.websocket())
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
 
     def report(self) -> dict[str, dict[str, Any]]:
         return {name: s.summary() for name, s in sorted(self.stats.items())}
+
+
+def _websocket_families(summary: dict[str, Any]) -> Iterator[Metric]:
+    gauge = GaugeMetricFamily("websocket_connections_open", "Open WebSocket connections")
+    gauge.add_metric([], summary["open"])
+    yield gauge
+    for metric, doc, key in (
+            ("websocket_connections_accepted", "Connections let in", "accepted"),
+            ("websocket_connections_refused", "Connections turned down at $connect", "refused"),
+            ("websocket_messages_out", "Frames sent to clients", "messages_out")):
+        family = CounterMetricFamily(metric, doc)
+        family.add_metric([], summary[key])
+        yield family
+    routes = CounterMetricFamily("websocket_messages_in", "Messages received, by route",
+                                 labels=["route"])
+    for route, count in summary["messages_in"].items():
+        routes.add_metric([route], count)
+    yield routes
+
+
+def format_websocket(summary: dict[str, Any]) -> str:
+    routes = ", ".join(f"{route} {n}" for route, n in summary["messages_in"].items()) or "-"
+    return (f"WebSocket API: {summary['open']} open, {summary['accepted']} accepted, "
+            f"{summary['refused']} refused; messages in by route: {routes}; "
+            f"out: {summary['messages_out']}")
 
 
 def format_report(report: dict[str, dict[str, Any]]) -> str:

@@ -27,7 +27,8 @@ from localcloud.runtime.observe import Metrics, QueueDepth
 from localcloud.runtime.pool import FunctionPools
 from localcloud.runtime.site import StaticSite, site_config
 from localcloud.runtime.triggers import Triggers
-from localcloud.runtime.websocket import WebSocketGateway, websocket_apis
+from localcloud.runtime.websocket import WebSocketGateway
+from localcloud.runtime.websocket_routes import websocket_apis
 from localcloud.template import Template
 
 KEEP_ALIVE_S = 75  # as nginx: longer than any client keeps an idle connection
@@ -56,8 +57,9 @@ class LocalRuntime:
         self.runtime = FunctionPools(template, base_env, log, snapstart=snapstart, budget=budget)
         self.gateway = Gateway(template, self.runtime, site=StaticSite(
             site, site_config(template), [endpoint]) if site is not None else None)
-        self.metrics = Metrics(self.runtime, queue_depth(template, endpoint))
         self.websocket = self._websocket_gateway(template, ws_port)
+        self.metrics = Metrics(self.runtime, queue_depth(template, endpoint),
+                               self.websocket.summary if self.websocket else None)
         self.triggers = (Triggers(template, self.runtime, endpoint, log, stream_positions)
                          if triggers else None)
         self.on_ready = on_ready  # once every trigger is wired (events sent after it arrive)
@@ -197,6 +199,9 @@ class LocalRuntime:
             return
         if path == "/_edu/report" and method == "GET":
             await _respond(send, 200, json.dumps(self.metrics.report()).encode())
+            return
+        if path == "/_edu/websocket" and method == "GET" and self.websocket is not None:
+            await _respond(send, 200, json.dumps(self.websocket.summary()).encode())
             return
         m = _INVOKE_PATH.match(path)
         if not m or method != "POST":

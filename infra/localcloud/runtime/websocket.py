@@ -1,7 +1,9 @@
 """API Gateway WebSocket APIs served locally, as neither `sam local` nor LocalStack's free
 edition does: a template's `AWS::ApiGatewayV2::Api` with `ProtocolType: WEBSOCKET`, its
 routes (`$connect`, `$disconnect`, `$default` and custom keys picked by the API's
-RouteSelectionExpression) and their Lambda integrations. Handlers get AWS's event shape
+RouteSelectionExpression), their Lambda integrations, and a Lambda REQUEST authorizer on
+$connect (its Allow's context reaches every event of the connection; a missing identity is
+a 401, a Deny a 403). Handlers get AWS's event shape
 (`requestContext.connectionId`, `routeKey`, `eventType`, `domainName`, `stage`); a route
 with a RouteResponseSelectionExpression sends its integration's answer back. The
 `@connections` management API (PostToConnection, GetConnection, DeleteConnection) answers on
@@ -21,88 +23,17 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
+from localcloud.intrinsics import ACCOUNT_ID
+from localcloud.runtime.auth import policy_allows
 from localcloud.runtime.invocation import InvokeResult, new_request_id
 from localcloud.runtime.pool import FunctionPools
-from localcloud.template import Resource, Template
+from localcloud.runtime.websocket_routes import WebSocketApi
 
 IDLE_S = float(os.environ.get("EDU_WS_IDLE_S", 600))  # AWS: 10 minutes without a frame
 MAX_S = float(os.environ.get("EDU_WS_MAX_S", 7200))  # AWS: 2 hours per connection
 MANAGEMENT = re.compile(r"^(?:/[^/@]+)?/@connections/(?P<id>[^/]+)/?$")
-
-
-@dataclass(frozen=True)
-class WebSocketRoute:
-    key: str
-    function: str  # the integration's function (logical id)
-    two_way: bool  # a RouteResponseSelectionExpression: the integration's answer goes back
-
-
-@dataclass
-class WebSocketApi:
-    logical_id: str
-    api_id: str
-    stage: str
-    selection: str  # e.g. "$request.body.action"
-    routes: dict[str, WebSocketRoute] = field(default_factory=dict)
-
-    def route_for(self, body: str) -> WebSocketRoute | None:
-        """The route a message selects: the key the selection expression reads from its JSON
-        body, else `$default` (None when there is neither)."""
-        key = None
-        path = self.selection.removeprefix("$request.body.")
-        if path != self.selection:
-            try:
-                value: Any = json.loads(body)
-                for part in path.split("."):
-                    value = value[part] if isinstance(value, dict) else None
-                key = value if isinstance(value, str) else None
-            except ValueError:
-                key = None
-        return self.routes.get(key or "") or self.routes.get("$default")
-
-
-def websocket_apis(template: Template) -> list[WebSocketApi]:
-    """The template's WebSocket APIs with their routes; routes whose integration is not a
-    Lambda function of the template are named in the template's warnings."""
-    by_arn = {fn.arn: name for name, fn in template.functions.items()}
-    integrations: dict[str, str] = {}
-    for integ in template.of_type("AWS::ApiGatewayV2::Integration"):
-        uri = str(integ.properties.get("IntegrationUri", ""))
-        target = next((name for arn, name in by_arn.items()
-                       if f"{arn}/invocations" in uri or uri == arn), None)
-        if target is not None:
-            integrations[integ.physical_name] = target
-    stages = {str(s.properties.get("ApiId")): str(s.properties.get("StageName", "Prod"))
-              for s in template.of_type("AWS::ApiGatewayV2::Stage")}
-    apis = []
-    for api in template.of_type("AWS::ApiGatewayV2::Api"):
-        if str(api.properties.get("ProtocolType", "")).upper() != "WEBSOCKET":
-            template.warnings.append(f"{api.logical_id}: an ApiGatewayV2 HTTP API declared "
-                                     "without SAM is not served locally")
-            continue
-        found = WebSocketApi(api.logical_id, api.physical_name,
-                             stages.get(api.physical_name, "Prod"),
-                             str(api.properties.get("RouteSelectionExpression",
-                                                    "$request.body.action")))
-        for route in template.of_type("AWS::ApiGatewayV2::Route"):
-            if str(route.properties.get("ApiId")) == api.physical_name:
-                _add_route(found, route, integrations, template.warnings)
-        apis.append(found)
-    return apis
-
-
-def _add_route(api: WebSocketApi, route: Resource, integrations: dict[str, str],
-               warnings: list[str]) -> None:
-    key = str(route.properties.get("RouteKey", ""))
-    target = str(route.properties.get("Target", "")).removeprefix("integrations/")
-    function = integrations.get(target)
-    if function is None:
-        warnings.append(f"{api.logical_id}: route {key} is not served locally (its "
-                        "integration is not a function of this template)")
-        return
-    api.routes[key] = WebSocketRoute(key, function, bool(
-        route.properties.get("RouteResponseSelectionExpression")))
 
 
 def new_connection_id() -> str:
@@ -120,6 +51,7 @@ class Connection:
     connected_at: float = field(default_factory=time.time)
     last_active_at: float = field(default_factory=time.time)
     closed: asyncio.Event = field(default_factory=asyncio.Event)
+    authorizer: dict[str, Any] | None = None  # what the $connect authorizer allowed with
 
     async def post(self, data: bytes) -> None:
         try:
@@ -140,6 +72,21 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
 
 
+@dataclass
+class WebSocketStats:
+    """What `/metrics` and `edu local report` show of the WebSocket API."""
+
+    accepted: int = 0  # connections let in
+    refused: int = 0  # turned down by the authorizer or $connect
+    messages_in: dict[str, int] = field(default_factory=dict)  # by route ("-": none took it)
+    messages_out: int = 0  # frames sent to clients: @connections posts, route responses
+
+    def summary(self, open_now: int) -> dict[str, Any]:
+        return {"open": open_now, "accepted": self.accepted, "refused": self.refused,
+                "messages_in": dict(sorted(self.messages_in.items())),
+                "messages_out": self.messages_out}
+
+
 class WebSocketGateway:
     """One WebSocket API on its own port: the sockets, the routes' invocations and the
     `@connections` API."""
@@ -149,9 +96,11 @@ class WebSocketGateway:
         self.api = api
         self.runtime = runtime
         self.domain = f"127.0.0.1:{port}"
+        self.region = runtime.template.region
         self.idle_s = idle_s
         self.max_s = max_s
         self.connections: dict[str, Connection] = {}
+        self.stats = WebSocketStats()
 
     # --- the sockets ----------------------------------------------------------------------
 
@@ -163,14 +112,22 @@ class WebSocketGateway:
         client = scope.get("client") or ("127.0.0.1", 0)
         conn = Connection(new_connection_id(), send, str(client[0]),
                           headers.get("user-agent", ""))
+        query = scope.get("query_string", b"").decode("latin-1")
+        if self.api.authorizer is not None:
+            status = await self._authorize(conn, headers, query)
+            if status != 200:
+                self.stats.refused += 1
+                await _refuse(scope, send, status)
+                return
         connect = self.api.routes.get("$connect")
         if connect is not None:
-            event = self._event(conn, connect.key, "CONNECT", headers=headers,
-                                query=scope.get("query_string", b"").decode("latin-1"))
+            event = self._event(conn, connect.key, "CONNECT", headers=headers, query=query)
             if not _allowed(await self.runtime.invoke(connect.function, event)):
-                await send({"type": "websocket.close", "code": 1008})  # HTTP 403
+                self.stats.refused += 1
+                await _refuse(scope, send, 403)
                 return
         await send({"type": "websocket.accept"})
+        self.stats.accepted += 1
         self.connections[conn.id] = conn
         code, reason = 1000, ""
         try:
@@ -184,6 +141,32 @@ class WebSocketGateway:
                 event["requestContext"].update(disconnectStatusCode=code,
                                                disconnectReason=reason)
                 await self.runtime.invoke(disconnect.function, event)
+
+    async def _authorize(self, conn: Connection, headers: dict[str, str], query: str) -> int:
+        """The $connect authorizer's verdict as an HTTP status (200: come in); on an Allow,
+        its context goes with every event of the connection."""
+        spec = self.api.authorizer
+        assert spec is not None
+        params = _query(query)
+        for source in spec.identity_sources:  # a missing identity is a 401, uninvoked
+            name = source.removeprefix("route.request.header.")
+            if name != source and not headers.get(name.lower()):
+                return 401
+            name = source.removeprefix("route.request.querystring.")
+            if name != source and not params.get(name):
+                return 401
+        event = self._event(conn, "$connect", "CONNECT", headers=headers, query=query)
+        event.update(type="REQUEST", stageVariables={}, methodArn=(
+            f"arn:aws:execute-api:{self.region}:{ACCOUNT_ID}:{self.api.api_id}/"
+            f"{self.api.stage}/$connect"))
+        result = await self.runtime.invoke(spec.function, event)
+        if not result.ok or not isinstance(result.payload, dict):
+            return 500
+        if not policy_allows(result.payload):
+            return 403
+        conn.authorizer = {**(result.payload.get("context") or {}),
+                           "principalId": result.payload.get("principalId")}
+        return 200
 
     async def _serve(self, conn: Connection, receive: Any) -> tuple[int, str]:
         """Routes the connection's messages until it closes; its close code and reason."""
@@ -208,6 +191,8 @@ class WebSocketGateway:
     async def _message(self, conn: Connection, body: str) -> None:
         route = self.api.route_for(body)
         request_id = new_request_id()
+        key = route.key if route is not None else "-"
+        self.stats.messages_in[key] = self.stats.messages_in.get(key, 0) + 1
         if route is None:  # what AWS answers a message no route takes
             await conn.post(json.dumps({"message": "Forbidden", "connectionId": conn.id,
                                         "requestId": request_id}).encode())
@@ -224,6 +209,7 @@ class WebSocketGateway:
             answer = _body(result.payload)
             if answer is not None:
                 await conn.post(answer.encode())
+                self.stats.messages_out += 1
 
     def _event(self, conn: Connection, route_key: str, event_type: str, *,
                headers: dict[str, str] | None = None, query: str = "",
@@ -242,13 +228,15 @@ class WebSocketGateway:
                 "requestId": request_id or new_request_id(), "domainName": self.domain,
                 "connectionId": conn.id, "apiId": self.api.api_id},
             "isBase64Encoded": False}
+        if conn.authorizer is not None:
+            event["requestContext"]["authorizer"] = conn.authorizer
         if headers is not None:
             event["headers"] = headers
             event["multiValueHeaders"] = {k: [v] for k, v in headers.items()}
         if query:
-            pairs = [part.partition("=") for part in query.split("&") if part]
-            event["queryStringParameters"] = {k: v for k, _, v in pairs}
-            event["multiValueQueryStringParameters"] = {k: [v] for k, _, v in pairs}
+            params = _query(query)
+            event["queryStringParameters"] = params
+            event["multiValueQueryStringParameters"] = {k: [v] for k, v in params.items()}
         return event
 
     # --- the @connections API -------------------------------------------------------------
@@ -265,6 +253,7 @@ class WebSocketGateway:
         method = scope["method"]
         if method == "POST":
             await conn.post(await _read(receive))
+            self.stats.messages_out += 1
             await _answer(send, 200, None)
         elif method == "GET":
             await _answer(send, 200, conn.info())
@@ -274,9 +263,30 @@ class WebSocketGateway:
         else:
             await _answer(send, 405, {"message": "Method Not Allowed"})
 
+    def summary(self) -> dict[str, Any]:
+        return self.stats.summary(len(self.connections))
+
     async def close(self) -> None:
         for conn in list(self.connections.values()):
             await conn.send({"type": "websocket.close", "code": 1001})
+
+
+def _query(query: str) -> dict[str, str]:
+    return dict(parse_qsl(query, keep_blank_values=True))
+
+
+async def _refuse(scope: dict[str, Any], send: Any, status: int) -> None:
+    """Turns the handshake down with `status` where the server can say it (ASGI's
+    websocket.http.response extension), else with the 403 a close before accept gives."""
+    if "websocket.http.response" not in (scope.get("extensions") or {}):
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    body = json.dumps({"message": {401: "Unauthorized", 403: "Forbidden"}.get(
+        status, "Internal server error")}).encode()
+    await send({"type": "websocket.http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "websocket.http.response.body", "body": body})
 
 
 def _allowed(result: InvokeResult) -> bool:

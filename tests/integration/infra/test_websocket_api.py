@@ -1,5 +1,5 @@
 """A WebSocket API served by `edu local start-api` (tests/fixtures/websocket_chat, written
-as for AWS): $connect refuses a client without the token, messages reach routes by the
+as for AWS): the $connect authorizer and function refuse clients, messages reach routes by the
 API's selection expression, a handler fans out through boto3's `apigatewaymanagementapi`,
 `$default` answers through its route response, the `@connections` API gets, posts to and
 deletes connections (410 GoneException once one is gone), $disconnect runs, and an idle
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 from botocore.exceptions import ClientError
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -40,9 +41,11 @@ class Chat:
     ws: str
     table: str
     log: Path
+    lambda_api: str
 
-    def join(self, token: str = "let-me-in") -> ClientConnection:
-        return connect(f"{self.ws}/Prod?token={token}", open_timeout=20)
+    def join(self, token: str | None = "let-me-in", name: str = "ada") -> ClientConnection:
+        query = f"?name={name}" + (f"&token={token}" if token is not None else "")
+        return connect(f"{self.ws}/Prod{query}", open_timeout=20)
 
     def management(self) -> Any:
         endpoint = self.ws.replace("ws://", "http://") + "/Prod"  # as a handler builds it
@@ -69,7 +72,8 @@ def chat(cloud: LocalCloud, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         assert time.monotonic() < deadline, "start-api did not listen"
         time.sleep(0.05)
     yield Chat(f"ws://127.0.0.1:{ws_port}",
-               template.resources["ConnectionsTable"].physical_name, log)
+               template.resources["ConnectionsTable"].physical_name, log,
+               f"http://127.0.0.1:{lambda_port}")
     proc.send_signal(signal.SIGINT)
     proc.wait(timeout=20)
 
@@ -78,19 +82,24 @@ def whoami(client: ClientConnection) -> str:
     client.send("who am I?")  # no "action": the $default route, which answers
     answer = json.loads(client.recv(timeout=20))
     assert answer["route"] == "$default" and answer["eventType"] == "MESSAGE"
+    assert answer["user"] in ("ada", "bob", "cy")  # the authorizer's context, on every event
     assert answer["echo"] == "who am I?" and answer["stage"] == "Prod"
     return str(answer["connectionId"])
 
 
-def test_connect_is_refused_without_the_token(chat: Chat) -> None:
-    with pytest.raises(InvalidStatus) as refused:
-        chat.join(token="wrong")
-    assert refused.value.response.status_code == 403
+def test_connect_is_refused_without_the_token_or_by_the_connect_function(
+        chat: Chat) -> None:
+    for token, name, status in ((None, "ada", 401),  # no identity: the authorizer is not asked
+                                ("wrong", "ada", 403),  # its policy denies
+                                ("let-me-in", "banned", 403)):  # $connect answers 403
+        with pytest.raises(InvalidStatus) as refused:
+            chat.join(token=token, name=name)
+        assert refused.value.response.status_code == status, (token, name)
 
 
 def test_two_clients_chat_and_the_connections_api_sees_them(
         chat: Chat, cloud: LocalCloud) -> None:
-    with chat.join() as ada, chat.join() as bob:
+    with chat.join() as ada, chat.join(name="bob") as bob:
         ada_id, bob_id = whoami(ada), whoami(bob)
         assert ada_id != bob_id
         ada.send(json.dumps({"action": "sendmessage", "data": "hello, class"}))
@@ -126,3 +135,24 @@ def test_an_idle_connection_is_closed(chat: Chat) -> None:
             quiet.recv(timeout=IDLE_S + 20)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
     assert IDLE_S - 1 <= time.monotonic() - started <= IDLE_S + 20
+
+
+def test_the_runtime_counts_connections_and_messages(chat: Chat) -> None:
+    """/_edu/websocket (what `edu local report` prints) and /metrics count what happened."""
+    def summary() -> dict[str, Any]:
+        return dict(httpx.get(f"{chat.lambda_api}/_edu/websocket", timeout=10).json())
+
+    before = summary()
+    with pytest.raises(InvalidStatus):
+        chat.join(token="wrong")
+    with chat.join(name="cy") as cy:
+        whoami(cy)
+        assert summary()["open"] == before["open"] + 1
+    after = summary()
+    assert after["refused"] - before["refused"] == 1
+    assert after["accepted"] - before["accepted"] == 1
+    assert after["messages_in"]["$default"] - before["messages_in"].get("$default", 0) == 1
+    assert after["messages_out"] - before["messages_out"] == 1  # the route's answer
+    exposed = httpx.get(f"{chat.lambda_api}/metrics", timeout=10).text
+    assert 'websocket_messages_in_total{route="$default"}' in exposed
+    assert "websocket_connections_open" in exposed

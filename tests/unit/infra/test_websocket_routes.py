@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from localcloud.runtime.websocket import WebSocketApi, WebSocketRoute, websocket_apis
+from localcloud.runtime.websocket_routes import WebSocketApi, WebSocketRoute, websocket_apis
 from localcloud.template import load_template
 
 CHAT = Path(__file__).resolve().parents[2] / "fixtures/websocket_chat/template.yaml"
@@ -18,6 +18,8 @@ def test_the_template_declares_routes_integrated_with_its_functions() -> None:
     assert {k: (r.function, r.two_way) for k, r in api.routes.items()} == {
         "$connect": ("OnConnectFunction", False), "$disconnect": ("OnDisconnectFunction", False),
         "sendmessage": ("SendMessageFunction", False), "$default": ("DefaultFunction", True)}
+    assert api.authorizer is not None and api.authorizer.function == "AuthorizerFunction"
+    assert api.authorizer.identity_sources == ("route.request.querystring.token",)
     assert template.warnings == []
     assert template.outputs["WebSocketURI"]["Value"].endswith("/Prod")  # a stage's Ref
 
