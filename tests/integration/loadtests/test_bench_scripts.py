@@ -19,6 +19,7 @@ TINY = {
     "signing_bench.py": ["--calls", "20", "--rounds", "2"],
     "transcode_bench.py": ["--seconds", "2"],
     "response_bench.py": [],
+    "websocket_bench.py": ["--connections", "20", "--messages", "1"],
 }
 USAGE_ONLY = {  # what each needs beyond this test
     "gate_split.py": "a running, seeded stack",
