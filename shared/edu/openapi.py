@@ -52,6 +52,7 @@ from edu.identity.models import (
     VerificationDecisionIn,
     VerificationIn,
 )
+from edu.live.models import LiveSessionIn, LiveSessionList, LiveSessionOut
 from edu.pagination import Page, PageParams
 from edu.video.models import UploadIn, UploadTicket, VideoOut
 from edu.webhooks.models import (
@@ -152,6 +153,13 @@ OPERATIONS: list[Operation] = [
       responses={200: CourseOut}),
     Op("POST", "/courses/{id}/publish", "Publish", "courses", "teacher_api",
       responses={200: CourseOut}),
+    Op("POST", "/courses/{id}/live-sessions", "Schedule a live session", "live",
+      "teacher_api", body=LiveSessionIn, responses={201: LiveSessionOut}),
+    Op("GET", "/courses/{id}/live-sessions", "A course's live sessions (all of them for its "
+      "teacher, upcoming ones for others)", "live", "optional",
+      responses={200: LiveSessionList}),
+    Op("DELETE", "/courses/{id}/live-sessions/{sid}", "Cancel a scheduled live session",
+      "live", "teacher_api", responses={200: LiveSessionOut}),
     Op("POST", "/courses/{id}/unpublish", "Back to draft", "courses", "teacher_api",
       responses={200: CourseOut}),
     Op("POST", "/courses/{id}/sections", "Add a section", "courses", "teacher_api",

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from edu.config import Settings
     from edu.enrollment.service import EnrollmentService
     from edu.events import Envelope
+    from edu.live.service import LiveService
     from edu.notifications.service import NotificationService
     from edu.video.service import VideoService
     from edu.webhooks.service import WebhookService
@@ -317,6 +318,14 @@ def analytics_service() -> AnalyticsService:
     from edu.analytics.service import AnalyticsService
 
     return AnalyticsService(PgAnalyticsStore(get_adapters().pg_pool()))
+
+
+@cache
+def live_service() -> LiveService:
+    from edu.adapters.pg_live import PgLiveSessionStore
+    from edu.live.service import LiveService
+
+    return LiveService(PgLiveSessionStore(get_adapters().pg_pool()))
 
 
 @cache

@@ -1,8 +1,8 @@
-"""In-memory implementations of the courses and enrollment ports, for fast tests of the
-domain's rules (who sees what, versions, publishing, enrolling, progress). They keep each
-port's documented contract — versions and StaleVersion, "no lesson, no publishing",
-AlreadyEnrolled — and nothing of a store's performance; the adapters have their own
-integration tests against PostgreSQL and DynamoDB."""
+"""In-memory implementations of the courses, enrollment and live-session ports, for fast
+tests of the domain's rules (who sees what, versions, publishing, enrolling, progress,
+scheduling). They keep each port's documented contract — versions and StaleVersion, "no
+lesson, no publishing", AlreadyEnrolled — and nothing of a store's performance; the adapters
+have their own integration tests against PostgreSQL and DynamoDB."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from edu.courses.ports import Hit, NotInCourse, StaleVersion
 from edu.enrollment.models import CourseFacts, EnrollmentOut, LessonProgress, Payment
 from edu.enrollment.ports import AlreadyEnrolled, FulfilmentResult, SavedProgress
 from edu.events import Envelope
+from edu.live.models import LiveSession
+from edu.live.ports import CourseInfo
 
 
 class MemoryCourses:
@@ -324,3 +326,35 @@ def _with(payment: Payment, **changes: Any) -> Payment:
     from dataclasses import replace
 
     return replace(payment, **changes, updated_at=datetime.now(UTC))
+
+
+class MemoryLiveSessions:
+    """LiveSessionStore over dicts, reading courses from a MemoryCourses."""
+
+    def __init__(self, courses: MemoryCourses) -> None:
+        self.courses = courses
+        self.sessions: dict[str, LiveSession] = {}
+        self.events: list[Envelope] = []
+
+    def course(self, course_id: str) -> CourseInfo | None:
+        found = self.courses.get(course_id)
+        return CourseInfo(found.id, found.title, found.teacher_id, found.status) \
+            if found else None
+
+    def create(self, session: LiveSession, events: Sequence[Envelope] = ()) -> None:
+        self.sessions[session.id] = session
+        self.events += events
+
+    def get(self, session_id: str) -> LiveSession | None:
+        return self.sessions.get(session_id)
+
+    def for_course(self, course_id: str, include_past: bool) -> list[LiveSession]:
+        return sorted((s for s in self.sessions.values() if s.course_id == course_id and (
+            include_past or s.status in ("scheduled", "live"))), key=lambda s: s.starts_at)
+
+    def cancel(self, session_id: str) -> LiveSession | None:
+        session = self.sessions.get(session_id)
+        if session is None or session.status != "scheduled":
+            return None
+        self.sessions[session_id] = session.model_copy(update={"status": "cancelled"})
+        return self.sessions[session_id]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOMAINS = ["analytics", "apikeys", "courses", "enrollment", "events", "identity",
+DOMAINS = ["analytics", "apikeys", "courses", "enrollment", "events", "identity", "live",
            "notifications", "video", "webhooks"]
 SDKS = {"aws_lambda_powertools", "argon2", "boto3", "botocore", "httpx", "jwt", "meilisearch",
         "psycopg", "psycopg_pool", "pynamodb", "redis", "stripe"}

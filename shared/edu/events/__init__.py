@@ -128,6 +128,15 @@ class WebhookDisabled(EventPayload):
     reason: str
 
 
+class LiveScheduled(EventPayload):
+    session_id: str
+    course_id: str
+    course_title: str
+    teacher_id: str
+    title: str
+    starts_at: str  # ISO 8601, UTC
+
+
 EVENT_TYPES: dict[str, type[EventPayload]] = {
     "user.created": UserCreated,
     "user.verified": UserVerified,
@@ -141,6 +150,7 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
     "video.transcoded": VideoTranscoded,
     "video.failed": VideoFailed,
     "webhook.disabled": WebhookDisabled,
+    "live.scheduled": LiveScheduled,
 }
 
 

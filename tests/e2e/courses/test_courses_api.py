@@ -13,13 +13,7 @@ from localcloud.stack import LocalCloud
 from tests.support.courses import add_text_lesson, course_body, create_course, published_course
 from tests.support.identity import bearer, login, register
 from tests.support.platform import RunningPlatform
-
-
-def problem(resp: httpx.Response, status: int) -> dict[str, Any]:
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = resp.json()
-    return body
+from tests.support.problems import problem
 
 
 def test_only_verified_teachers_create(platform: RunningPlatform) -> None:

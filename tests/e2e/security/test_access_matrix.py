@@ -5,6 +5,7 @@ teacher -> 404; a published course's owner-only action by anyone else -> 403."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -76,6 +77,8 @@ def outcomes(api: str, tokens: dict[str, str | None], method: str, path: str,
     return got
 
 
+NEXT_WEEK = (datetime.now(UTC) + timedelta(days=7)).isoformat()
+
 # Reorder bodies: the current ids in their current order (other rows add sections/lessons).
 EVERY_SECTION: dict[str, Any] = {"ids": "every section"}
 EVERY_LESSON: dict[str, Any] = {"ids": "every lesson of the first section"}
@@ -117,6 +120,11 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None, dict[str, int], dict[str, in
     # analytics: non-teachers are refused before the course is looked at (nothing leaks)
     ("GET", "/teacher/courses/{id}/analytics", None, expect(200),
      {**expect(200), "other_teacher": 404}),
+    # live sessions: scheduling is the verified owner's (non-teachers refused first, as above)
+    ("POST", "/courses/{id}/live-sessions", {"title": "Live", "starts_at": NEXT_WEEK},
+     expect(201), {**expect(201), "other_teacher": 404}),
+    ("GET", "/courses/{id}/live-sessions", None, dict.fromkeys(PERSONAS, 200),
+     expect(200, anonymous=404, others=404)),
 ]
 
 

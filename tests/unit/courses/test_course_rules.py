@@ -12,14 +12,9 @@ from edu.courses.models import CatalogQuery, CourseIn, CoursePatch, LessonIn, Se
 from edu.courses.service import CourseService
 from edu.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from edu.pagination import CursorCodec
+from tests.support.callers import OTHER_TEACHER, STUDENT, TEACHER
 from tests.support.fakes import BrokenIndex, MemoryCache, MemoryCourses
 
-TEACHER = Caller(user_id="t-1", email="t@example.com", role="teacher", is_verified=True,
-                 session_id="s-t")
-OTHER_TEACHER = Caller(user_id="t-2", email="o@example.com", role="teacher",
-                       is_verified=True, session_id="s-o")
-STUDENT = Caller(user_id="s-1", email="s@example.com", role="student", is_verified=False,
-                 session_id="s-s")
 COURSE = CourseIn(title="Python from zero", category="programming", level="beginner",
                   language="en", price={"amount": 0, "currency": "usd"})
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from edu.auth.claims import Caller
 from edu.courses.models import CourseIn, CoursePatch, LessonIn, SectionIn
 from edu.courses.service import CourseService
 from edu.enrollment.models import EnrollmentOut, PaymentStarted, ProgressIn
@@ -14,6 +13,7 @@ from edu.enrollment.ports import SavedProgress
 from edu.enrollment.service import EnrollmentService
 from edu.errors import Conflict, Forbidden, NotFound
 from edu.pagination import CursorCodec
+from tests.support.callers import STUDENT, TEACHER
 from tests.support.fakes import (
     FactsFromCourses,
     FakeGateway,
@@ -21,11 +21,6 @@ from tests.support.fakes import (
     MemoryCourses,
     MemoryEnrollments,
 )
-
-TEACHER = Caller(user_id="t-1", email="t@example.com", role="teacher", is_verified=True,
-                 session_id="s-t")
-STUDENT = Caller(user_id="s-1", email="s@example.com", role="student", is_verified=False,
-                 session_id="s-s")
 
 
 class World:

@@ -1,0 +1,70 @@
+"""Live sessions over HTTP: the course's teacher schedules and cancels, everyone who may see
+the course lists the upcoming ones, and scheduling publishes live.scheduled on the bus."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from localcloud.stack import LocalCloud
+from tests.support.courses import published_course
+from tests.support.events import watch_events
+from tests.support.identity import bearer, login, register, verified_teacher
+from tests.support.platform import RunningPlatform
+from tests.support.problems import problem
+
+
+def starts(hours: float) -> str:
+    return (datetime.now(UTC) + timedelta(hours=hours)).isoformat()
+
+
+def test_a_teacher_schedules_lists_and_cancels(platform: RunningPlatform, admin_token: str,
+                                               cloud: LocalCloud) -> None:
+    api = platform.api
+    owner = verified_teacher(api, admin_token)["access_token"]
+    course = published_course(api, owner)
+    sessions = f"{api}/courses/{course['id']}/live-sessions"
+    with watch_events(cloud, {"source": ["edu.live"]}) as watch:
+        created = httpx.post(sessions, json={"title": "Office hours", "starts_at": starts(24)},
+                             headers=bearer(owner), timeout=30)
+        assert created.status_code == 201, created.text
+        session = created.json()
+        assert created.headers["location"].endswith(f"/live-sessions/{session['id']}")
+        assert session["status"] == "scheduled" and session["title"] == "Office hours"
+        (event,) = watch.collect(seconds=15, until=1)
+        assert event["type"] == "live.scheduled" and event["data"]["session_id"] == session["id"]
+
+    listed = httpx.get(sessions, timeout=30)  # anonymous: a published course's upcoming ones
+    assert listed.status_code == 200 and [s["id"] for s in listed.json()["items"]] == [
+        session["id"]]
+    out = httpx.delete(f"{sessions}/{session['id']}", headers=bearer(owner), timeout=30)
+    assert out.status_code == 200 and out.json()["status"] == "cancelled"
+    problem(httpx.delete(f"{sessions}/{session['id']}", headers=bearer(owner), timeout=30), 409)
+    assert httpx.get(sessions, timeout=30).json()["items"] == []
+    mine = httpx.get(sessions, headers=bearer(owner), timeout=30).json()["items"]
+    assert [s["status"] for s in mine] == ["cancelled"]  # the teacher sees every session
+
+
+def test_others_and_bad_input_are_refused(platform: RunningPlatform,
+                                          admin_token: str) -> None:
+    api = platform.api
+    owner = verified_teacher(api, admin_token)["access_token"]
+    other = verified_teacher(api, admin_token)["access_token"]
+    student = login(api, register(api)["email"])["access_token"]
+    sessions = f"{api}/courses/{published_course(api, owner)['id']}/live-sessions"
+    body = {"title": "Q&A", "starts_at": starts(2)}
+    problem(httpx.post(sessions, json=body, timeout=30), 401)
+    problem(httpx.post(sessions, json=body, headers=bearer(student), timeout=30), 403)
+    problem(httpx.post(sessions, json=body, headers=bearer(other), timeout=30), 403)
+    past = problem(httpx.post(sessions, json={**body, "starts_at": starts(-1)},
+                              headers=bearer(owner), timeout=30), 422)
+    assert [e["field"] for e in past["errors"]] == ["starts_at"]
+    naive = problem(httpx.post(sessions, json={**body, "starts_at": "2027-01-01T10:00:00"},
+                               headers=bearer(owner), timeout=30), 422)
+    assert naive["errors"][0]["field"] == "starts_at"
+    problem(httpx.post(sessions, json={**body, "title": ""}, headers=bearer(owner),
+                       timeout=30), 422)
+    missing = f"{api}/courses/00000000-0000-7000-8000-000000000000/live-sessions"
+    problem(httpx.get(missing, timeout=30), 404)
+    problem(httpx.delete(f"{sessions}/not-a-session", headers=bearer(owner), timeout=30), 404)
