@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     users_table: str = Field("edu-platform-users", validation_alias="EDU_USERS_TABLE")
     enrollments_table: str = Field("edu-platform-enrollments",
                                    validation_alias="EDU_ENROLLMENTS_TABLE")
+    classroom_table: str = Field("edu-platform-classroom", validation_alias="EDU_CLASSROOM_TABLE")
     # Events of DynamoDB writes, committed with them; the table's stream relays them.
     outbox_table: str = Field("edu-platform-outbox", validation_alias="EDU_OUTBOX_TABLE")
     mail_from: str = Field("no-reply@eduplatform.dev", validation_alias="EDU_MAIL_FROM")

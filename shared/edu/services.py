@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from edu.config import Settings
     from edu.enrollment.service import EnrollmentService
     from edu.events import Envelope
+    from edu.live.classroom import ClassroomService
+    from edu.live.ports import Broadcaster
     from edu.live.service import LiveService
     from edu.notifications.service import NotificationService
     from edu.video.service import VideoService
@@ -326,6 +328,27 @@ def live_service() -> LiveService:
     from edu.live.service import LiveService
 
     return LiveService(PgLiveSessionStore(get_adapters().pg_pool()))
+
+
+@cache
+def classroom_service() -> ClassroomService:
+    from edu.adapters.dynamo_rooms import DynamoRoomStore
+    from edu.adapters.pg_live import PgLiveSessionStore
+    from edu.live.classroom import ClassroomService, RateLimit
+
+    adapters = get_adapters()
+    s = adapters.settings
+    return ClassroomService(
+        PgLiveSessionStore(adapters.pg_pool()), _enrollment_check(s),
+        DynamoRoomStore(adapters.aws_client("dynamodb"), s.classroom_table),
+        RateLimit(rate_limiter().hit))
+
+
+def room_broadcaster(event: dict[str, Any]) -> Broadcaster:
+    """Messages to the WebSocket clients of the API that sent `event` (@connections)."""
+    from edu.adapters.ws_connections import ConnectionsBroadcaster, connections_endpoint
+
+    return ConnectionsBroadcaster(connections_endpoint(event))
 
 
 @cache

@@ -23,7 +23,7 @@ from edu.enrollment.models import CourseFacts, EnrollmentOut, LessonProgress, Pa
 from edu.enrollment.ports import AlreadyEnrolled, FulfilmentResult, SavedProgress
 from edu.events import Envelope
 from edu.live.models import LiveSession
-from edu.live.ports import CourseInfo
+from edu.live.ports import CourseInfo, Member, RoomMessage
 
 
 class MemoryCourses:
@@ -358,3 +358,38 @@ class MemoryLiveSessions:
             return None
         self.sessions[session_id] = session.model_copy(update={"status": "cancelled"})
         return self.sessions[session_id]
+
+
+class MemoryRooms:
+    """RoomStore over dicts."""
+
+    def __init__(self) -> None:
+        self.rooms: dict[str, dict[str, Member]] = {}
+        self.messages: dict[str, list[RoomMessage]] = {}
+
+    def add(self, member: Member) -> None:
+        self.rooms.setdefault(member.session_id, {})[member.connection_id] = member
+
+    def remove(self, session_id: str, connection_id: str) -> None:
+        self.rooms.get(session_id, {}).pop(connection_id, None)
+
+    def members(self, session_id: str) -> list[Member]:
+        return list(self.rooms.get(session_id, {}).values())
+
+    def append(self, session_id: str, message: RoomMessage) -> None:
+        self.messages.setdefault(session_id, []).append(message)
+
+    def recent(self, session_id: str, limit: int) -> list[RoomMessage]:
+        return self.messages.get(session_id, [])[-limit:]
+
+
+class RecordingRoom:
+    """A Broadcaster that records what each connection was sent; `gone` ones are not there."""
+
+    def __init__(self, gone: set[str] | None = None) -> None:
+        self.gone = gone or set()
+        self.sent: list[tuple[str, dict[str, object]]] = []
+
+    def send(self, connection_ids: Sequence[str], payload: dict[str, object]) -> list[str]:
+        self.sent += [(c, payload) for c in connection_ids if c not in self.gone]
+        return [c for c in connection_ids if c in self.gone]

@@ -34,3 +34,44 @@ class LiveSessionStore(Protocol):
 
     def cancel(self, session_id: str) -> LiveSession | None:
         """Marks a scheduled session cancelled; None when it was no longer scheduled."""
+
+
+@dataclass(frozen=True)
+class Member:
+    """One open connection in a live session's room."""
+
+    connection_id: str
+    session_id: str
+    user_id: str
+    name: str
+    role: str  # "teacher" (the course's) or "student"
+
+
+@dataclass(frozen=True)
+class RoomMessage:
+    id: str
+    user_id: str
+    name: str
+    role: str
+    text: str
+    at: str  # ISO 8601, UTC, sortable
+
+
+class RoomStore(Protocol):
+    """The rooms' connections and chat history (DynamoDB, with TTLs)."""
+
+    def add(self, member: Member) -> None: ...
+
+    def remove(self, session_id: str, connection_id: str) -> None: ...
+
+    def members(self, session_id: str) -> list[Member]: ...
+
+    def append(self, session_id: str, message: RoomMessage) -> None: ...
+
+    def recent(self, session_id: str, limit: int) -> list[RoomMessage]:
+        """The room's last `limit` messages, oldest first."""
+
+
+class Broadcaster(Protocol):
+    def send(self, connection_ids: Sequence[str], payload: dict[str, object]) -> list[str]:
+        """Sends `payload` (as JSON) to each connection; the ids of those that are gone."""
