@@ -1,12 +1,13 @@
-"""In-memory implementations of the courses, enrollment and live-session ports, for fast
-tests of the domain's rules (who sees what, versions, publishing, enrolling, progress,
-scheduling). They keep each port's documented contract — versions and StaleVersion, "no
-lesson, no publishing", AlreadyEnrolled — and nothing of a store's performance; the adapters
-have their own integration tests against PostgreSQL and DynamoDB."""
+"""In-memory implementations of the courses and enrollment ports, for fast tests of the
+domain's rules (who sees what, versions, publishing, enrolling, progress; the live ones are
+in tests/support/live.py). They keep each port's documented contract — versions and
+StaleVersion, "no lesson, no publishing", AlreadyEnrolled — and nothing of a store's
+performance; the adapters have their own integration tests against PostgreSQL and DynamoDB."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,8 +23,6 @@ from edu.courses.ports import Hit, NotInCourse, StaleVersion
 from edu.enrollment.models import CourseFacts, EnrollmentOut, LessonProgress, Payment
 from edu.enrollment.ports import AlreadyEnrolled, FulfilmentResult, SavedProgress
 from edu.events import Envelope
-from edu.live.models import LiveSession
-from edu.live.ports import CourseInfo, Member, RoomMessage
 
 
 class MemoryCourses:
@@ -323,73 +322,4 @@ class FakeGateway:
 
 
 def _with(payment: Payment, **changes: Any) -> Payment:
-    from dataclasses import replace
-
     return replace(payment, **changes, updated_at=datetime.now(UTC))
-
-
-class MemoryLiveSessions:
-    """LiveSessionStore over dicts, reading courses from a MemoryCourses."""
-
-    def __init__(self, courses: MemoryCourses) -> None:
-        self.courses = courses
-        self.sessions: dict[str, LiveSession] = {}
-        self.events: list[Envelope] = []
-
-    def course(self, course_id: str) -> CourseInfo | None:
-        found = self.courses.get(course_id)
-        return CourseInfo(found.id, found.title, found.teacher_id, found.status) \
-            if found else None
-
-    def create(self, session: LiveSession, events: Sequence[Envelope] = ()) -> None:
-        self.sessions[session.id] = session
-        self.events += events
-
-    def get(self, session_id: str) -> LiveSession | None:
-        return self.sessions.get(session_id)
-
-    def for_course(self, course_id: str, include_past: bool) -> list[LiveSession]:
-        return sorted((s for s in self.sessions.values() if s.course_id == course_id and (
-            include_past or s.status in ("scheduled", "live"))), key=lambda s: s.starts_at)
-
-    def cancel(self, session_id: str) -> LiveSession | None:
-        session = self.sessions.get(session_id)
-        if session is None or session.status != "scheduled":
-            return None
-        self.sessions[session_id] = session.model_copy(update={"status": "cancelled"})
-        return self.sessions[session_id]
-
-
-class MemoryRooms:
-    """RoomStore over dicts."""
-
-    def __init__(self) -> None:
-        self.rooms: dict[str, dict[str, Member]] = {}
-        self.messages: dict[str, list[RoomMessage]] = {}
-
-    def add(self, member: Member) -> None:
-        self.rooms.setdefault(member.session_id, {})[member.connection_id] = member
-
-    def remove(self, session_id: str, connection_id: str) -> None:
-        self.rooms.get(session_id, {}).pop(connection_id, None)
-
-    def members(self, session_id: str) -> list[Member]:
-        return list(self.rooms.get(session_id, {}).values())
-
-    def append(self, session_id: str, message: RoomMessage) -> None:
-        self.messages.setdefault(session_id, []).append(message)
-
-    def recent(self, session_id: str, limit: int) -> list[RoomMessage]:
-        return self.messages.get(session_id, [])[-limit:]
-
-
-class RecordingRoom:
-    """A Broadcaster that records what each connection was sent; `gone` ones are not there."""
-
-    def __init__(self, gone: set[str] | None = None) -> None:
-        self.gone = gone or set()
-        self.sent: list[tuple[str, dict[str, object]]] = []
-
-    def send(self, connection_ids: Sequence[str], payload: dict[str, object]) -> list[str]:
-        self.sent += [(c, payload) for c in connection_ids if c not in self.gone]
-        return [c for c in connection_ids if c in self.gone]

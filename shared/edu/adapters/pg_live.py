@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from psycopg.rows import dict_row
@@ -59,3 +59,17 @@ class PgLiveSessionStore:
                 f"WHERE id = %s AND status = 'scheduled' RETURNING {COLUMNS}",
                 (session_id,)).fetchone()
         return _session(row) if row else None
+
+    def move(self, session_id: str, from_status: str, to_status: str,
+             events: Callable[[LiveSession], Sequence[Envelope]]) -> LiveSession | None:
+        with self.pool.connection() as conn, conn.transaction():
+            row = conn.cursor(row_factory=dict_row).execute(
+                f"UPDATE live_sessions SET status = %s, updated_at = now() "
+                f"WHERE id = %s AND status = %s RETURNING {COLUMNS}",
+                (to_status, session_id, from_status)).fetchone()
+            if row is None:
+                return None
+            moved = _session(row)
+            write_outbox(conn, list(events(moved)))
+        return moved
+

@@ -137,6 +137,20 @@ class LiveScheduled(EventPayload):
     starts_at: str  # ISO 8601, UTC
 
 
+class LiveStarted(EventPayload):
+    session_id: str
+    course_id: str
+    teacher_id: str
+    title: str
+
+
+class LiveEnded(EventPayload):
+    session_id: str
+    course_id: str
+    teacher_id: str
+    title: str
+
+
 EVENT_TYPES: dict[str, type[EventPayload]] = {
     "user.created": UserCreated,
     "user.verified": UserVerified,
@@ -151,6 +165,8 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
     "video.failed": VideoFailed,
     "webhook.disabled": WebhookDisabled,
     "live.scheduled": LiveScheduled,
+    "live.started": LiveStarted,
+    "live.ended": LiveEnded,
 }
 
 

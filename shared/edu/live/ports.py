@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -35,6 +35,11 @@ class LiveSessionStore(Protocol):
     def cancel(self, session_id: str) -> LiveSession | None:
         """Marks a scheduled session cancelled; None when it was no longer scheduled."""
 
+    def move(self, session_id: str, from_status: str, to_status: str,
+             events: Callable[[LiveSession], Sequence[Envelope]]) -> LiveSession | None:
+        """Moves the session from one status to the next, with the events built from the
+        moved session in the same transaction; None when it was not in `from_status`."""
+
 
 @dataclass(frozen=True)
 class Member:
@@ -57,8 +62,19 @@ class RoomMessage:
     at: str  # ISO 8601, UTC, sortable
 
 
+@dataclass(frozen=True)
+class Question:
+    id: str
+    user_id: str
+    name: str
+    text: str
+    at: str
+    voters: frozenset[str] = frozenset()
+    answered: bool = False
+
+
 class RoomStore(Protocol):
-    """The rooms' connections and chat history (DynamoDB, with TTLs)."""
+    """The rooms' connections, chat history, questions and raised hands (DynamoDB, TTLs)."""
 
     def add(self, member: Member) -> None: ...
 
@@ -70,6 +86,22 @@ class RoomStore(Protocol):
 
     def recent(self, session_id: str, limit: int) -> list[RoomMessage]:
         """The room's last `limit` messages, oldest first."""
+
+    def ask(self, session_id: str, question: Question) -> None: ...
+
+    def question(self, session_id: str, question_id: str) -> Question | None: ...
+
+    def vote(self, session_id: str, question_id: str, user_id: str) -> Question | None:
+        """Adds the user's vote (once; a second is no change); None for no such question."""
+
+    def answered(self, session_id: str, question_id: str) -> Question | None: ...
+
+    def questions(self, session_id: str) -> list[Question]: ...
+
+    def hand(self, session_id: str, user_id: str, name: str, raised: bool) -> None: ...
+
+    def hands(self, session_id: str) -> list[tuple[str, str]]:
+        """(user id, name) of raised hands, first raised first."""
 
 
 class Broadcaster(Protocol):

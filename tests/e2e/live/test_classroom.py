@@ -16,7 +16,9 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
+from localcloud.stack import LocalCloud
 from tests.support.courses import published_course
+from tests.support.events import watch_events
 from tests.support.identity import bearer, login, register, verified_teacher
 from tests.support.platform import RunningPlatform
 
@@ -52,7 +54,9 @@ def joined(platform: RunningPlatform, token: str, session: str) -> Iterator[Clie
 def ask(client: ClientConnection, action: str, **fields: Any) -> dict[str, Any]:
     """Sends an action and returns the route's answer (broadcasts in between are skipped)."""
     client.send(json.dumps({"action": action, **fields}))
-    wanted = {"chat": "sent", "history": "history", "presence": "presence"}[action]
+    wanted = {"chat": "sent", "history": "history", "presence": "presence", "ask": "asked",
+              "upvote": "upvoted", "answer": "answered", "questions": "questions",
+              "hand": "hand", "start": "moved", "end": "moved"}[action]
     while True:
         answer: dict[str, Any] = json.loads(client.recv(timeout=30))
         if answer["type"] in (wanted, "error"):
@@ -106,3 +110,34 @@ def test_a_flood_is_rate_limited(platform: RunningPlatform, room: dict[str, Any]
     with joined(platform, room["students"][1], room["session"]) as bob:
         answers = [ask(bob, "chat", text=f"spam {n}") for n in range(25)]
         assert any(a["type"] == "error" and a["status"] == 429 for a in answers)
+
+
+def test_questions_hands_and_the_session_going_live(platform: RunningPlatform,
+                                                    room: dict[str, Any],
+                                                    cloud: LocalCloud) -> None:
+    session = room["session"]
+    with joined(platform, room["teacher"], session) as teacher, \
+            joined(platform, room["students"][0], session) as ann, \
+            joined(platform, room["students"][1], session) as bob, \
+            watch_events(cloud, {"source": ["edu.live"]}) as watch:
+        asked = ask(ann, "ask", text="Will this be recorded?")
+        assert asked["type"] == "asked"
+        assert next_of(teacher, "question")["id"] == asked["id"]
+        assert ask(ann, "upvote", question_id=asked["id"])["status"] == 409  # her own
+        assert ask(bob, "upvote", question_id=asked["id"])["type"] == "upvoted"
+        assert ask(bob, "answer", question_id=asked["id"])["status"] == 403
+        assert ask(teacher, "answer", question_id=asked["id"])["type"] == "answered"
+        (listed,) = [q for q in ask(bob, "questions")["questions"] if q["id"] == asked["id"]]
+        assert (listed["votes"], listed["answered"]) == (1, True)
+        raised = ask(bob, "hand", raised=True)
+        assert [h["name"] for h in raised["hands"]] and raised["hands"][0]["user_id"]
+        assert ask(bob, "hand", raised=False)["hands"] == []
+        assert ask(ann, "start")["status"] == 403
+        assert ask(teacher, "start")["status"] == "live"
+        assert next_of(ann, "session")["status"] == "live"
+        assert ask(teacher, "end")["status"] == "ended"
+        kinds = [e["type"] for e in watch.collect(seconds=15, until=2)]
+        assert kinds == ["live.started", "live.ended"]
+    with pytest.raises(InvalidStatus), joined(platform, room["students"][0], session):
+        pass  # an ended session's room is closed
+

@@ -6,14 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from edu.errors import Forbidden, NotFound, RateLimited, ValidationFailed
+from edu.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationFailed
 from edu.live.classroom import ClassroomService, RateLimit
 from edu.live.models import LiveSessionIn
 from edu.live.ports import Member
 from edu.live.service import LiveService
 from tests.support.callers import STUDENT, TEACHER
-from tests.support.fakes import MemoryRooms, RecordingRoom
-from tests.support.live import NOW, World
+from tests.support.live import NOW, MemoryRooms, RecordingRoom, World
 
 
 class Counter:
@@ -82,3 +81,49 @@ def test_chat_is_bounded_limited_and_kept() -> None:
         service.say(speaker, "four", room)
     assert [m["text"] for m in service.history(session_id)["messages"]] == [
         "hello\n<i>all</i>", "two", "three"]
+
+
+def test_questions_are_upvoted_once_by_others_and_answered_by_the_teacher() -> None:
+    service, session_id, _ = classroom({STUDENT.user_id, "s-2"})
+    room = RecordingRoom()
+    ann, ben = member(session_id, "c1"), member(session_id, "c2", "s-2")
+    teacher = member(session_id, "c3", TEACHER.user_id, "teacher")
+    first = service.ask(ann, "What is a closure?", room)
+    second = service.ask(ben, "And a generator?", room)
+    with pytest.raises(ValidationFailed):
+        service.ask(ann, "x" * 501, room)
+    with pytest.raises(Conflict):
+        service.upvote(ann, first.id, room)  # not one's own
+    service.upvote(ann, second.id, room)
+    assert len(service.upvote(ann, second.id, room).voters) == 1  # once per student
+    with pytest.raises(NotFound):
+        service.upvote(ann, "not-a-question", room)
+    with pytest.raises(Forbidden):
+        service.answer(ann, second.id, room)
+    service.answer(teacher, second.id, room)
+    listed = service.questions(session_id)["questions"]
+    assert [(q["id"], q["votes"], q["answered"]) for q in listed] == [
+        (first.id, 0, False), (second.id, 1, True)]  # open ones first
+
+
+def test_hands_and_the_session_s_life() -> None:
+    service, session_id, _ = classroom({STUDENT.user_id, "s-2"})
+    room = RecordingRoom()
+    ann, ben = member(session_id, "c1"), member(session_id, "c2", "s-2")
+    teacher = member(session_id, "c3", TEACHER.user_id, "teacher")
+    service.hand(ann, True, room)
+    service.hand(ben, True, room)
+    service.hand(ann, True, room)  # raising again keeps its place
+    assert [h["user_id"] for h in service.hand(ann, False, room)["hands"]] == ["s-2"]
+    with pytest.raises(ValidationFailed):
+        service.hand(ben, "yes", room)
+    with pytest.raises(Forbidden):
+        service.start(ann, room)
+    with pytest.raises(Conflict):
+        service.end(teacher, room)  # not live yet
+    assert service.start(teacher, room)["status"] == "live"
+    assert service.end(teacher, room)["status"] == "ended"
+    with pytest.raises(NotFound):  # an ended session's room takes no one new
+        service.admit(STUDENT.user_id, "S", session_id)
+    kinds = [e.type for e in service.sessions.events]  # type: ignore[attr-defined]
+    assert kinds[-2:] == ["live.started", "live.ended"]
