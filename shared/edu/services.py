@@ -276,6 +276,7 @@ def flush_outbox() -> None:
 @cache
 def notification_service() -> NotificationService:
     from edu.adapters.dynamo_identity import IdentityDirectory
+    from edu.adapters.pg_analytics import PgCourseRoster
     from edu.adapters.ses_mailer import SesMailer
     from edu.notifications.service import NotificationService
 
@@ -283,7 +284,8 @@ def notification_service() -> NotificationService:
     s = adapters.settings
     return NotificationService(IdentityDirectory(identity_store()),
                                SesMailer(adapters.aws_client("ses"), s.mail_from),
-                               base_url=adapters.public_urls().api_url)
+                               base_url=adapters.public_urls().api_url,
+                               roster=PgCourseRoster(adapters.pg_pool))
 
 
 @cache

@@ -7,6 +7,7 @@ redelivered or replayed event is a no-op. Days are UTC days of the event's occur
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
@@ -214,3 +215,20 @@ class PgAnalyticsStore:
                                 refunds=sum(p.refunds for p in points),
                                 revenue=_revenue([(c, g, r) for c, (g, r) in summed.items()])),
             series=points, lessons=funnel)
+
+
+class PgCourseRoster:
+    """A course's enrolled students, from the analytics read model (`analytics_students`,
+    fed by enrollment events): the pool is asked for on first use, so a consumer that never
+    needs a roster never connects."""
+
+    def __init__(self, pool: Callable[[], ConnectionPool]) -> None:
+        self.pool = pool
+
+    def students(self, course_id: str) -> list[str]:
+        with self.pool().connection() as conn:
+            rows = conn.execute(
+                "SELECT user_id FROM analytics_students WHERE course_id = %s "
+                "AND enrolled_at IS NOT NULL AND revoked_at IS NULL ORDER BY user_id",
+                (course_id,)).fetchall()
+        return [str(row[0]) for row in rows]

@@ -40,6 +40,11 @@ class Directory(Protocol):
         """The contacts of those users that exist, in one lookup."""
 
 
+class Roster(Protocol):
+    def students(self, course_id: str) -> list[str]:
+        """The user ids of the students enrolled in a course now."""
+
+
 class Mailer(Protocol):
     def send(self, email: Email) -> str:
         """Sends and returns the provider's message id."""
@@ -62,6 +67,10 @@ ROUTES: dict[str, tuple[str, bool]] = {
 }
 
 
+# Events whose email goes to every student of the course (data.course_id), by template.
+COURSE_NOTICES = {"live.scheduled": "live_scheduled"}
+
+
 @cache
 def _jinja() -> Environment:
     return Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
@@ -79,7 +88,9 @@ def render(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
 
 
 class NotificationService:
-    def __init__(self, directory: Directory, mailer: Mailer, base_url: str) -> None:
+    def __init__(self, directory: Directory, mailer: Mailer, base_url: str,
+                 roster: Roster | None = None) -> None:
+        self.roster = roster  # a course's students, for the notices sent to all of them
         self.directory = directory
         self.mailer = mailer
         self.base_url = base_url.rstrip("/")
@@ -102,6 +113,8 @@ class NotificationService:
             self._batch_contacts = {}
 
     def handle(self, envelope: dict[str, Any]) -> str:
+        if envelope.get("type") in COURSE_NOTICES:
+            return self._to_students(envelope)
         route = ROUTES.get(str(envelope.get("type")))
         if route is None:
             return "no email for this event"
@@ -120,3 +133,22 @@ class NotificationService:
         subject, text, html = render(template, {"name": contact.name or contact.email,
                                                 "data": data, "base_url": self.base_url})
         return self.mailer.send(Email(to=contact.email, subject=subject, text=text, html=html))
+
+    def _to_students(self, envelope: dict[str, Any]) -> str:
+        """A notice to every student of the event's course (not to those who opted out of
+        non-essential mail)."""
+        template = COURSE_NOTICES[str(envelope["type"])]
+        data = dict(envelope.get("data") or {})
+        if self.roster is None:
+            return "skipped: no roster configured"
+        contacts = self.directory.contacts(self.roster.students(str(data["course_id"])))
+        sent = 0
+        for contact in contacts.values():
+            if contact.marketing_opt_out:
+                continue
+            subject, text, html = render(template, {"name": contact.name or contact.email,
+                                                    "data": data, "base_url": self.base_url})
+            self.mailer.send(Email(to=contact.email, subject=subject, text=text, html=html))
+            sent += 1
+        return f"sent to {sent} of {len(contacts)} students"
+

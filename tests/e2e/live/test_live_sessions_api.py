@@ -3,13 +3,14 @@ the course lists the upcoming ones, and scheduling publishes live.scheduled on t
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
 
 from localcloud.stack import LocalCloud
 from tests.support.courses import published_course
-from tests.support.events import watch_events
+from tests.support.events import mail_to, watch_events
 from tests.support.identity import bearer, login, register, verified_teacher
 from tests.support.platform import RunningPlatform
 from tests.support.problems import problem
@@ -68,3 +69,34 @@ def test_others_and_bad_input_are_refused(platform: RunningPlatform,
     missing = f"{api}/courses/00000000-0000-7000-8000-000000000000/live-sessions"
     problem(httpx.get(missing, timeout=30), 404)
     problem(httpx.delete(f"{sessions}/not-a-session", headers=bearer(owner), timeout=30), 404)
+
+
+def test_enrolled_students_are_told_of_a_new_session(platform: RunningPlatform,
+                                                     admin_token: str,
+                                                     cloud: LocalCloud) -> None:
+    """live.scheduled reaches the notifications consumer, which mails every student enrolled
+    (as the analytics read model knows them), but not one who opted out of such mail."""
+    api = platform.api
+    owner = verified_teacher(api, admin_token)["access_token"]
+    course = published_course(api, owner, price={"amount": 0, "currency": "usd"})
+    keen, quiet = register(api), register(api)
+    for student in (keen, quiet):
+        token = login(api, student["email"])["access_token"]
+        assert httpx.post(f"{api}/courses/{course['id']}/enroll", headers=bearer(token),
+                          timeout=30).status_code == 201
+    quiet_token = login(api, quiet["email"])["access_token"]
+    assert httpx.patch(f"{api}/me/notifications", json={"marketing_emails": False},
+                       headers=bearer(quiet_token), timeout=30).status_code == 200
+    deadline = time.monotonic() + 30  # the roster follows enrollments through events
+    while httpx.get(f"{api}/teacher/dashboard", headers=bearer(owner),
+                    timeout=30).json()["students"] < 2:
+        assert time.monotonic() < deadline, "the analytics projector never saw the students"
+        time.sleep(0.5)
+    created = httpx.post(f"{api}/courses/{course['id']}/live-sessions", timeout=30,
+                         json={"title": "Exam prep", "starts_at": starts(24)},
+                         headers=bearer(owner))
+    assert created.status_code == 201, created.text
+    subject = f"Live session: Exam prep ({course['title']})"
+    (mail,) = mail_to(cloud, keen["email"], subject=subject, timeout=30)
+    assert course["id"] in mail["body"]
+    assert mail_to(cloud, quiet["email"], subject=subject, timeout=3) == []
