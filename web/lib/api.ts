@@ -12,6 +12,7 @@ export type Lesson = Schemas["LessonOut"];
 export type Enrollment = Schemas["EnrollmentOut"];
 export type PaymentStarted = Schemas["PaymentStarted"];
 export type Progress = Schemas["CourseProgress"];
+export type LiveSession = Schemas["LiveSessionOut"];
 export type Video = Schemas["VideoOut"];
 export type UploadTicket = Schemas["UploadTicket"];
 export type Dashboard = Schemas["DashboardOut"];

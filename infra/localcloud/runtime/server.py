@@ -55,9 +55,13 @@ class LocalRuntime:
         self.template = template
         self.log = log
         self.runtime = FunctionPools(template, base_env, log, snapstart=snapstart, budget=budget)
-        self.gateway = Gateway(template, self.runtime, site=StaticSite(
-            site, site_config(template), [endpoint]) if site is not None else None)
         self.websocket = self._websocket_gateway(template, ws_port)
+        ws_url = (f"ws://127.0.0.1:{ws_port}/{self.websocket.api.stage}"
+                  if self.websocket is not None else None)
+        self.gateway = Gateway(template, self.runtime, site=StaticSite(
+            site, site_config(template, ws_url),
+            [endpoint, *([f"ws://127.0.0.1:{ws_port}"] if ws_url else [])])
+            if site is not None else None)
         self.metrics = Metrics(self.runtime, queue_depth(template, endpoint),
                                self.websocket.summary if self.websocket else None)
         self.triggers = (Triggers(template, self.runtime, endpoint, log, stream_positions)

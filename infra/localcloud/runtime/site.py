@@ -54,10 +54,13 @@ def content_security_policy(html: bytes, origins: list[str]) -> str:
             "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
 
-def site_config(template: Template) -> dict[str, str]:
+def site_config(template: Template, websocket: str | None = None) -> dict[str, str]:
+    """What the site's pages read from /site-config.json: Stripe's API and key, and the
+    WebSocket API's URL (the live classroom) when the template has one."""
     params = template.parameters
     return {"stripe_api": params.get("StripeApiBase") or "https://api.stripe.com",
-            "stripe_publishable_key": params.get("StripePublishableKey") or ""}
+            "stripe_publishable_key": params.get("StripePublishableKey") or "",
+            **({"websocket": websocket} if websocket else {})}
 
 
 class StaticSite:

@@ -5,22 +5,25 @@ web/e2e/artifacts/ (EDU_WEB_ARTIFACTS)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from localcloud.media import make_clip
-from tests.support.identity import PASSWORD, verified_teacher
+from tests.support.courses import published_course
+from tests.support.identity import PASSWORD, bearer, login, register, verified_teacher
 from tests.support.platform import RunningPlatform
 
 WEB = Path(__file__).resolve().parents[3] / "web"
 SCREENSHOTS = ("catalog", "search-results", "course-page", "learning-view", "checkout-declined",
-               "paid-enrolled", "teacher-verification", "teacher-course-editor",
+               "live-classroom", "paid-enrolled", "teacher-verification", "teacher-course-editor",
                "teacher-courses", "teacher-dashboard", "mobile-catalog", "teacher-video-ready",
                "video-player")
 
@@ -36,6 +39,25 @@ def _prerequisites() -> tuple[str, str]:
     ) if not ok]
     assert not missing, "browser tests need: " + ", ".join(missing)
     return str(node), str(chromium)
+
+
+def live_session(api: str, admin_token: str) -> dict[str, str]:
+    """A published course with a live session in ten minutes, its teacher and an enrolled
+    student (both with the test password)."""
+    teacher = verified_teacher(api, admin_token)
+    course = published_course(api, teacher["access_token"],
+                              price={"amount": 0, "currency": "usd"})
+    starts = (datetime.now(UTC) + timedelta(minutes=10)).isoformat()
+    session = httpx.post(f"{api}/courses/{course['id']}/live-sessions", timeout=30,
+                         json={"title": "Browser office hours", "starts_at": starts},
+                         headers=bearer(teacher["access_token"]))
+    assert session.status_code == 201, session.text
+    student = register(api)
+    enrolled = httpx.post(f"{api}/courses/{course['id']}/enroll", timeout=30,
+                          headers=bearer(login(api, student["email"])["access_token"]))
+    assert enrolled.status_code == 201, enrolled.text
+    return {"session": session.json()["id"], "course": course["id"],
+            "teacher": teacher["email"], "student": student["email"], "password": PASSWORD}
 
 
 def test_the_site_is_served_beside_the_api(platform: RunningPlatform) -> None:
@@ -64,7 +86,8 @@ def test_browser_journeys(platform: RunningPlatform, teacher: dict[str, Any],
     env = {**os.environ, "EDU_WEB_URL": platform.api, "CHROMIUM_PATH": chromium,
            "EDU_WEB_ARTIFACTS": str(artifacts), "EDU_WEB_CLIP": str(clip),
            "EDU_WEB_TEACHER_EMAIL": teacher["email"], "EDU_WEB_TEACHER_PASSWORD": PASSWORD,
-           "EDU_WEB_TEACHER2_EMAIL": verified_teacher(platform.api, admin_token)["email"]}
+           "EDU_WEB_TEACHER2_EMAIL": verified_teacher(platform.api, admin_token)["email"],
+           "EDU_WEB_LIVE": json.dumps(live_session(platform.api, admin_token))}
     run = subprocess.run([node, "--test", "--test-concurrency=1", "--test-reporter=tap",
                           "e2e/"], cwd=WEB, env=env, capture_output=True, text=True,
                          timeout=600)
@@ -72,6 +95,6 @@ def test_browser_journeys(platform: RunningPlatform, teacher: dict[str, Any],
     assert run.returncode == 0, report
     assert "\n# fail 0\n" in run.stdout, report
     passed = re.search(r"^# pass (\d+)$", run.stdout, re.MULTILINE)
-    assert passed and int(passed.group(1)) >= 14, report  # every journey ran, none skipped
+    assert passed and int(passed.group(1)) >= 15, report  # every journey ran, none skipped
     saved = {p.stem for p in artifacts.glob("*.png")}
     assert set(SCREENSHOTS) <= saved, f"missing screenshots: {set(SCREENSHOTS) - saved}"

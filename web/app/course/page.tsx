@@ -8,6 +8,7 @@ import { useAuth } from "@/lib/auth";
 import { useSearchParam } from "@/lib/hooks";
 import { loginHref } from "@/lib/navigation";
 import { Checkout } from "@/components/Checkout";
+import { LiveSessions } from "@/components/LiveSessions";
 import { ErrorBox, Loading } from "@/components/ui";
 
 export default function CoursePage() {
@@ -101,6 +102,7 @@ export default function CoursePage() {
             </li>
           ))}
         </ol>
+        <LiveSessions courseId={course.id} owner={owner} canJoin={enrolled} />
       </div>
       <aside className="card h-fit" aria-label="Enrollment">
         <p className="mb-3 text-2xl font-bold">{formatPrice(course.price)}</p>
