@@ -39,6 +39,7 @@ def message(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         return _answer({"type": "error", "status": 400, "detail": "Send a JSON object."})
     service, action = classroom_service(), body.get("action")
+    service.seen(who)
     try:
         if action == "chat":
             sent = service.say(who, body.get("text"), room_broadcaster(event))

@@ -1,7 +1,8 @@
 """Live classroom rooms in DynamoDB: each room's open connections, chat history, questions
 and raised hands under one partition (`ROOM#<session>`: `CONN#<connection>`,
-`MSG#<time>#<id>`, `Q#<id>`, `HAND#<user>`), with TTLs (a connection outlives no API Gateway
-limit; the rest lasts a week)."""
+`MSG#<time>#<id>`, `Q#<id>`, `HAND#<user>`), with TTLs. A connection's record lives as long
+as API Gateway's idle timeout from the member's last message (each one renews it), so one
+whose $disconnect never ran drops out of presence within that time; the rest lasts a week."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import Any
 
 from edu.live.ports import Member, Question, RoomMessage
 
-CONNECTION_TTL_S = 3 * 3600  # API Gateway closes any connection after 2 hours
+MEMBER_TTL_S = 11 * 60  # API Gateway's idle timeout (10 minutes) and a minute of slack
+HAND_TTL_S = 3 * 3600  # API Gateway closes any connection after 2 hours
 HISTORY_TTL_S = 7 * 24 * 3600
 
 
@@ -24,7 +26,7 @@ class DynamoRoomStore:
             "pk": {"S": f"ROOM#{member.session_id}"}, "sk": {"S": f"CONN#{member.connection_id}"},
             "user_id": {"S": member.user_id}, "name": {"S": member.name},
             "role": {"S": member.role},
-            "ttl": {"N": str(int(time.time()) + CONNECTION_TTL_S)}})
+            "ttl": {"N": str(int(time.time()) + MEMBER_TTL_S)}})
 
     def remove(self, session_id: str, connection_id: str) -> None:
         self.client.delete_item(TableName=self.table, Key={
@@ -94,7 +96,7 @@ class DynamoRoomStore:
                              "#at = if_not_exists(#at, :at)",
             ExpressionAttributeNames={"#name": "name", "#ttl": "ttl", "#at": "at"},
             ExpressionAttributeValues={":u": {"S": user_id}, ":n": {"S": name},
-                                       ":ttl": {"N": str(int(time.time()) + CONNECTION_TTL_S)},
+                                       ":ttl": {"N": str(int(time.time()) + HAND_TTL_S)},
                                        ":at": {"N": str(time.time())}})
 
     def _update(self, session_id: str, question_id: str, expression: str,

@@ -77,6 +77,10 @@ class ClassroomService:
         self._send(member.session_id, room, {"type": "presence", **self._presence(
             member.session_id)}, skip=member.connection_id)
 
+    def seen(self, member: Member) -> None:
+        """The member sent something: its presence lasts another idle timeout."""
+        self.rooms.add(member)
+
     def left(self, session_id: str, connection_id: str, room: Broadcaster) -> None:
         self.rooms.remove(session_id, connection_id)
         self._send(session_id, room, {"type": "presence", **self._presence(session_id)})

@@ -76,7 +76,8 @@ class Question:
 class RoomStore(Protocol):
     """The rooms' connections, chat history, questions and raised hands (DynamoDB, TTLs)."""
 
-    def add(self, member: Member) -> None: ...
+    def add(self, member: Member) -> None:
+        """Records the member's connection, or renews its record (each message does)."""
 
     def remove(self, session_id: str, connection_id: str) -> None: ...
 

@@ -141,3 +141,25 @@ def test_questions_hands_and_the_session_going_live(platform: RunningPlatform,
     with pytest.raises(InvalidStatus), joined(platform, room["students"][0], session):
         pass  # an ended session's room is closed
 
+
+
+def test_a_dropped_student_reconnects_with_the_same_token(platform: RunningPlatform,
+                                                           admin_token: str) -> None:
+    """A fresh session (the shared room's may have ended): a student whose connection drops
+    comes back with the token it had, finds the room's messages and is counted once."""
+    api = platform.api
+    teacher = verified_teacher(api, admin_token)["access_token"]
+    course = published_course(api, teacher, price={"amount": 0, "currency": "usd"})
+    starts = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
+    session = httpx.post(f"{api}/courses/{course['id']}/live-sessions", timeout=30,
+                         json={"title": "Drop-in", "starts_at": starts},
+                         headers=bearer(teacher)).json()["id"]
+    token = login(api, register(api)["email"])["access_token"]
+    assert httpx.post(f"{api}/courses/{course['id']}/enroll", headers=bearer(token),
+                      timeout=30).status_code == 201
+    with joined(platform, token, session) as first:
+        said = ask(first, "chat", text="before the drop")
+    with joined(platform, token, session) as again:
+        history = ask(again, "history")["messages"]
+        assert [m["id"] for m in history] == [said["id"]]
+        assert ask(again, "presence")["count"] == 1

@@ -58,7 +58,13 @@ export default function LivePage() {
         for (const action of ["presence", "history", "questions"]) ws.send(JSON.stringify({ action }));
       };
       ws.onmessage = (event) => receive(JSON.parse(String(event.data)) as Incoming);
-      ws.onclose = () => setState("closed");
+      // API Gateway closes a connection idle for 10 minutes: a listener asks who is here
+      // every 4, which also keeps its presence.
+      const keepAlive = setInterval(() => ws.send(JSON.stringify({ action: "presence" })), 240_000);
+      ws.onclose = () => {
+        clearInterval(keepAlive);
+        setState("closed");
+      };
     })().catch(() => setState("closed"));
     return () => {
       closed = true;
