@@ -23,25 +23,30 @@ from tests.support.identity import bearer, login, register, verified_teacher
 from tests.support.platform import RunningPlatform
 
 
-@pytest.fixture(scope="module")
-def room(platform: RunningPlatform, admin_token: str) -> dict[str, Any]:
-    api = platform.api
+def open_room(api: str, admin_token: str, students: int) -> dict[str, Any]:
+    """A live session in five minutes of a new free course: its teacher's token, `students`
+    enrolled students' tokens and a student's who is not enrolled."""
     teacher = verified_teacher(api, admin_token)["access_token"]
     course = published_course(api, teacher, price={"amount": 0, "currency": "usd"})
     starts = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
     session = httpx.post(f"{api}/courses/{course['id']}/live-sessions", timeout=30,
                          json={"title": "Live Q&A", "starts_at": starts},
                          headers=bearer(teacher)).json()
-    students = []
-    for _ in range(2):
+    enrolled_tokens = []
+    for _ in range(students):
         token = login(api, register(api)["email"])["access_token"]
         enrolled = httpx.post(f"{api}/courses/{course['id']}/enroll", headers=bearer(token),
                               timeout=30)
         assert enrolled.status_code == 201, enrolled.text
-        students.append(token)
+        enrolled_tokens.append(token)
     outsider = login(api, register(api)["email"])["access_token"]
-    return {"session": session["id"], "teacher": teacher, "students": students,
+    return {"session": session["id"], "teacher": teacher, "students": enrolled_tokens,
             "outsider": outsider}
+
+
+@pytest.fixture(scope="module")
+def room(platform: RunningPlatform, admin_token: str) -> dict[str, Any]:
+    return open_room(platform.api, admin_token, students=2)
 
 
 @contextmanager
@@ -147,16 +152,8 @@ def test_a_dropped_student_reconnects_with_the_same_token(platform: RunningPlatf
                                                            admin_token: str) -> None:
     """A fresh session (the shared room's may have ended): a student whose connection drops
     comes back with the token it had, finds the room's messages and is counted once."""
-    api = platform.api
-    teacher = verified_teacher(api, admin_token)["access_token"]
-    course = published_course(api, teacher, price={"amount": 0, "currency": "usd"})
-    starts = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
-    session = httpx.post(f"{api}/courses/{course['id']}/live-sessions", timeout=30,
-                         json={"title": "Drop-in", "starts_at": starts},
-                         headers=bearer(teacher)).json()["id"]
-    token = login(api, register(api)["email"])["access_token"]
-    assert httpx.post(f"{api}/courses/{course['id']}/enroll", headers=bearer(token),
-                      timeout=30).status_code == 201
+    fresh = open_room(platform.api, admin_token, students=1)
+    token, session = fresh["students"][0], fresh["session"]
     with joined(platform, token, session) as first:
         said = ask(first, "chat", text="before the drop")
     with joined(platform, token, session) as again:
