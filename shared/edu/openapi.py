@@ -160,6 +160,8 @@ OPERATIONS: list[Operation] = [
       responses={200: LiveSessionList}),
     Op("DELETE", "/courses/{id}/live-sessions/{sid}", "Cancel a scheduled live session",
       "live", "teacher_api", responses={200: LiveSessionOut}),
+    Op("GET", "/me/live-sessions", "My upcoming live sessions (courses I am enrolled in)",
+      "live", "jwt", responses={200: LiveSessionList}),
     Op("POST", "/courses/{id}/unpublish", "Back to draft", "courses", "teacher_api",
       responses={200: CourseOut}),
     Op("POST", "/courses/{id}/sections", "Add a section", "courses", "teacher_api",

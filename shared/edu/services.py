@@ -346,6 +346,17 @@ def classroom_service() -> ClassroomService:
         RateLimit(rate_limiter().hit))
 
 
+def enrolled_course_ids(user_id: str) -> list[str]:
+    """The courses a student is actively enrolled in (at most 1,000)."""
+    from edu.adapters.dynamo_enrollment import DynamoEnrollmentStore
+
+    s = get_adapters().settings
+    store = DynamoEnrollmentStore(s.enrollments_table, s.aws_endpoint_url, s.region,
+                                  s.outbox_table)
+    return [e.course_id for e in store.list_enrollments(user_id, None, 1000)
+            if e.status == "active"]
+
+
 def room_broadcaster(event: dict[str, Any]) -> Broadcaster:
     """Messages to the WebSocket clients of the API that sent `event` (@connections)."""
     from edu.adapters.ws_connections import ConnectionsBroadcaster, connections_endpoint

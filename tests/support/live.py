@@ -138,6 +138,10 @@ class MemoryLiveSessions:
         return sorted((s for s in self.sessions.values() if s.course_id == course_id and (
             include_past or s.status in ("scheduled", "live"))), key=lambda s: s.starts_at)
 
+    def upcoming(self, course_ids: Sequence[str]) -> list[LiveSession]:
+        return sorted((s for s in self.sessions.values() if s.course_id in course_ids
+                       and s.status in ("scheduled", "live")), key=lambda s: s.starts_at)[:100]
+
     def cancel(self, session_id: str) -> LiveSession | None:
         return self.move(session_id, "scheduled", "cancelled", lambda _s: [])
 

@@ -24,6 +24,9 @@ test("a teacher and a student meet in a live session's room", { skip: LIVE ? fal
 
   const student = await newPage(browser);
   await login(student, LIVE.student, LIVE.password);
+  await student.goto("/my/");  // the in-app notice of the scheduled session
+  await student.getByRole("region", { name: "Upcoming live sessions" })
+    .getByRole("link", { name: "Browser office hours" }).waitFor();
   await student.goto(`/course/?id=${encodeURIComponent(LIVE.course)}`);
   await student.getByRole("link", { name: "Join the room" }).click();
   await student.getByRole("heading", { name: "Here now: 2" }).waitFor();

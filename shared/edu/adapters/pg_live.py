@@ -52,6 +52,16 @@ class PgLiveSessionStore:
                 "ORDER BY starts_at, id LIMIT 500", (course_id,)).fetchall()
         return [_session(row) for row in rows]
 
+    def upcoming(self, course_ids: Sequence[str]) -> list[LiveSession]:
+        if not course_ids:
+            return []
+        with self.pool.connection() as conn:
+            rows = conn.cursor(row_factory=dict_row).execute(
+                f"SELECT {COLUMNS} FROM live_sessions WHERE course_id = ANY(%s::uuid[]) "
+                "AND status IN ('scheduled', 'live') ORDER BY starts_at, id LIMIT 100",
+                (list(course_ids),)).fetchall()
+        return [_session(row) for row in rows]
+
     def cancel(self, session_id: str) -> LiveSession | None:
         with self.pool.connection() as conn:
             row = conn.cursor(row_factory=dict_row).execute(

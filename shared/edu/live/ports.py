@@ -35,6 +35,9 @@ class LiveSessionStore(Protocol):
     def cancel(self, session_id: str) -> LiveSession | None:
         """Marks a scheduled session cancelled; None when it was no longer scheduled."""
 
+    def upcoming(self, course_ids: Sequence[str]) -> list[LiveSession]:
+        """The scheduled and live sessions of these courses, soonest first (at most 100)."""
+
     def move(self, session_id: str, from_status: str, to_status: str,
              events: Callable[[LiveSession], Sequence[Envelope]]) -> LiveSession | None:
         """Moves the session from one status to the next, with the events built from the

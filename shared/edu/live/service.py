@@ -3,7 +3,7 @@ anyone who may see the course sees its upcoming ones (its teacher sees all of th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from edu.auth.claims import Caller, require_verified_teacher
@@ -50,6 +50,13 @@ class LiveService:
         return LiveSessionList(items=[
             LiveSessionOut.model_validate(s, from_attributes=True)
             for s in self.store.for_course(course.id, include_past=owner)])
+
+    def mine(self, who: Caller, enrolled_course_ids: Sequence[str]) -> LiveSessionList:
+        """The caller's upcoming sessions: those of the courses it is enrolled in (the in-app
+        notice of a scheduled session)."""
+        return LiveSessionList(items=[
+            LiveSessionOut.model_validate(s, from_attributes=True)
+            for s in self.store.upcoming(enrolled_course_ids)])
 
     def cancel(self, who: Caller, course_id: str, session_id: str) -> LiveSessionOut:
         course = self._owned(who, course_id)

@@ -100,3 +100,28 @@ def test_enrolled_students_are_told_of_a_new_session(platform: RunningPlatform,
     (mail,) = mail_to(cloud, keen["email"], subject=subject, timeout=30)
     assert course["id"] in mail["body"]
     assert mail_to(cloud, quiet["email"], subject=subject, timeout=3) == []
+
+
+def test_students_see_the_sessions_of_their_courses(platform: RunningPlatform,
+                                                    admin_token: str) -> None:
+    """GET /me/live-sessions, the in-app notice: a student sees the upcoming sessions of the
+    courses it is enrolled in, not others', and not a cancelled one."""
+    api = platform.api
+    owner = verified_teacher(api, admin_token)["access_token"]
+    mine_course = published_course(api, owner, price={"amount": 0, "currency": "usd"})
+    other_course = published_course(api, owner, price={"amount": 0, "currency": "usd"})
+    ids = []
+    for course in (mine_course, other_course, mine_course):
+        created = httpx.post(f"{api}/courses/{course['id']}/live-sessions", timeout=30,
+                             json={"title": "Drop-in", "starts_at": starts(len(ids) + 1)},
+                             headers=bearer(owner))
+        ids.append(created.json()["id"])
+    token = login(api, register(api)["email"])["access_token"]
+    assert httpx.post(f"{api}/courses/{mine_course['id']}/enroll", headers=bearer(token),
+                      timeout=30).status_code == 201
+    httpx.delete(f"{api}/courses/{mine_course['id']}/live-sessions/{ids[2]}",
+                 headers=bearer(owner), timeout=30)
+    mine = httpx.get(f"{api}/me/live-sessions", headers=bearer(token), timeout=30)
+    assert mine.status_code == 200 and [s["id"] for s in mine.json()["items"]] == [ids[0]]
+    # no token: the API's JWT authorizer answers, as API Gateway does
+    assert httpx.get(f"{api}/me/live-sessions", timeout=30).status_code == 401

@@ -74,3 +74,14 @@ def test_everyone_sees_upcoming_sessions_the_teacher_sees_all_and_cancels_once()
     other_course = world.course()
     with pytest.raises(NotFound):
         world.live.cancel(TEACHER, other_course, sooner.id)
+
+
+def test_a_student_sees_the_upcoming_sessions_of_its_courses_only() -> None:
+    world = World()
+    mine, other = world.course(), world.course()
+    first = world.live.schedule(TEACHER, mine, at(5))
+    world.live.schedule(TEACHER, other, at(1))
+    gone = world.live.schedule(TEACHER, mine, at(2))
+    world.live.cancel(TEACHER, mine, gone.id)
+    assert [s.id for s in world.live.mine(STUDENT, [mine]).items] == [first.id]
+    assert world.live.mine(STUDENT, []).items == []
