@@ -23,7 +23,8 @@ def test_up_status_down(tmp_path: Path) -> None:
         assert health.status_code == 200 and health.json() == {"status": "ok"}
         status = edu("status", env=env)
         assert status.returncode == 0, status.stdout + status.stderr
-        assert status.stdout.count("healthy") == 5
+        assert status.stdout.count("healthy") == 6  # AWS, 3 services, HTTP API, WebSocket API
+        assert f"ws://127.0.0.1:{ports['EDU_WS_PORT']}/live" in status.stdout
         state = json.loads((tmp_path / "home/state.json").read_text())
         child_pids = [s["pid"] for s in state["services"].values() if s["pid"]]
         assert len(child_pids) == 4, state  # moto, postgres, redis, stripe all embedded

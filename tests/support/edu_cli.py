@@ -37,7 +37,7 @@ def fresh_shell(home: Path) -> tuple[dict[str, str], dict[str, int]]:
     helpers export function env) on free ports, and those ports."""
     ports = {name: free_port() for name in
              ("EDU_AWS_PORT", "EDU_PG_PORT", "EDU_REDIS_PORT", "EDU_API_PORT", "EDU_LAMBDA_PORT",
-              "EDU_STRIPE_PORT")}
+              "EDU_STRIPE_PORT", "EDU_WS_PORT")}
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "REDIS_URL") and not k.startswith(("EDU_", "AWS_"))}
     env.update({k: str(v) for k, v in ports.items()})
