@@ -4,6 +4,11 @@ posting to every connection through the @connections API), served by `edu local 
 against the local AWS endpoint. Not a test: prints numbers for docs/benchmarks.md.
 
     .venv/bin/python loadtests/bench/websocket_bench.py [--connections 1000] [--messages 5]
+        [--sls-dir DIR]
+
+With --sls-dir (a folder where `npm install serverless@3 serverless-offline@13` ran), the same
+handlers also run under serverless-offline's WebSocket emulation, after edu's, same machine,
+same endpoint, and both are printed side by side.
 
 Reports the connect rate (each connection runs the $connect authorizer and function), one
 message's fan-out (from its send until each client has it: p50, p99, all), and the runtime
@@ -16,17 +21,21 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT / "infra"))
 
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
+from websockets.exceptions import InvalidStatus  # noqa: E402
 
 from localcloud.aws import bootstrap  # noqa: E402
 from localcloud.backing import aws_endpoint_healthy  # noqa: E402
@@ -45,8 +54,15 @@ async def open_all(url: str, count: int, at_once: int) -> list[ClientConnection]
 
     async def one(n: int) -> ClientConnection:
         async with gate:
-            return await connect(f"{url}?token=let-me-in&name=c{n}", open_timeout=60,
-                                 max_queue=None)
+            for attempt in range(5):  # a busy server may shed a handshake (429, 500)
+                try:
+                    return await connect(f"{url}?token=let-me-in&name=c{n}",
+                                         open_timeout=60, max_queue=None)
+                except InvalidStatus:
+                    if attempt == 4:
+                        raise
+                    await asyncio.sleep(0.5 * (attempt + 1))
+            raise AssertionError("unreachable")
 
     return list(await asyncio.gather(*(one(n) for n in range(count))))
 
@@ -86,47 +102,87 @@ async def measure(url: str, runtime_pid: int, count: int, messages: int,
             "kib_per_connection": (after - before) * 1024 / count}
 
 
+def sls_runtime(sls_dir: Path, env: dict[str, str], ws_port: int) -> subprocess.Popen[bytes]:
+    """serverless-offline serving the chat sample from a scratch service folder."""
+    work = Path(tempfile.mkdtemp(prefix="sls-chat-"))
+    shutil.copy(HERE / "sls_websocket" / "serverless.yml", work)
+    shutil.copy(CHAT.parent / "src" / "chat.py", work)
+    (work / "node_modules").symlink_to(sls_dir.resolve() / "node_modules")
+    env = dict(env, EDU_SLS_WS_PORT=str(ws_port), EDU_SLS_HTTP_PORT=str(free_port()),
+               EDU_SLS_LAMBDA_PORT=str(free_port()),
+               CONNECTIONS_ENDPOINT=f"http://127.0.0.1:{ws_port}",
+               PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")  # boto3's python
+    return subprocess.Popen([str(sls_dir / "node_modules" / ".bin" / "serverless"), "offline",
+                             "start"], cwd=work, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def run(name: str, proc: subprocess.Popen[bytes], url: str, ws_port: int,
+        args: argparse.Namespace) -> dict[str, float] | str:
+    """The server's figures, or what stopped it from serving the room."""
+    try:
+        wait_until(lambda: port_open(ws_port), timeout=90, what=name)
+        return asyncio.run(measure(url, proc.pid, args.connections, args.messages,
+                                   args.at_once))
+    except (TimeoutError, InvalidStatus, OSError) as exc:
+        return (f"failed: {type(exc).__name__} {exc}"[:120] if str(exc)
+                else f"failed: {type(exc).__name__} (a message took over 120 s to reach "
+                "every client)")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--connections", type=int, default=1000)
     parser.add_argument("--messages", type=int, default=5)
     parser.add_argument("--at-once", type=int, default=50, help="connects in flight")
+    parser.add_argument("--sls-dir", type=Path, default=None,
+                        help="where serverless@3 and serverless-offline@13 are installed")
     args = parser.parse_args()
     aws_port, api_port, lambda_port, ws_port = (free_port() for _ in range(4))
     aws = f"http://127.0.0.1:{aws_port}"
     moto = subprocess.Popen([sys.executable, "-m", "localcloud.moto_server", "-p",
                              str(aws_port)], cwd=ROOT / "infra", stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    runtime = None
+    results: dict[str, dict[str, float] | str] = {}
     try:
         wait_until(lambda: aws_endpoint_healthy(aws, 0.5), timeout=30, what="moto")
-        bootstrap(load_template(CHAT, endpoint=aws), aws)
+        template = load_template(CHAT, endpoint=aws)
+        bootstrap(template, aws)
         env = dict(os.environ, AWS_ENDPOINT_URL=aws, AWS_ACCESS_KEY_ID="testing",
-                   AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
-        runtime = subprocess.Popen(
+                   AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
+                   TABLE_NAME=template.resources["ConnectionsTable"].physical_name)
+        edu = subprocess.Popen(
             [sys.executable, "-m", "localcloud.cli", "local", "start-api", "-t", str(CHAT),
              "--port", str(api_port), "--lambda-port", str(lambda_port), "--ws-port",
              str(ws_port), "--no-watch", "--no-triggers"], cwd=ROOT, env=env,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(lambda: port_open(ws_port), timeout=60, what="the runtime")
-        result = asyncio.run(measure(f"ws://127.0.0.1:{ws_port}/Prod", runtime.pid,
-                                     args.connections, args.messages, args.at_once))
+        results["edu local start-api"] = run("edu", edu, f"ws://127.0.0.1:{ws_port}/Prod",
+                                             ws_port, args)
+        if args.sls_dir is not None:
+            sls_port = free_port()
+            results["serverless-offline 13"] = run(
+                "serverless-offline", sls_runtime(args.sls_dir, env, sls_port),
+                f"ws://127.0.0.1:{sls_port}", sls_port, args)
     finally:
-        for proc in (runtime, moto):
-            if proc is not None:
-                proc.send_signal(signal.SIGINT)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-    print(f"{result['connections']} connections in one room (median of {args.messages} "
-          "messages)")
-    print(f"connect rate            {result['connect_per_s']:8.0f} /s  ($connect authorizer "
-          "+ function each)")
-    print(f"fan-out p50             {result['fanout_p50_ms']:8.0f} ms")
-    print(f"fan-out p99             {result['fanout_p99_ms']:8.0f} ms")
-    print(f"fan-out to all          {result['fanout_all_ms']:8.0f} ms")
-    print(f"runtime memory / conn   {result['kib_per_connection']:8.1f} KiB")
+        moto.send_signal(signal.SIGINT)
+        moto.wait(timeout=20)
+    print(f"{args.connections} connections in one room (median of {args.messages} messages; "
+          "connect = $connect authorizer + function)")
+    print(f"{'server':24} {'connect/s':>10} {'fan-out p50 ms':>15} {'p99 ms':>8} "
+          f"{'all ms':>8} {'KiB/conn':>9}")
+    for name, r in results.items():
+        if isinstance(r, str):
+            print(f"{name:24} {r}")
+            continue
+        print(f"{name:24} {r['connect_per_s']:10.0f} {r['fanout_p50_ms']:15.0f} "
+              f"{r['fanout_p99_ms']:8.0f} {r['fanout_all_ms']:8.0f} "
+              f"{r['kib_per_connection']:9.1f}")
 
 
 if __name__ == "__main__":

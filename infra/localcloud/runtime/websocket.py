@@ -122,9 +122,10 @@ class WebSocketGateway:
         connect = self.api.routes.get("$connect")
         if connect is not None:
             event = self._event(conn, connect.key, "CONNECT", headers=headers, query=query)
-            if not _allowed(await self.runtime.invoke(connect.function, event)):
+            result = await self.runtime.invoke(connect.function, event)
+            if not _allowed(result):
                 self.stats.refused += 1
-                await _refuse(scope, send, 403)
+                await _refuse(scope, send, 429 if result.status == "throttled" else 403)
                 return
         await send({"type": "websocket.accept"})
         self.stats.accepted += 1
@@ -160,6 +161,8 @@ class WebSocketGateway:
             f"arn:aws:execute-api:{self.region}:{ACCOUNT_ID}:{self.api.api_id}/"
             f"{self.api.stage}/$connect"))
         result = await self.runtime.invoke(spec.function, event)
+        if result.status == "throttled":
+            return 429  # the machine is busy: the client may try again shortly
         if not result.ok or not isinstance(result.payload, dict):
             return 500
         if not policy_allows(result.payload):
@@ -281,7 +284,8 @@ async def _refuse(scope: dict[str, Any], send: Any, status: int) -> None:
     if "websocket.http.response" not in (scope.get("extensions") or {}):
         await send({"type": "websocket.close", "code": 1008})
         return
-    body = json.dumps({"message": {401: "Unauthorized", 403: "Forbidden"}.get(
+    body = json.dumps({"message": {401: "Unauthorized", 403: "Forbidden",
+                                   429: "Too Many Requests"}.get(
         status, "Internal server error")}).encode()
     await send({"type": "websocket.http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
