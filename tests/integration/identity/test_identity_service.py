@@ -204,11 +204,17 @@ def signed_in(svc: IdentityService, source: str) -> str:
     return svc.login(LoginIn(email=email, password=PASSWORD), source).refresh_token
 
 
-def test_a_refresh_whose_answer_was_lost_may_be_retried_within_the_grace(
-        cloud: LocalCloud) -> None:
+def with_grace(cloud: LocalCloud) -> tuple[IdentityService, list[datetime]]:
+    """A service with a 30 s refresh reuse grace, and the clock it reads (set now[0])."""
     now = [datetime.now(UTC)]
     svc = service(cloud, limits=Limits(100, 100, 100, 60, 3600, refresh_reuse_grace_s=30),
                   clock=lambda: now[0])
+    return svc, now
+
+
+def test_a_refresh_whose_answer_was_lost_may_be_retried_within_the_grace(
+        cloud: LocalCloud) -> None:
+    svc, now = with_grace(cloud)
     token = signed_in(svc, "10.0.0.6")
     lost = svc.refresh(token).refresh_token  # its answer never reached the client
     now[0] += timedelta(seconds=20)
@@ -224,9 +230,7 @@ def test_a_refresh_whose_answer_was_lost_may_be_retried_within_the_grace(
 
 def test_the_grace_runs_from_the_first_spending_and_then_reuse_ends_the_family(
         cloud: LocalCloud) -> None:
-    now = [datetime.now(UTC)]
-    svc = service(cloud, limits=Limits(100, 100, 100, 60, 3600, refresh_reuse_grace_s=30),
-                  clock=lambda: now[0])
+    svc, now = with_grace(cloud)
     token = signed_in(svc, "10.0.0.7")
     svc.refresh(token)
     now[0] += timedelta(seconds=25)
