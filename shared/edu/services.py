@@ -18,6 +18,7 @@ from edu.observability import get_logger
 from edu.pagination import CursorCodec
 
 if TYPE_CHECKING:
+    from edu.adapters.dynamo_enrollment import DynamoEnrollmentStore
     from edu.adapters.dynamo_identity import DynamoIdentityStore
     from edu.adapters.dynamo_outbox import DynamoOutbox
     from edu.adapters.outbox import OutboxRelay
@@ -215,15 +216,25 @@ def build_course_service(adapters: Adapters) -> CourseService:
         enrolled=_enrollment_check(s))
 
 
-def _enrollment_check(s: Settings) -> Callable[[str, str], bool]:
-    """Whether a student's enrollment is active; the DynamoDB adapter is imported on the
-    first call (only the syllabus asks, and only for signed-in callers)."""
-    @cache
-    def store() -> Any:
-        from edu.adapters.dynamo_enrollment import DynamoEnrollmentStore
+def _enrollment_store(s: Settings) -> DynamoEnrollmentStore:
+    """The enrollments table's store (the DynamoDB adapter imported when first built)."""
+    from edu.adapters.dynamo_enrollment import DynamoEnrollmentStore
 
-        return DynamoEnrollmentStore(s.enrollments_table, s.aws_endpoint_url, s.region,
-                                     s.outbox_table)
+    return DynamoEnrollmentStore(s.enrollments_table, s.aws_endpoint_url, s.region,
+                                 s.outbox_table)
+
+
+@cache
+def enrollment_store() -> DynamoEnrollmentStore:
+    return _enrollment_store(get_adapters().settings)
+
+
+def _enrollment_check(s: Settings) -> Callable[[str, str], bool]:
+    """Whether a student's enrollment is active; the store is built on the first call (only
+    the syllabus asks, and only for signed-in callers)."""
+    @cache
+    def store() -> DynamoEnrollmentStore:
+        return _enrollment_store(s)
 
     def enrolled(user_id: str, course_id: str) -> bool:
         found = store().get_enrollment(user_id, course_id)
@@ -233,16 +244,12 @@ def _enrollment_check(s: Settings) -> Callable[[str, str], bool]:
 
 @cache
 def enrollment_service() -> EnrollmentService:
-    from edu.adapters.dynamo_enrollment import DynamoEnrollmentStore
     from edu.adapters.pg_courses import PgCourseFacts
     from edu.enrollment.service import EnrollmentService
 
     adapters = get_adapters()
-    s = adapters.settings
     return EnrollmentService(
-        DynamoEnrollmentStore(s.enrollments_table, s.aws_endpoint_url, s.region,
-                              s.outbox_table),
-        PgCourseFacts(adapters.pg_pool()),
+        enrollment_store(), PgCourseFacts(adapters.pg_pool()),
         _stripe_gateway(adapters), CursorCodec(adapters.signing_keys().cursor_secret),
         log=_warn)
 
@@ -294,7 +301,6 @@ def video_service() -> VideoService:
 
 
 def build_video_service(adapters: Adapters) -> VideoService:
-    from edu.adapters.dynamo_enrollment import DynamoEnrollmentStore
     from edu.adapters.dynamo_video import DynamoVideoStore
     from edu.adapters.ffmpeg import FfmpegTranscoder
     from edu.adapters.pg_courses import PgLessonFacts
@@ -303,9 +309,7 @@ def build_video_service(adapters: Adapters) -> VideoService:
 
     s = adapters.settings
     return VideoService(
-        PgLessonFacts(adapters.pg_pool()),
-        DynamoEnrollmentStore(s.enrollments_table, s.aws_endpoint_url, s.region,
-                              s.outbox_table),
+        PgLessonFacts(adapters.pg_pool()), _enrollment_store(s),
         DynamoVideoStore(s.videos_table, s.aws_endpoint_url, s.region, s.outbox_table),
         S3MediaStorage(adapters.aws_client("s3"), s.raw_video_bucket, s.media_bucket),
         FfmpegTranscoder(),
@@ -348,12 +352,7 @@ def classroom_service() -> ClassroomService:
 
 def enrolled_course_ids(user_id: str) -> list[str]:
     """The courses a student is actively enrolled in (at most 1,000)."""
-    from edu.adapters.dynamo_enrollment import DynamoEnrollmentStore
-
-    s = get_adapters().settings
-    store = DynamoEnrollmentStore(s.enrollments_table, s.aws_endpoint_url, s.region,
-                                  s.outbox_table)
-    return [e.course_id for e in store.list_enrollments(user_id, None, 1000)
+    return [e.course_id for e in enrollment_store().list_enrollments(user_id, None, 1000)
             if e.status == "active"]
 
 
