@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from edu.courses.models import CourseIn, LessonIn, SectionIn
 from edu.courses.service import CourseService
 from edu.events import Envelope
-from edu.live.models import LiveSession
+from edu.live.models import OPEN, LiveSession
 from edu.live.ports import CourseInfo, Member, Question, RoomMessage
 from edu.live.service import LiveService
 from edu.pagination import CursorCodec
@@ -136,14 +136,11 @@ class MemoryLiveSessions:
 
     def for_course(self, course_id: str, include_past: bool) -> list[LiveSession]:
         return sorted((s for s in self.sessions.values() if s.course_id == course_id and (
-            include_past or s.status in ("scheduled", "live"))), key=lambda s: s.starts_at)
+            include_past or s.status in OPEN)), key=lambda s: s.starts_at)
 
     def upcoming(self, course_ids: Sequence[str]) -> list[LiveSession]:
         return sorted((s for s in self.sessions.values() if s.course_id in course_ids
-                       and s.status in ("scheduled", "live")), key=lambda s: s.starts_at)[:100]
-
-    def cancel(self, session_id: str) -> LiveSession | None:
-        return self.move(session_id, "scheduled", "cancelled", lambda _s: [])
+                       and s.status in OPEN), key=lambda s: s.starts_at)[:100]
 
     def move(self, session_id: str, from_status: str, to_status: str,
              events: Callable[[LiveSession], Sequence[Envelope]]) -> LiveSession | None:

@@ -10,7 +10,7 @@ from psycopg_pool import ConnectionPool
 
 from edu.adapters.pg_courses import write_outbox
 from edu.events import Envelope
-from edu.live.models import LiveSession
+from edu.live.models import OPEN, LiveSession
 from edu.live.ports import CourseInfo
 
 COLUMNS = "id, course_id, teacher_id, title, starts_at, status, created_at, updated_at"
@@ -45,11 +45,12 @@ class PgLiveSessionStore:
         return _session(row) if row else None
 
     def for_course(self, course_id: str, include_past: bool) -> list[LiveSession]:
-        shown = "" if include_past else "AND status IN ('scheduled', 'live')"
+        shown = "" if include_past else "AND status = ANY(%s)"
+        params = (course_id,) if include_past else (course_id, list(OPEN))
         with self.pool.connection() as conn:
             rows = conn.cursor(row_factory=dict_row).execute(
                 f"SELECT {COLUMNS} FROM live_sessions WHERE course_id = %s {shown} "
-                "ORDER BY starts_at, id LIMIT 500", (course_id,)).fetchall()
+                "ORDER BY starts_at, id LIMIT 500", params).fetchall()
         return [_session(row) for row in rows]
 
     def upcoming(self, course_ids: Sequence[str]) -> list[LiveSession]:
@@ -58,17 +59,9 @@ class PgLiveSessionStore:
         with self.pool.connection() as conn:
             rows = conn.cursor(row_factory=dict_row).execute(
                 f"SELECT {COLUMNS} FROM live_sessions WHERE course_id = ANY(%s::uuid[]) "
-                "AND status IN ('scheduled', 'live') ORDER BY starts_at, id LIMIT 100",
-                (list(course_ids),)).fetchall()
+                "AND status = ANY(%s) ORDER BY starts_at, id LIMIT 100",
+                (list(course_ids), list(OPEN))).fetchall()
         return [_session(row) for row in rows]
-
-    def cancel(self, session_id: str) -> LiveSession | None:
-        with self.pool.connection() as conn:
-            row = conn.cursor(row_factory=dict_row).execute(
-                f"UPDATE live_sessions SET status = 'cancelled', updated_at = now() "
-                f"WHERE id = %s AND status = 'scheduled' RETURNING {COLUMNS}",
-                (session_id,)).fetchone()
-        return _session(row) if row else None
 
     def move(self, session_id: str, from_status: str, to_status: str,
              events: Callable[[LiveSession], Sequence[Envelope]]) -> LiveSession | None:

@@ -21,7 +21,7 @@ from edu.errors import (
 )
 from edu.events import Envelope, LiveEnded, LiveStarted, event_time, make_event
 from edu.ids import is_uuid, uuid7
-from edu.live.models import LiveSession
+from edu.live.models import OPEN, LiveSession
 from edu.live.ports import (
     Broadcaster,
     LiveSessionStore,
@@ -34,7 +34,6 @@ from edu.live.ports import (
 HISTORY = 200  # messages a joining member gets
 MAX_TEXT = 2000  # characters of one chat message
 MAX_QUESTION = 500  # characters of one question
-OPEN = ("scheduled", "live")  # sessions whose room can be entered
 
 
 class RateLimit:

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 LiveStatus = Literal["scheduled", "live", "ended", "cancelled"]
+OPEN: tuple[LiveStatus, ...] = ("scheduled", "live")  # upcoming sessions; their rooms are open
 
 
 class LiveSessionIn(BaseModel):

@@ -32,9 +32,6 @@ class LiveSessionStore(Protocol):
         """The course's sessions by start time (cancelled and ended ones only when
         `include_past`)."""
 
-    def cancel(self, session_id: str) -> LiveSession | None:
-        """Marks a scheduled session cancelled; None when it was no longer scheduled."""
-
     def upcoming(self, course_ids: Sequence[str]) -> list[LiveSession]:
         """The scheduled and live sessions of these courses, soonest first (at most 100)."""
 

@@ -63,7 +63,7 @@ class LiveService:
         session = self.store.get(session_id) if is_uuid(session_id) else None
         if session is None or session.course_id != course.id:
             raise NotFound("No live session with this id in the course.")
-        cancelled = self.store.cancel(session.id)
+        cancelled = self.store.move(session.id, "scheduled", "cancelled", lambda _s: [])
         if cancelled is None:
             raise Conflict(f"The live session is {session.status}; only a scheduled one can "
                            "be cancelled.")
