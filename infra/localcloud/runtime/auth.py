@@ -49,10 +49,13 @@ def _deny(status: int, message: str, www: str | None = None) -> AuthDecision:
 
 def identity_values(sources: list[str], headers: dict[str, str], query: dict[str, str]
                     ) -> list[str] | None:
-    """Values of `$request.header.X` / `$request.querystring.Y`; None if any is missing."""
+    """Values of `$request.header.X` / `$request.querystring.Y` (HTTP APIs' syntax; WebSocket
+    APIs write `route.request.header.X`); None if any is missing."""
     values = []
     for src in sources:
         src = src.strip()
+        if src.startswith("route.request."):
+            src = "$request." + src.removeprefix("route.request.")
         if src.startswith("$request.header."):
             value = headers.get(src.removeprefix("$request.header.").lower())
         elif src.startswith("$request.querystring."):

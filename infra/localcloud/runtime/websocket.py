@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from localcloud.intrinsics import ACCOUNT_ID
-from localcloud.runtime.auth import policy_allows
+from localcloud.runtime.auth import identity_values, policy_allows
 from localcloud.runtime.invocation import InvokeResult, new_request_id
 from localcloud.runtime.pool import FunctionPools
 from localcloud.runtime.websocket_routes import WebSocketApi
@@ -149,13 +149,12 @@ class WebSocketGateway:
         spec = self.api.authorizer
         assert spec is not None
         params = _query(query)
-        for source in spec.identity_sources:  # a missing identity is a 401, uninvoked
-            name = source.removeprefix("route.request.header.")
-            if name != source and not headers.get(name.lower()):
-                return 401
-            name = source.removeprefix("route.request.querystring.")
-            if name != source and not params.get(name):
-                return 401
+        # A missing identity is a 401, uninvoked; sources read from the request context or
+        # stage variables are not checked locally.
+        readable = [src for src in spec.identity_sources
+                    if src.startswith(("route.request.header.", "route.request.querystring."))]
+        if identity_values(readable, headers, params) is None:
+            return 401
         event = self._event(conn, "$connect", "CONNECT", headers=headers, query=query)
         event.update(type="REQUEST", stageVariables={}, methodArn=(
             f"arn:aws:execute-api:{self.region}:{ACCOUNT_ID}:{self.api.api_id}/"
