@@ -130,6 +130,10 @@ class NotificationService:
                                    f"{user_id!r}")
         if not transactional and contact.marketing_opt_out:
             return "skipped: opted out"
+        return self._mail(template, contact, data)
+
+    def _mail(self, template: str, contact: Contact, data: dict[str, Any]) -> str:
+        """Renders `template` for one recipient and sends it; the provider's message id."""
         subject, text, html = render(template, {"name": contact.name or contact.email,
                                                 "data": data, "base_url": self.base_url})
         return self.mailer.send(Email(to=contact.email, subject=subject, text=text, html=html))
@@ -146,9 +150,7 @@ class NotificationService:
         for contact in contacts.values():
             if contact.marketing_opt_out:
                 continue
-            subject, text, html = render(template, {"name": contact.name or contact.email,
-                                                    "data": data, "base_url": self.base_url})
-            self.mailer.send(Email(to=contact.email, subject=subject, text=text, html=html))
+            self._mail(template, contact, data)
             sent += 1
         return f"sent to {sent} of {len(contacts)} students"
 
